@@ -1,0 +1,32 @@
+/** A repository in a registry: `registry` as the user names it (normalised), `repository` its path. */
+export interface RepositoryName {
+  /** `docker.io`, `ghcr.io`, `localhost:5000`, `[::1]:5000` (Docker Hub is always `docker.io`). */
+  registry: string;
+  /** `library/alpine`, `org/team/app`. */
+  repository: string;
+}
+
+/** `[HOST[:PORT]/]REPO[:TAG][@DIGEST]`. With neither tag nor digest, the parser sets tag `latest`. */
+export interface RegistryReference extends RepositoryName {
+  kind: 'registry';
+  tag?: string;
+  digest?: string;
+}
+
+/** `oci:PATH[:TAG|@DIGEST]`: an OCI image layout directory. */
+export interface OciLayoutReference {
+  kind: 'oci';
+  path: string;
+  tag?: string;
+  digest?: string;
+}
+
+/** `docker-archive:FILE[:NAME:TAG]`: a `docker save` tarball, optionally naming one image in it. */
+export interface DockerArchiveReference {
+  kind: 'docker-archive';
+  path: string;
+  /** The image name inside the archive, `NAME:TAG` normalised (e.g. `docker.io/library/alpine:3.20`). */
+  imageName?: string;
+}
+
+export type Reference = RegistryReference | OciLayoutReference | DockerArchiveReference;

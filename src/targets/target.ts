@@ -1,0 +1,58 @@
+import type { Readable } from 'node:stream';
+import type { Descriptor } from '../oci/types.js';
+
+/** A place content can be read from: a registry repository, an OCI layout, an archive, memory. */
+export interface ReadTarget {
+  /** A tag or a digest to the root descriptor. Throws NotFoundError when absent. */
+  resolve(reference: string): Promise<Descriptor>;
+  /** The content as a stream that fails on a size or digest mismatch before it ends. */
+  fetch(descriptor: Descriptor): Promise<Readable>;
+  /** Manifests and other small documents: the exact bytes, size-capped and digest-verified. */
+  fetchBytes(descriptor: Descriptor): Promise<Uint8Array>;
+  exists(descriptor: Descriptor): Promise<boolean>;
+}
+
+/** A place content can be written to. */
+export interface WriteTarget extends ReadTarget {
+  /** Stores the content under its digest; verifies size and digest while it streams. */
+  push(descriptor: Descriptor, content: Readable): Promise<void>;
+  /** Points a tag at a descriptor that the target already holds. */
+  tag(descriptor: Descriptor, reference: string): Promise<void>;
+}
+
+/** Optional: a target that can take a blob from another repository of the same registry. */
+export interface Mounter {
+  /** True when mounted; false when the registry declined (the caller then uploads). */
+  mount(descriptor: Descriptor, from: ReadTarget): Promise<boolean>;
+}
+
+/** Optional: a target that lists its tags. */
+export interface TagLister {
+  tags(): AsyncIterable<string>;
+}
+
+/** Optional: a target that finds the manifests whose `subject` is a given descriptor. */
+export interface ReferrerFinder {
+  referrers(subject: Descriptor, artifactType?: string): AsyncIterable<Descriptor>;
+}
+
+/** Optional: a target that must be finished (an archive written, a file handle closed). */
+export interface Closable {
+  close(): Promise<void>;
+}
+
+export function isMounter(target: object): target is Mounter {
+  return typeof (target as Partial<Mounter>).mount === 'function';
+}
+
+export function isTagLister(target: object): target is TagLister {
+  return typeof (target as Partial<TagLister>).tags === 'function';
+}
+
+export function isReferrerFinder(target: object): target is ReferrerFinder {
+  return typeof (target as Partial<ReferrerFinder>).referrers === 'function';
+}
+
+export function isClosable(target: object): target is Closable {
+  return typeof (target as Partial<Closable>).close === 'function';
+}

@@ -1,0 +1,75 @@
+import type { Readable } from 'node:stream';
+
+export type HttpMethod = 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
+
+/**
+ * A request body. Bytes and factories can be sent again (after a redirect, a retry or a new
+ * token); a bare stream cannot, so a request carrying one is never retried.
+ */
+export type RequestBody =
+  | Uint8Array
+  | { kind: 'replayable'; open: () => Readable; length?: number }
+  | { kind: 'stream'; stream: Readable; length?: number };
+
+export interface HttpRequest {
+  method: HttpMethod;
+  url: URL;
+  headers?: Record<string, string>;
+  body?: RequestBody;
+  signal?: AbortSignal;
+  /** Auth scopes this request needs, e.g. `repository:library/alpine:pull`. Read by the auth layer. */
+  scopes?: readonly string[];
+}
+
+export interface HttpResponse {
+  status: number;
+  /** Lower-case header names; repeated headers joined as an array. */
+  headers: Record<string, string | string[] | undefined>;
+  /** The body stream; callers must consume or `dump()`/destroy it. */
+  body: Readable;
+  /** The URL that finally answered (after redirects). */
+  url: URL;
+}
+
+/** One step of the HTTP stack. Layers wrap a `Send` and return a `Send`. */
+export type Send = (request: HttpRequest) => Promise<HttpResponse>;
+
+export interface RetryPolicy {
+  /** Total attempts including the first. */
+  attempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** Ceiling for a server's `Retry-After`; a longer wait fails fast with a "rate limited" error. */
+  maxRetryAfterMs: number;
+}
+
+export interface Timeouts {
+  connectMs: number;
+  /** Time to the response headers. */
+  headersMs: number;
+  /** Longest silence while a body streams. */
+  bodyIdleMs: number;
+}
+
+export interface TransportOptions {
+  /** Force plain HTTP for every registry. */
+  plainHttp?: boolean;
+  /** Skip TLS certificate verification (still HTTPS). */
+  insecure?: boolean;
+  /** Extra CA bundle (PEM) trusted for every registry. */
+  caFile?: string;
+  /** Client certificate and key (PEM) for mTLS. */
+  certFile?: string;
+  keyFile?: string;
+  /** Docker's per-host TLS directory; default `/etc/docker/certs.d`. */
+  certsDir?: string;
+  /** Environment read for HTTP_PROXY / HTTPS_PROXY / NO_PROXY; default `process.env`. */
+  env?: NodeJS.ProcessEnv;
+  userAgent?: string;
+  retry?: Partial<RetryPolicy>;
+  timeouts?: Partial<Timeouts>;
+  /** Verbose HTTP trace sink (one line per call); secrets are redacted before it is called. */
+  trace?: (line: string) => void;
+  /** Sleep used by retry back-off; tests may shorten it. */
+  sleep?: (ms: number) => Promise<void>;
+}
