@@ -1,0 +1,16 @@
+import type { OptionValues } from 'commander';
+import { UsageError } from '../../errors.js';
+import { parseRegistryReference } from '../../ref/index.js';
+import type { CliContext } from '../context.js';
+import { writeFileAtomically, writeToStream } from '../write-file.js';
+
+export async function run(context: CliContext, [input = '']: string[], options: OptionValues): Promise<void> {
+  const ref = parseRegistryReference(input);
+  if (!ref.digest) throw new UsageError(`blob get needs REPOSITORY@DIGEST, got "${input}"`);
+  const repository = (await context.registry()).repository(ref);
+  const descriptor = await repository.statBlob(ref.digest);
+  const content = await repository.fetchBlob(descriptor);
+  const output = options.output as string;
+  if (output === '-') await writeToStream(content, context.io.stdout);
+  else await writeFileAtomically(output, content);
+}

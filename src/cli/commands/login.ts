@@ -1,0 +1,31 @@
+import type { Credential } from '../../auth/index.js';
+import { storeCredential } from '../../auth/index.js';
+import { UsageError } from '../../errors.js';
+import { parseRegistryHost } from '../../ref/index.js';
+import { RegistryClient } from '../../registry/client.js';
+import type { CliContext } from '../context.js';
+import { isTty } from '../io.js';
+import { prompt } from '../prompt.js';
+
+async function askForCredential(context: CliContext): Promise<Credential> {
+  const interactive = (context.io.stdin as { isTTY?: boolean }).isTTY === true && isTty(context.io.stderr);
+  if (!interactive) {
+    throw new UsageError('login needs a username and a password', {
+      hint: 'tug login REGISTRY -u USER --password-stdin < password-file',
+    });
+  }
+  const username = context.options.username ?? (await prompt(context.io, 'Username: '));
+  const password = await prompt(context.io, 'Password: ', true);
+  return { username, password };
+}
+
+export async function run(context: CliContext, [input = 'docker.io']: string[]): Promise<void> {
+  const registry = parseRegistryHost(input);
+  const credential = (await context.flagCredential()) ?? (await askForCredential(context));
+  // Only the credential being tested, never one already stored, takes part in the check.
+  const client = new RegistryClient({ transport: context.transport, credentials: async () => credential });
+  await client.verifyCredentials(registry);
+  const stored = await storeCredential(registry, credential, context.credentialOptions());
+  if (stored.warning) context.output.warn(stored.warning);
+  context.output.info(`Login succeeded for ${registry} (credentials stored in ${stored.location})`);
+}

@@ -1,0 +1,97 @@
+import { readFile } from 'node:fs/promises';
+import { type Credential, type CredentialLookup, createCredentialLookup } from '../auth/index.js';
+import { UsageError } from '../errors.js';
+import { RegistryClient } from '../registry/client.js';
+import { createTransport, type Transport } from '../transport/index.js';
+import type { GlobalOptions } from './global-options.js';
+import type { Io } from './io.js';
+import { Output } from './output.js';
+
+async function readStdin(io: Io): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of io.stdin) chunks.push(Buffer.from(chunk as Uint8Array));
+  return Buffer.concat(chunks);
+}
+
+/** What every command needs, built lazily from the global options so `--help` builds nothing. */
+export class CliContext {
+  readonly output: Output;
+  #transport: Transport | undefined;
+  #registry: RegistryClient | undefined;
+  #credentials: Promise<CredentialLookup> | undefined;
+  #version: string;
+
+  constructor(
+    readonly options: GlobalOptions,
+    readonly io: Io,
+    version: string,
+  ) {
+    this.#version = version;
+    this.output = new Output(io, {
+      json: options.json === true,
+      quiet: options.quiet === true,
+      verbose: options.verbose === true,
+    });
+  }
+
+  get transport(): Transport {
+    this.#transport ??= createTransport({
+      plainHttp: this.options.plainHttp,
+      insecure: this.options.insecure,
+      caFile: this.options.caFile,
+      certFile: this.options.certFile,
+      keyFile: this.options.keyFile,
+      env: this.io.env,
+      userAgent: `tug/${this.#version}`,
+      trace: this.options.verbose ? (line) => this.output.trace(line) : undefined,
+    });
+    return this.#transport;
+  }
+
+  /** The credential given on the command line, if any (`-u`, `-p`, `--password-stdin`). */
+  async flagCredential(): Promise<Credential | undefined> {
+    const { username, password, passwordStdin } = this.options;
+    if (passwordStdin && password !== undefined) {
+      throw new UsageError('--password and --password-stdin cannot be used together');
+    }
+    const secret = passwordStdin ? (await readStdin(this.io)).toString('utf8').replace(/\r?\n$/, '') : password;
+    if (secret === undefined && username === undefined) return undefined;
+    if (secret === undefined || username === undefined) {
+      throw new UsageError('--username and a password (--password or --password-stdin) go together');
+    }
+    return { username, password: secret };
+  }
+
+  credentialOptions() {
+    return {
+      configPath: this.options.registryConfig,
+      env: this.io.env,
+      warn: (message: string) => this.output.warn(message),
+    };
+  }
+
+  async credentials(): Promise<CredentialLookup> {
+    this.#credentials ??= this.flagCredential().then((flags) =>
+      createCredentialLookup({ ...this.credentialOptions(), flags }),
+    );
+    return this.#credentials;
+  }
+
+  async registry(): Promise<RegistryClient> {
+    if (!this.#registry) {
+      const credentials = await this.credentials();
+      this.#registry = new RegistryClient({ transport: this.transport, credentials });
+    }
+    return this.#registry;
+  }
+
+  async readInputFile(path: string): Promise<Uint8Array> {
+    if (path === '-') return readStdin(this.io);
+    return readFile(path);
+  }
+
+  async close(): Promise<void> {
+    await this.#registry?.close();
+    await this.#transport?.close();
+  }
+}

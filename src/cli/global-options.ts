@@ -1,0 +1,45 @@
+import { type Command, InvalidArgumentError } from 'commander';
+
+/** The options every command accepts (PRODUCT.md, "Global options"). */
+export interface GlobalOptions {
+  plainHttp?: boolean;
+  insecure?: boolean;
+  caFile?: string;
+  certFile?: string;
+  keyFile?: string;
+  registryConfig?: string;
+  username?: string;
+  password?: string;
+  passwordStdin?: boolean;
+  concurrency?: number;
+  json?: boolean;
+  verbose?: boolean;
+  quiet?: boolean;
+  progress?: boolean | string;
+}
+
+export function parsePositiveInteger(value: string): number {
+  const parsed = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(parsed) || parsed < 1) {
+    throw new InvalidArgumentError('expected a whole number of at least 1');
+  }
+  return parsed;
+}
+
+export function addGlobalOptions(program: Command): Command {
+  return program
+    .option('--plain-http', 'use HTTP instead of HTTPS for every registry')
+    .option('--insecure', 'skip TLS certificate verification')
+    .option('--ca-file <file>', 'trust the CA certificates in this PEM file')
+    .option('--cert-file <file>', 'client certificate (PEM) for mutual TLS')
+    .option('--key-file <file>', 'client key (PEM) for mutual TLS')
+    .option('--registry-config <path>', 'docker config.json to read credentials from')
+    .option('-u, --username <user>', 'registry username')
+    .option('-p, --password <password>', 'registry password or token (prefer --password-stdin)')
+    .option('--password-stdin', 'read the password from standard input')
+    .option('-j, --concurrency <n>', 'blobs transferred at once', parsePositiveInteger)
+    .option('--json', 'machine-readable output')
+    .option('-v, --verbose', 'trace HTTP requests on stderr (secrets redacted)')
+    .option('-q, --quiet', 'print only the essential result')
+    .option('--no-progress', 'no progress display');
+}

@@ -1,0 +1,68 @@
+import { createRequire } from 'node:module';
+import { type Command, CommanderError } from 'commander';
+import { ExitCode, TugError } from '../errors.js';
+import { CliContext } from './context.js';
+import type { GlobalOptions } from './global-options.js';
+import { type Io, processIo } from './io.js';
+import { Output } from './output.js';
+import { buildProgram, type CommandModule } from './program.js';
+
+function packageVersion(): string {
+  const manifest = createRequire(import.meta.url)('../../package.json') as { version: string };
+  return manifest.version;
+}
+
+function report(error: unknown, output: Output): number {
+  if (error instanceof CommanderError) {
+    // commander has already printed its message (unknown option, missing argument...).
+    return error.exitCode === 0 ? ExitCode.success : ExitCode.usage;
+  }
+  if (error instanceof TugError) {
+    output.error(error.message, error.hint);
+    if (output.options.verbose && error.stack) output.trace(error.stack);
+    return error.exitCode;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  output.error(message);
+  if (output.options.verbose && error instanceof Error && error.stack) output.trace(error.stack);
+  return ExitCode.failure;
+}
+
+/** Runs tug with `argv` (as process.argv) and returns the exit code; never calls process.exit. */
+export async function main(argv: string[], io: Io = processIo()): Promise<number> {
+  const version = packageVersion();
+  let output = new Output(io, { json: false, quiet: false, verbose: argv.includes('-v') || argv.includes('--verbose') });
+
+  const runCommand = async (load: () => Promise<CommandModule>, command: Command): Promise<void> => {
+    const options = command.optsWithGlobals<GlobalOptions>();
+    const context = new CliContext(options, io, version);
+    output = context.output;
+    try {
+      const module = await load();
+      await module.run(context, command.processedArgs as string[], command.opts());
+    } finally {
+      await context.close();
+    }
+  };
+
+  const program = buildProgram(version, runCommand);
+  for (const command of [program, ...allSubcommands(program)]) {
+    command.exitOverride();
+    command.configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+      outputError: (text, write) => write(text),
+    });
+  }
+
+  try {
+    await program.parseAsync(argv);
+    return ExitCode.success;
+  } catch (error) {
+    return report(error, output);
+  }
+}
+
+function allSubcommands(command: Command): Command[] {
+  return command.commands.flatMap((child) => [child, ...allSubcommands(child)]);
+}

@@ -1,0 +1,25 @@
+import type { Descriptor, Platform } from '../oci/types.js';
+import { parseReference } from '../ref/index.js';
+import type { Reference } from '../ref/types.js';
+import { selectPlatform } from '../targets/platform.js';
+import type { ReadTarget } from '../targets/target.js';
+import type { CliContext } from './context.js';
+import { openReadTarget, targetReference } from './targets.js';
+
+export interface Resolved {
+  ref: Reference;
+  target: ReadTarget;
+  /** The descriptor the reference names (an index stays an index). */
+  root: Descriptor;
+  /** `root`, or the manifest of the wanted platform when one was asked for. */
+  descriptor: Descriptor;
+}
+
+/** Parse a reference, open its target and resolve it, narrowing to one platform when asked. */
+export async function resolveReference(context: CliContext, input: string, platform?: Platform): Promise<Resolved> {
+  const ref = parseReference(input);
+  const target = await openReadTarget(context, ref);
+  const root = await target.resolve(targetReference(ref));
+  const descriptor = platform ? await selectPlatform(target, root, platform) : root;
+  return { ref, target, root, descriptor };
+}

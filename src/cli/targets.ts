@@ -1,0 +1,41 @@
+import type { Reference } from '../ref/types.js';
+import { openDockerArchive } from '../targets/docker-archive.js';
+import { openOciLayout } from '../targets/oci-layout.js';
+import { RegistryTarget } from '../targets/registry.js';
+import type { ReadTarget, WriteTarget } from '../targets/target.js';
+import type { CliContext } from './context.js';
+
+/** The reference a target resolves: a digest wins over a tag; an archive's image name; else the default. */
+export function targetReference(ref: Reference): string {
+  switch (ref.kind) {
+    case 'registry':
+      return ref.digest ?? ref.tag ?? 'latest';
+    case 'oci':
+      return ref.digest ?? ref.tag ?? '';
+    case 'docker-archive':
+      return ref.imageName ?? '';
+  }
+}
+
+/** The one place that turns a reference into a backend; commands never branch on the backend. */
+export async function openReadTarget(context: CliContext, ref: Reference): Promise<ReadTarget> {
+  switch (ref.kind) {
+    case 'registry':
+      return new RegistryTarget((await context.registry()).repository(ref));
+    case 'oci':
+      return openOciLayout(ref.path);
+    case 'docker-archive':
+      return openDockerArchive(ref.path, 'read', { imageName: ref.imageName });
+  }
+}
+
+export async function openWriteTarget(context: CliContext, ref: Reference): Promise<WriteTarget> {
+  switch (ref.kind) {
+    case 'registry':
+      return new RegistryTarget((await context.registry()).repository(ref));
+    case 'oci':
+      return openOciLayout(ref.path, { create: true });
+    case 'docker-archive':
+      return openDockerArchive(ref.path, 'write', { imageName: ref.imageName });
+  }
+}
