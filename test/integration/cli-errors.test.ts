@@ -1,0 +1,112 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runTug } from '../fixtures/cli.js';
+import { type FaultProxy, startFaultProxy } from '../fixtures/fault-proxy.js';
+import { type BuiltImage, buildImageLayout, seedRegistry } from '../fixtures/images.js';
+import { type RegistryFixture, startRegistry } from '../fixtures/registry.js';
+import { tempDir } from '../fixtures/temp.js';
+
+let registry: RegistryFixture;
+let proxy: FaultProxy;
+let image: BuiltImage;
+let oversizeDigest: string;
+
+const ociManifest = 'application/vnd.oci.image.manifest.v1+json';
+
+beforeAll(async () => {
+  registry = await startRegistry({ auth: 'htpasswd' });
+  image = await buildImageLayout({ layers: 1, tag: 'v1' });
+  await seedRegistry(registry, 'app', image, 'v1');
+  proxy = await startFaultProxy(registry.baseUrl, [
+    { method: 'GET', path: /\/v2\/broken\/manifests\//, status: 502, body: '<html><body>Bad gateway</body></html>' },
+    { method: 'GET', path: /\/v2\/huge\/manifests\//, status: 200, contentType: ociManifest, bodyBytes: 5 * 1024 * 1024 },
+  ]);
+  oversizeDigest = `sha256:${'0'.repeat(64)}`;
+});
+
+afterAll(async () => {
+  await proxy?.stop();
+  await registry?.stop();
+});
+
+interface BadInput {
+  name: string;
+  args: () => string[];
+  code: number;
+  message: RegExp;
+}
+
+const auth = () => ['-u', registry.username, '-p', registry.password];
+
+const badInputs: BadInput[] = [
+  { name: 'an uppercase repository', args: () => ['digest', 'localhost:5000/App:v1'], code: 2, message: /lowercase/ },
+  { name: 'an empty tag', args: () => ['digest', 'localhost:5000/app:'], code: 2, message: /invalid reference/ },
+  { name: 'a short digest', args: () => ['digest', 'localhost:5000/app@sha256:abc'], code: 2, message: /digest/ },
+  { name: 'an unknown digest algorithm', args: () => ['digest', `localhost:5000/app@md5:${'a'.repeat(32)}`], code: 2, message: /digest/ },
+  { name: 'a scheme in a reference', args: () => ['digest', 'https://localhost:5000/app:v1'], code: 2, message: /invalid reference/ },
+  { name: 'an unknown flag', args: () => ['digest', '--frobnicate', 'x'], code: 2, message: /unknown option/ },
+  { name: 'an unknown command', args: () => ['frobnicate'], code: 2, message: /unknown command/ },
+  { name: 'a missing argument', args: () => ['digest'], code: 2, message: /missing required argument/ },
+  { name: 'a zero concurrency', args: () => ['-j', '0', 'tags', 'localhost:5000/app'], code: 2, message: /whole number/ },
+  { name: 'a malformed platform', args: () => ['digest', '--platform', 'linux', 'localhost:5000/app:v1'], code: 2, message: /platform/ },
+  { name: 'blob get without a digest', args: () => ['blob', 'get', 'localhost:5000/app:v1'], code: 2, message: /REPOSITORY@DIGEST/ },
+  {
+    name: 'a password given twice',
+    args: () => ['digest', '-u', 'a', '-p', 'b', '--password-stdin', `${registry.host}/app:v1`],
+    code: 2,
+    message: /cannot be used together/,
+  },
+  { name: 'a registry that is down', args: () => ['digest', '127.0.0.1:1/app:v1'], code: 1, message: /cannot connect/ },
+  { name: 'a missing tag', args: () => ['digest', ...auth(), `${registry.host}/app:nope`], code: 4, message: /not found/ },
+  { name: 'a missing repository', args: () => ['tags', ...auth(), `${registry.host}/nothing/here`], code: 4, message: /not found/ },
+  {
+    name: 'a missing blob',
+    args: () => ['blob', 'get', ...auth(), `${registry.host}/app@${oversizeDigest}`],
+    code: 4,
+    message: /not found/,
+  },
+  { name: 'a wrong password', args: () => ['digest', '-u', registry.username, '-p', 'nope', `${registry.host}/app:v1`], code: 3, message: /authentication failed/ },
+  { name: 'no credentials', args: () => ['digest', `${registry.host}/app:v1`], code: 3, message: /tug login/ },
+  { name: 'a non-JSON error body', args: () => ['digest', ...auth(), `${proxy.host}/broken:v1`], code: 1, message: /502/ },
+  { name: 'a manifest over 4 MiB', args: () => ['manifest', 'get', ...auth(), `${proxy.host}/huge:v1`], code: 1, message: /too large/ },
+  { name: 'a missing OCI layout', args: () => ['digest', 'oci:/nonexistent/layout:v1'], code: 4, message: /no OCI layout/ },
+];
+
+describe('bad input gets a one-line error and the right exit code', () => {
+  it.each(badInputs)('$name → exit $code', async ({ args, code, message }) => {
+    const result = await runTug(args());
+    expect(result.code).toBe(code);
+    expect(result.stdout).toBe('');
+    const lines = result.stderr.trim().split('\n');
+    expect(lines.length).toBeLessThanOrEqual(3);
+    expect(result.stderr).toMatch(message);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+    expect(result.stderr).not.toContain(registry.password);
+  });
+
+  it('refuses a manifest file that is not JSON with exit 2', async () => {
+    const directory = await tempDir();
+    const file = join(directory, 'manifest.json');
+    await writeFile(file, 'not json');
+    const result = await runTug(['digest', `oci:${directory}`]);
+    expect(result.code).toBeGreaterThan(0);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('startup', () => {
+  it('prints its version', async () => {
+    const result = await runTug(['--version']);
+    expect(result.code).toBe(0);
+    expect(result.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
+  it('prints help with every command', async () => {
+    const result = await runTug(['--help']);
+    expect(result.code).toBe(0);
+    for (const command of ['login', 'digest', 'tags', 'catalog', 'manifest', 'config', 'blob', 'inspect']) {
+      expect(result.stdout).toContain(command);
+    }
+  });
+});
