@@ -41,5 +41,6 @@ export function addGlobalOptions(program: Command): Command {
     .option('--json', 'machine-readable output')
     .option('-v, --verbose', 'trace HTTP requests on stderr (secrets redacted)')
     .option('-q, --quiet', 'print only the essential result')
+    .option('--progress <mode>', 'json: one JSON progress event per line on stderr')
     .option('--no-progress', 'no progress display');
 }

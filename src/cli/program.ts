@@ -70,6 +70,13 @@ export function buildProgram(version: string, runCommand: RunCommand): Command {
     .option('--descriptor', 'print the descriptor instead of the manifest')
     .action(action(() => import('./commands/manifest-get.js')));
   manifest
+    .command('put')
+    .description('upload a manifest from a file or stdin')
+    .argument('<ref>', 'where to put it (a tag or a digest)')
+    .argument('[file]', 'the manifest file, or - for stdin', '-')
+    .option('--media-type <type>', "the manifest's media type, when the document does not say")
+    .action(action(() => import('./commands/manifest-put.js')));
+  manifest
     .command('delete')
     .description('delete a manifest (a tag is resolved to its digest first)')
     .argument('<ref>', 'image or artifact reference')
@@ -89,6 +96,49 @@ export function buildProgram(version: string, runCommand: RunCommand): Command {
     .argument('<ref>', 'REPOSITORY@DIGEST')
     .option('-o, --output <file>', 'file to write, or - for stdout', '-')
     .action(action(() => import('./commands/blob-get.js')));
+
+  program
+    .command('cp')
+    .alias('copy')
+    .description('copy an image, index or artifact with everything it points to')
+    .argument('<source>', 'registry reference, oci:PATH[:TAG], or docker-archive:FILE[:NAME:TAG]')
+    .argument('<destination>', 'registry reference, oci:PATH[:TAG], or docker-archive:FILE[:NAME:TAG]')
+    .option('--platform <os/arch[/variant]>', 'copy only this platform of an index', collect, [])
+    .option('--all-tags', 'copy every tag of the source repository')
+    .action(action(() => import('./commands/cp.js')));
+
+  blob
+    .command('put')
+    .description('upload a blob from a file or stdin and print its digest')
+    .argument('<repository>', 'repository to upload to')
+    .argument('[file]', 'the file, or - for stdin', '-')
+    .action(action(() => import('./commands/blob-put.js')));
+  blob
+    .command('delete')
+    .description('delete a blob')
+    .argument('<ref>', 'REPOSITORY@DIGEST')
+    .action(action(() => import('./commands/blob-delete.js')));
+
+  program
+    .command('tag')
+    .description('add tags to a manifest without moving any layer')
+    .argument('<ref>', 'image or artifact reference')
+    .argument('<tags...>', 'new tags in the same repository')
+    .action(action(() => import('./commands/tag.js')));
+
+  program
+    .command('delete')
+    .description('delete an image or artifact (a tag is resolved to its digest first)')
+    .argument('<ref>', 'image or artifact reference')
+    .action(action(() => import('./commands/manifest-delete.js')));
+
+  const index = program.command('index').description('build multi-platform indexes');
+  index
+    .command('create')
+    .description('create an index from existing manifests (their platforms read from their configs)')
+    .argument('<ref>', 'where to push the index')
+    .argument('<sources...>', 'images or indexes to list')
+    .action(action(() => import('./commands/index-create.js')));
 
   program
     .command('inspect')

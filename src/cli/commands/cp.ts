@@ -1,0 +1,77 @@
+import type { OptionValues } from 'commander';
+import { copyGraph } from '../../copy/index.js';
+import { UsageError } from '../../errors.js';
+import { parsePlatform } from '../../oci/index.js';
+import { formatReference, parseReference } from '../../ref/index.js';
+import type { Reference } from '../../ref/types.js';
+import { selectPlatform } from '../../targets/platform.js';
+import { isClosable, isTagLister, type ReadTarget, type WriteTarget } from '../../targets/target.js';
+import type { CliContext } from '../context.js';
+import { CopyProgress, resultJson } from '../progress.js';
+import { openReadTarget, openWriteTarget, targetReference } from '../targets.js';
+
+/** The tag to give the copy at the destination: the one the user wrote there, else the source's. */
+function destinationTag(destination: Reference, sourceTag: string | undefined): string | undefined {
+  switch (destination.kind) {
+    case 'registry':
+      return destination.digest ? undefined : destination.tag;
+    case 'oci':
+      return destination.tag ?? (destination.digest ? undefined : (sourceTag ?? 'latest'));
+    case 'docker-archive':
+      return destination.imageName ?? sourceTag;
+  }
+}
+
+function sourceTag(source: Reference): string | undefined {
+  if (source.kind === 'docker-archive') return source.imageName;
+  return source.digest ? undefined : source.tag;
+}
+
+async function copyOne(
+  context: CliContext,
+  source: ReadTarget,
+  destination: WriteTarget,
+  reference: string,
+  tag: string | undefined,
+  platforms: string[],
+): Promise<void> {
+  const progress = new CopyProgress(context);
+  let root = await source.resolve(reference);
+  if (platforms.length > 1) throw new UsageError('cp copies one platform or all of them: give --platform once');
+  if (platforms[0]) root = await selectPlatform(source, root, parsePlatform(platforms[0]));
+  await progress.start(`copying ${root.digest}`);
+  try {
+    const result = await copyGraph(source, destination, root, {
+      concurrency: context.options.concurrency,
+      tags: tag ? [tag] : [],
+      events: progress.events,
+    });
+    progress.finish(result, 'copied');
+    if (context.output.options.json) context.output.json(resultJson(result));
+    else context.output.line(result.root.digest);
+  } catch (error) {
+    progress.fail();
+    throw error;
+  }
+}
+
+export async function run(context: CliContext, [from = '', to = '']: string[], options: OptionValues): Promise<void> {
+  const sourceRef = parseReference(from);
+  const destinationRef = parseReference(to);
+  const platforms = options.platform as string[];
+  const source = await openReadTarget(context, sourceRef);
+  const destination = await openWriteTarget(context, destinationRef);
+  try {
+    if (options.allTags) {
+      if (!isTagLister(source)) throw new UsageError(`${formatReference(sourceRef)} cannot list tags`);
+      for await (const tag of source.tags()) {
+        await copyOne(context, source, destination, tag, tag, platforms);
+      }
+      return;
+    }
+    const reference = targetReference(sourceRef);
+    await copyOne(context, source, destination, reference, destinationTag(destinationRef, sourceTag(sourceRef)), platforms);
+  } finally {
+    if (isClosable(destination)) await destination.close();
+  }
+}

@@ -1,0 +1,27 @@
+import { buildIndex, indexEntries, pushIndex } from '../../artifacts/index-builder.js';
+import { copyGraph } from '../../copy/index.js';
+import { UsageError } from '../../errors.js';
+import { parseReference } from '../../ref/index.js';
+import type { CliContext } from '../context.js';
+import { openReadTarget, openWriteTarget, targetReference } from '../targets.js';
+
+export async function run(context: CliContext, [input = '', ...sources]: string[]): Promise<void> {
+  const ref = parseReference(input);
+  if (ref.kind === 'docker-archive') throw new UsageError('a docker-archive cannot hold an index');
+  const destination = await openWriteTarget(context, ref);
+  const entries = [];
+  for (const source of sources) {
+    const sourceRef = parseReference(source);
+    const target = await openReadTarget(context, sourceRef);
+    const root = await target.resolve(targetReference(sourceRef));
+    for (const entry of await indexEntries(target, root)) {
+      // The index may only point at manifests its own repository holds.
+      await copyGraph(target, destination, entry, { concurrency: context.options.concurrency });
+      entries.push(entry);
+    }
+  }
+  const index = buildIndex(entries);
+  await pushIndex(destination, index);
+  if (ref.tag && !ref.digest) await destination.tag(index.descriptor, ref.tag);
+  context.output.line(index.descriptor.digest);
+}

@@ -1,0 +1,14 @@
+import { parseReference } from '../../ref/index.js';
+import type { CliContext } from '../context.js';
+import { openWriteTarget, targetReference } from '../targets.js';
+
+export async function run(context: CliContext, [input = '', ...tags]: string[]): Promise<void> {
+  const ref = parseReference(input);
+  const target = await openWriteTarget(context, ref);
+  const descriptor = await target.resolve(targetReference(ref));
+  for (const tag of tags) {
+    await target.tag(descriptor, tag);
+    context.output.info(`tagged ${descriptor.digest} as ${tag}`);
+  }
+  context.output.line(descriptor.digest);
+}
