@@ -1,0 +1,30 @@
+import { isAbsolute, posix, win32 } from 'node:path';
+import { TugError } from '../errors.js';
+
+/** A pulled name that would land outside the output directory. Exit 1. */
+export class PathTraversalError extends TugError {}
+
+/**
+ * Checks a name from untrusted content (a title annotation, a tar entry) and returns it as a
+ * relative POSIX path: absolute paths, drive letters, backslashes and `..` are refused, not fixed.
+ */
+export function confinedPath(name: string): string {
+  const refuse = (why: string) =>
+    new PathTraversalError(`refusing to write "${name}": ${why}`, {
+      hint: 'the artifact names a path outside the output directory; pass --allow-path-traversal only if you trust it',
+    });
+  if (name === '' || name.includes('\0')) throw refuse('empty or NUL in the name');
+  if (isAbsolute(name) || win32.isAbsolute(name) || /^[a-zA-Z]:/.test(name)) throw refuse('absolute path');
+  if (name.includes('\\')) throw refuse('backslash in the name');
+  const normal = posix.normalize(name).replace(/\/+$/, '');
+  if (normal === '..' || normal.startsWith('../')) throw refuse('it climbs out with ".."');
+  if (normal === '.' || normal === '') throw refuse('it names the output directory itself');
+  return normal;
+}
+
+/** Whether a symlink at `entry` (relative) pointing at `target` stays inside the root. */
+export function linkStaysInside(entry: string, target: string): boolean {
+  if (isAbsolute(target) || win32.isAbsolute(target) || target.includes('\\')) return false;
+  const resolved = posix.normalize(posix.join(posix.dirname(entry), target));
+  return resolved !== '..' && !resolved.startsWith('../');
+}
