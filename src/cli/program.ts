@@ -141,6 +141,19 @@ export function buildProgram(version: string, runCommand: RunCommand): Command {
     .action(action(() => import('./commands/index-create.js')));
 
   program
+    .command('push')
+    .description('push files as an artifact (a directory is packed as tar+gzip)')
+    .argument('<ref>', 'where to push: a registry reference or oci:PATH[:TAG]')
+    .argument('<files...>', 'FILE[:MEDIATYPE], a directory, or - for stdin')
+    .option('--artifact-type <type>', 'the artifact type of the manifest')
+    .option('-a, --annotation <key=value>', 'a manifest annotation (repeatable)', collect, [])
+    .option('--annotation-file <file>', 'annotations as JSON: $manifest, $config and one key per file')
+    .option('--config <file[:mediatype]>', 'a config blob instead of the empty one')
+    .option('--export-manifest <file>', 'also write the manifest to this file')
+    .option('--disable-path-validation', 'allow absolute file paths as titles')
+    .action(action(() => import('./commands/push.js')));
+
+  program
     .command('inspect')
     .description('a summary of an image, index or artifact')
     .argument('<ref>', 'image or artifact reference')
