@@ -42,7 +42,7 @@ function counter(onBytes: (n: number) => void): Transform {
 }
 
 /** Creates the parents of `relative` inside `root`, refusing to pass through any symlink. */
-async function ensureParents(root: string, relative: string, created: Set<string>): Promise<void> {
+export async function ensureParents(root: string, relative: string, created: Set<string>): Promise<void> {
   let current = '';
   for (const part of posix.dirname(relative).split('/')) {
     if (part === '.' || part === '') continue;

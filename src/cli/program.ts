@@ -154,6 +154,16 @@ export function buildProgram(version: string, runCommand: RunCommand): Command {
     .action(action(() => import('./commands/push.js')));
 
   program
+    .command('pull')
+    .description("pull an artifact's files, named by their titles")
+    .argument('<ref>', 'a registry reference or oci:PATH[:TAG]')
+    .option('-o, --output <dir>', 'directory to write into', '.')
+    .option('--platform <os/arch[/variant]>', 'the manifest of one platform of an index', collect, [])
+    .option('--keep-old-files', 'refuse to overwrite existing files')
+    .option('--allow-path-traversal', 'allow titles that write outside the output directory')
+    .action(action(() => import('./commands/pull.js')));
+
+  program
     .command('inspect')
     .description('a summary of an image, index or artifact')
     .argument('<ref>', 'image or artifact reference')

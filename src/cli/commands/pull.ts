@@ -1,0 +1,39 @@
+import type { OptionValues } from 'commander';
+import { Annotation } from '../../artifacts/annotations.js';
+import { FileTarget } from '../../artifacts/file-target.js';
+import { copyGraph } from '../../copy/index.js';
+import { TugError } from '../../errors.js';
+import { isIndex, parseManifest } from '../../oci/index.js';
+import { formatReference } from '../../ref/index.js';
+import type { CliContext } from '../context.js';
+import { singlePlatform } from '../platform-option.js';
+import { CopyProgress } from '../progress.js';
+import { resolveReference } from '../resolve.js';
+
+export async function run(context: CliContext, [input = '']: string[], options: OptionValues): Promise<void> {
+  const { ref, target, descriptor } = await resolveReference(context, input, singlePlatform(options.platform as string[]));
+  const { manifest } = parseManifest(await target.fetchBytes(descriptor), descriptor.mediaType);
+  const reference = formatReference(ref);
+  if (isIndex(manifest)) {
+    throw new TugError(`${reference} is an index`, { hint: 'pick one manifest with --platform, or copy it all with tug cp' });
+  }
+  if (!manifest.layers.some((layer) => layer.annotations?.[Annotation.title])) {
+    throw new TugError(`${reference} is a container image, not an artifact of named files`, {
+      hint: `copy it with: tug cp ${reference} oci:DIR  (or docker-archive:FILE.tar)`,
+    });
+  }
+  const files = new FileTarget(options.output as string, {
+    keepOldFiles: options.keepOldFiles === true,
+    allowPathTraversal: options.allowPathTraversal === true,
+    warn: (message) => context.output.warn(message),
+  });
+  const progress = new CopyProgress(context);
+  await progress.start('pulling');
+  const result = await copyGraph(target, files, descriptor, { concurrency: context.options.concurrency, events: progress.events });
+  progress.finish(result, 'pulled');
+  if (context.output.options.json) {
+    context.output.json({ digest: descriptor.digest, files: files.pulled.map(({ path, descriptor }) => ({ path, ...descriptor })) });
+    return;
+  }
+  for (const file of files.pulled) context.output.line(file.path);
+}
