@@ -164,6 +164,26 @@ export function buildProgram(version: string, runCommand: RunCommand): Command {
     .action(action(() => import('./commands/pull.js')));
 
   program
+    .command('attach')
+    .description('push an artifact that refers to SUBJECT (an SBOM, a signature, an attestation)')
+    .argument('<subject>', 'the image or artifact it is about')
+    .argument('<files...>', 'FILE[:MEDIATYPE] or a directory')
+    .requiredOption('--artifact-type <type>', 'the artifact type, e.g. application/spdx+json')
+    .option('-a, --annotation <key=value>', 'a manifest annotation (repeatable)', collect, [])
+    .option('--annotation-file <file>', 'annotations as JSON: $manifest and one key per file')
+    .option('--platform <os/arch[/variant]>', 'attach to one platform of an index', collect, [])
+    .action(action(() => import('./commands/attach.js')));
+
+  program
+    .command('discover')
+    .description('list the referrers of an image or artifact, and theirs')
+    .argument('<ref>', 'image or artifact reference')
+    .option('--artifact-type <type>', 'only referrers of this type')
+    .option('--format <format>', 'tree or json', 'tree')
+    .option('--platform <os/arch[/variant]>', 'the referrers of one platform of an index', collect, [])
+    .action(action(() => import('./commands/discover.js')));
+
+  program
     .command('inspect')
     .description('a summary of an image, index or artifact')
     .argument('<ref>', 'image or artifact reference')

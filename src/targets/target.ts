@@ -56,3 +56,15 @@ export function isReferrerFinder(target: object): target is ReferrerFinder {
 export function isClosable(target: object): target is Closable {
   return typeof (target as Partial<Closable>).close === 'function';
 }
+
+/**
+ * Optional: a target that indexes referrers by itself when a manifest with a subject is pushed
+ * (a registry with the OCI 1.1 referrers API). Others need the referrers tag schema kept up to date.
+ */
+export interface ReferrersIndexer {
+  indexesReferrers(subject: Descriptor): Promise<boolean>;
+}
+
+export function isReferrersIndexer(target: object): target is ReferrersIndexer {
+  return typeof (target as Partial<ReferrersIndexer>).indexesReferrers === 'function';
+}

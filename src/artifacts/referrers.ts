@@ -1,0 +1,104 @@
+import { Readable } from 'node:stream';
+import { NotFoundError, TugError } from '../errors.js';
+import { digestOf, isIndex, MediaType, parseDigest, parseManifest } from '../oci/index.js';
+import type { Descriptor, ImageIndex, Manifest } from '../oci/types.js';
+import { isReferrerFinder, type ReadTarget, type WriteTarget } from '../targets/target.js';
+
+/**
+ * The tag of the referrers tag schema (distribution-spec, "Referrers Tag Schema"):
+ * `<alg>-<ref>`, for registries and layouts without the referrers API.
+ */
+export function referrersTag(subject: Descriptor): string {
+  const { algorithm, hex } = parseDigest(subject.digest);
+  return `${algorithm}-${hex}`.slice(0, 128);
+}
+
+/** The descriptor a referrers list holds for a manifest: its artifact type and annotations. */
+export function referrerDescriptor(descriptor: Descriptor, manifest: Manifest): Descriptor {
+  const artifactType = manifest.artifactType ?? ('config' in manifest ? manifest.config.mediaType : undefined);
+  return {
+    mediaType: descriptor.mediaType,
+    digest: descriptor.digest,
+    size: descriptor.size,
+    ...(artifactType ? { artifactType } : {}),
+    ...(manifest.annotations ? { annotations: manifest.annotations } : {}),
+  };
+}
+
+interface FallbackIndex {
+  index: ImageIndex;
+  descriptor?: Descriptor;
+}
+
+async function readFallbackIndex(target: ReadTarget, subject: Descriptor): Promise<FallbackIndex> {
+  const tag = referrersTag(subject);
+  let descriptor: Descriptor;
+  try {
+    descriptor = await target.resolve(tag);
+  } catch (error) {
+    if (error instanceof NotFoundError) return { index: { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [] } };
+    throw error;
+  }
+  const { manifest } = parseManifest(await target.fetchBytes(descriptor), descriptor.mediaType);
+  if (!isIndex(manifest) || descriptor.mediaType !== MediaType.ociIndex) {
+    throw new TugError(`the referrers tag ${tag} holds a ${descriptor.mediaType}, not an OCI index; leaving it untouched`);
+  }
+  return { index: manifest, descriptor };
+}
+
+function matches(descriptor: Descriptor, artifactType?: string): boolean {
+  return artifactType === undefined || descriptor.artifactType === artifactType;
+}
+
+/** The manifests whose subject is `subject`: the target's referrers API when it has one, else the tag schema. */
+export async function listReferrers(target: ReadTarget, subject: Descriptor, artifactType?: string): Promise<Descriptor[]> {
+  if (isReferrerFinder(target)) {
+    const found: Descriptor[] = [];
+    for await (const descriptor of target.referrers(subject, artifactType)) found.push(descriptor);
+    return found;
+  }
+  const { index } = await readFallbackIndex(target, subject);
+  return index.manifests.filter((descriptor) => matches(descriptor, artifactType));
+}
+
+/**
+ * Adds a referrer to the tag-schema index of its subject. Two writers racing on one registry
+ * without the API can lose an entry (last writer wins), as with every client; the entry is
+ * re-read just before the write to keep that window short.
+ */
+export async function addToReferrersTag(target: WriteTarget, subject: Descriptor, referrer: Descriptor): Promise<void> {
+  const { index } = await readFallbackIndex(target, subject);
+  if (index.manifests.some((entry) => entry.digest === referrer.digest)) return;
+  const updated: ImageIndex = {
+    schemaVersion: 2,
+    mediaType: MediaType.ociIndex,
+    manifests: [...index.manifests, referrer],
+  };
+  const bytes = Buffer.from(JSON.stringify(updated), 'utf8');
+  const descriptor = { mediaType: MediaType.ociIndex, digest: digestOf(bytes), size: bytes.byteLength };
+  await target.push(descriptor, Readable.from([bytes]));
+  await target.tag(descriptor, referrersTag(subject));
+}
+
+export interface ReferrerNode {
+  descriptor: Descriptor;
+  referrers: ReferrerNode[];
+}
+
+/** Referrers of referrers, depth first; a digest already on the path is not followed again (A↔B cycles end). */
+export async function referrerTree(
+  target: ReadTarget,
+  subject: Descriptor,
+  artifactType?: string,
+  path: ReadonlySet<string> = new Set([subject.digest]),
+  depth = 16,
+): Promise<ReferrerNode[]> {
+  if (depth === 0) return [];
+  const nodes: ReferrerNode[] = [];
+  for (const descriptor of await listReferrers(target, subject)) {
+    if (path.has(descriptor.digest)) continue;
+    const children = await referrerTree(target, descriptor, undefined, new Set([...path, descriptor.digest]), depth - 1);
+    if (matches(descriptor, artifactType)) nodes.push({ descriptor, referrers: children });
+  }
+  return nodes;
+}

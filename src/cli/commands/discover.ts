@@ -1,0 +1,33 @@
+import type { OptionValues } from 'commander';
+import { type ReferrerNode, referrerTree } from '../../artifacts/referrers.js';
+import { UsageError } from '../../errors.js';
+import { formatReference } from '../../ref/index.js';
+import type { CliContext } from '../context.js';
+import { singlePlatform } from '../platform-option.js';
+import { resolveReference } from '../resolve.js';
+
+function printTree(context: CliContext, nodes: ReferrerNode[], indent: string): void {
+  nodes.forEach((node, position) => {
+    const last = position === nodes.length - 1;
+    const { digest, artifactType } = node.descriptor;
+    context.output.line(`${indent}${last ? '└── ' : '├── '}${artifactType ?? 'unknown'}  ${digest}`);
+    printTree(context, node.referrers, `${indent}${last ? '    ' : '│   '}`);
+  });
+}
+
+function toJson(nodes: ReferrerNode[]): unknown[] {
+  return nodes.map(({ descriptor, referrers }) => ({ ...descriptor, referrers: toJson(referrers) }));
+}
+
+export async function run(context: CliContext, [input = '']: string[], options: OptionValues): Promise<void> {
+  const format = context.output.options.json ? 'json' : ((options.format as string | undefined) ?? 'tree');
+  if (format !== 'tree' && format !== 'json') throw new UsageError(`--format must be tree or json, not ${format}`);
+  const { ref, target, descriptor } = await resolveReference(context, input, singlePlatform(options.platform as string[]));
+  const tree = await referrerTree(target, descriptor, options.artifactType as string | undefined);
+  if (format === 'json') {
+    context.output.json({ subject: descriptor, referrers: toJson(tree) });
+    return;
+  }
+  context.output.line(`${formatReference(ref)}@${descriptor.digest}`.replace(/:[^:/@]+@/, '@'));
+  printTree(context, tree, '');
+}
