@@ -28,6 +28,6 @@ export async function run(context: CliContext, [input = '']: string[], options: 
     context.output.json({ subject: descriptor, referrers: toJson(tree) });
     return;
   }
-  context.output.line(`${formatReference(ref)}@${descriptor.digest}`.replace(/:[^:/@]+@/, '@'));
+  context.output.line(`${formatReference(ref)}  ${descriptor.digest}`);
   printTree(context, tree, '');
 }
