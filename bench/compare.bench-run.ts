@@ -1,0 +1,126 @@
+import { execFile } from 'node:child_process';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, it } from 'vitest';
+import { type RegistryFixture, startRegistry } from '../test/fixtures/registry.js';
+import { benchLayout } from './data.js';
+import { median, measure, type Sample } from './measure.js';
+
+const run = promisify(execFile);
+const runs = Number(process.env.BENCH_RUNS ?? 3);
+const tug = (args: string[]) => measure(process.execPath, ['bin/tug', '--no-progress', ...args]);
+const skopeo = (args: string[]) => measure('skopeo', ['--insecure-policy', ...args]);
+const plain = ['--src-tls-verify=false', '--dest-tls-verify=false'];
+
+let a: RegistryFixture;
+let b: RegistryFixture;
+const scratch: string[] = [];
+const rows: string[] = [];
+
+beforeAll(async () => {
+  [a, b] = await Promise.all([startRegistry(), startRegistry()]);
+});
+
+afterAll(async () => {
+  await Promise.all([a?.stop(), b?.stop()]);
+  await Promise.all(scratch.map((path) => rm(path, { recursive: true, force: true })));
+  console.log(['', '| scenario | tug (median s) | skopeo (median s) | tug / skopeo |', '| --- | --- | --- | --- |', ...rows].join('\n'));
+});
+
+function mib(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
+}
+
+/** Times tug and skopeo alternately, each on a fresh destination, and records the medians. */
+async function compare(
+  scenario: string,
+  tugArgs: (round: number) => string[],
+  skopeoArgs: (round: number) => string[],
+): Promise<void> {
+  const tugTimes: number[] = [];
+  const skopeoTimes: number[] = [];
+  for (let round = 0; round < runs; round++) {
+    const pair: Array<() => Promise<void>> = [
+      async () => {
+        tugTimes.push((await tug(tugArgs(round))).seconds);
+      },
+      async () => {
+        skopeoTimes.push((await skopeo(skopeoArgs(round))).seconds);
+      },
+    ];
+    if (round % 2 === 1) pair.reverse();
+    for (const step of pair) await step();
+  }
+  const [t, s] = [median(tugTimes), median(skopeoTimes)];
+  rows.push(`| ${scenario} | ${t.toFixed(3)} | ${s.toFixed(3)} | ${(t / s).toFixed(2)} |`);
+}
+
+function freshDir(name: string): string {
+  const path = join(tmpdir(), `tug-bench-${name}-${process.pid}-${Math.random().toString(16).slice(2)}`);
+  scratch.push(path);
+  return path;
+}
+
+const datasets = [
+  { name: '4 × 64 MiB', layers: 4, layerSize: 64 * 1024 * 1024 },
+  { name: '64 × 1 MiB', layers: 64, layerSize: 1024 * 1024 },
+  { name: '2-platform index, 2 × 2 × 16 MiB', layers: 2, layerSize: 16 * 1024 * 1024, architectures: ['amd64', 'arm64'] },
+];
+
+for (const dataset of datasets) {
+  it(`transfers ${dataset.name}`, async () => {
+    const layout = await benchLayout(dataset);
+    scratch.push(layout);
+    const slug = dataset.name.replace(/[^a-z0-9]+/gi, '-').toLowerCase();
+    const source = `${a.host}/src-${slug}:bench`;
+    await run('skopeo', ['--insecure-policy', 'copy', '--all', ...plain, `oci:${layout}:bench`, `docker://${source}`]);
+
+    await compare(
+      `push ${dataset.name} (layout → registry)`,
+      (i) => ['cp', `oci:${layout}:bench`, `${a.host}/push-tug-${slug}-${i}:bench`],
+      (i) => ['copy', '--all', ...plain, `oci:${layout}:bench`, `docker://${a.host}/push-skopeo-${slug}-${i}:bench`],
+    );
+    await compare(
+      `pull ${dataset.name} (registry → layout)`,
+      () => ['cp', source, `oci:${freshDir('pull')}:bench`],
+      () => ['copy', '--all', ...plain, `docker://${source}`, `oci:${freshDir('pull')}:bench`],
+    );
+    await compare(
+      `copy ${dataset.name} (registry → registry)`,
+      (i) => ['cp', source, `${b.host}/copy-tug-${slug}-${i}:bench`],
+      (i) => ['copy', '--all', ...plain, `docker://${source}`, `docker://${b.host}/copy-skopeo-${slug}-${i}:bench`],
+    );
+    await compare(
+      `copy ${dataset.name} inside one registry (mount)`,
+      (i) => ['cp', source, `${a.host}/mount-tug-${slug}-${i}:bench`],
+      (i) => ['copy', '--all', ...plain, `docker://${source}`, `docker://${a.host}/mount-skopeo-${slug}-${i}:bench`],
+    );
+  });
+}
+
+it('starts up', async () => {
+  const tugTimes: number[] = [];
+  const skopeoTimes: number[] = [];
+  for (let round = 0; round < 10; round++) {
+    tugTimes.push((await measure(process.execPath, ['bin/tug', '--version'])).seconds);
+    skopeoTimes.push((await measure('skopeo', ['--version'])).seconds);
+  }
+  const [t, s] = [median(tugTimes), median(skopeoTimes)];
+  rows.push(`| startup (--version) | ${t.toFixed(3)} | ${s.toFixed(3)} | ${(t / s).toFixed(2)} |`);
+});
+
+it('keeps peak memory flat as blobs grow', async () => {
+  const peaks: Array<[number, Sample]> = [];
+  for (const size of [256 * 1024 * 1024, 1024 * 1024 * 1024]) {
+    const layout = await benchLayout({ layers: 1, layerSize: size });
+    scratch.push(layout);
+    await run('skopeo', ['--insecure-policy', 'copy', ...plain, `oci:${layout}:bench`, `docker://${a.host}/big-${size}:bench`]);
+    await rm(layout, { recursive: true, force: true });
+    peaks.push([size, await tug(['cp', `${a.host}/big-${size}:bench`, `${b.host}/big-${size}:bench`])]);
+  }
+  for (const [size, sample] of peaks) {
+    rows.push(`| tug peak RSS, one ${mib(size)} blob registry → registry | ${mib(sample.peakRss)} (${sample.seconds.toFixed(2)} s) | | |`);
+  }
+});
