@@ -18,6 +18,8 @@ export interface FileTargetOptions {
   allowPathTraversal?: boolean;
   limits?: Partial<ExtractLimits>;
   warn?: (message: string) => void;
+  /** File names for untitled layers, by digest (a Helm chart's .tgz). */
+  names?: ReadonlyMap<string, string>;
 }
 
 /** A file written by a pull, as the command reports it. */
@@ -82,7 +84,7 @@ export class FileTarget implements WriteTarget {
   }
 
   #title(descriptor: Descriptor): string | undefined {
-    return descriptor.annotations?.[Annotation.title];
+    return descriptor.annotations?.[Annotation.title] ?? this.options.names?.get(descriptor.digest);
   }
 
   async #refuseOverwrite(name: string, path: string): Promise<void> {

@@ -1,6 +1,7 @@
 import type { OptionValues } from 'commander';
 import { Annotation } from '../../artifacts/annotations.js';
 import { FileTarget } from '../../artifacts/file-target.js';
+import { chartFileName, HelmMediaType } from '../../artifacts/helm.js';
 import { copyGraph } from '../../copy/index.js';
 import { TugError } from '../../errors.js';
 import { isIndex, parseManifest } from '../../oci/index.js';
@@ -17,7 +18,11 @@ export async function run(context: CliContext, [input = '']: string[], options: 
   if (isIndex(manifest)) {
     throw new TugError(`${reference} is an index`, { hint: 'pick one manifest with --platform, or copy it all with tug cp' });
   }
-  if (!manifest.layers.some((layer) => layer.annotations?.[Annotation.title])) {
+  const names = new Map<string, string>();
+  const chartName = manifest.config.mediaType === HelmMediaType.config ? chartFileName(manifest.annotations) : undefined;
+  const chart = manifest.layers.find((layer) => layer.mediaType === HelmMediaType.chart);
+  if (chartName && chart) names.set(chart.digest, chartName);
+  if (names.size === 0 && !manifest.layers.some((layer) => layer.annotations?.[Annotation.title])) {
     throw new TugError(`${reference} is a container image, not an artifact of named files`, {
       hint: `copy it with: tug cp ${reference} oci:DIR  (or docker-archive:FILE.tar)`,
     });
@@ -26,6 +31,7 @@ export async function run(context: CliContext, [input = '']: string[], options: 
     keepOldFiles: options.keepOldFiles === true,
     allowPathTraversal: options.allowPathTraversal === true,
     warn: (message) => context.output.warn(message),
+    names,
   });
   const progress = new CopyProgress(context);
   await progress.start('pulling');
