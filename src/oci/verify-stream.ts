@@ -1,0 +1,84 @@
+import { createHash, type Hash } from 'node:crypto';
+import { type Readable, Transform, type TransformCallback } from 'node:stream';
+import { DigestMismatchError, SizeLimitError } from '../errors.js';
+import { parseDigest } from './digest.js';
+
+export interface Expected {
+  digest: string;
+  size: number;
+}
+
+/**
+ * A pass-through that hashes what flows and fails the stream as soon as the content departs from
+ * its descriptor: one byte past `size` is an error at once, and the digest is checked the moment
+ * `size` bytes have passed (a reader that stops early, like a tar reader ignoring padding, still
+ * gets the check). Fewer bytes at the end is a short read.
+ */
+export class VerifyingStream extends Transform {
+  readonly #expected: Expected;
+  readonly #hash: Hash;
+  #received = 0;
+  #verified = false;
+
+  constructor(expected: Expected) {
+    super();
+    this.#expected = expected;
+    this.#hash = createHash(parseDigest(expected.digest).algorithm);
+  }
+
+  get received(): number {
+    return this.#received;
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    this.#received += chunk.byteLength;
+    if (this.#received > this.#expected.size) {
+      done(new SizeLimitError(`size exceeds descriptor: expected ${this.#expected.size} bytes of ${this.#expected.digest}`));
+      return;
+    }
+    this.#hash.update(chunk);
+    if (this.#received === this.#expected.size) {
+      const error = this.#check();
+      if (error) {
+        done(error);
+        return;
+      }
+    }
+    done(null, chunk);
+  }
+
+  override _flush(done: TransformCallback): void {
+    if (this.#received < this.#expected.size) {
+      done(new SizeLimitError(`short read: got ${this.#received} of ${this.#expected.size} bytes of ${this.#expected.digest}`));
+      return;
+    }
+    done(this.#verified ? null : this.#check());
+  }
+
+  #check(): Error | null {
+    this.#verified = true;
+    const actual = `${parseDigest(this.#expected.digest).algorithm}:${this.#hash.digest('hex')}`;
+    return actual === this.#expected.digest ? null : new DigestMismatchError(this.#expected.digest, actual);
+  }
+}
+
+export function createVerifier(expected: Expected): VerifyingStream {
+  return new VerifyingStream(expected);
+}
+
+/**
+ * Collects a small document (a manifest, a config) and verifies it. The cap applies before any
+ * allocation: a declared size over `maxBytes` is refused without reading.
+ */
+export async function readVerified(stream: Readable, expected: Expected, maxBytes = Number.MAX_SAFE_INTEGER): Promise<Uint8Array> {
+  if (expected.size > maxBytes) {
+    stream.destroy();
+    throw new SizeLimitError(`${expected.digest} is ${expected.size} bytes, over the ${maxBytes}-byte limit`);
+  }
+  const verifier = createVerifier(expected);
+  const chunks: Buffer[] = [];
+  stream.on('error', (error) => verifier.destroy(error));
+  stream.pipe(verifier);
+  for await (const chunk of verifier) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
