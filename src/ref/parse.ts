@@ -1,0 +1,169 @@
+import { InvalidReferenceError } from '../errors.js';
+import { parseDigest } from '../oci/digest.js';
+import type { DockerArchiveReference, OciLayoutReference, Reference, RegistryReference, RepositoryName } from './types.js';
+
+const dockerHub = 'docker.io';
+const dockerHubAliases = new Set(['index.docker.io', 'registry-1.docker.io', 'registry.hub.docker.com']);
+const pathComponent = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+const tagPattern = /^[\w][\w.-]{0,127}$/;
+const hostnameComponent = /^(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])$/;
+const maxNameLength = 255;
+
+function validHost(host: string): boolean {
+  const ipv6 = /^\[[0-9a-fA-F:.]+\](?::\d{1,5})?$/;
+  if (ipv6.test(host)) return true;
+  const [name = '', port, extra] = host.split(':');
+  if (extra !== undefined) return false;
+  if (port !== undefined && !/^\d{1,5}$/.test(port)) return false;
+  return name.split('.').every((part) => hostnameComponent.test(part));
+}
+
+function looksLikeHost(component: string): boolean {
+  return component.includes('.') || component.includes(':') || component === 'localhost' || component.startsWith('[');
+}
+
+function normaliseRegistry(host: string): string {
+  return dockerHubAliases.has(host) ? dockerHub : host;
+}
+
+/** Splits `host/path` into a normalised registry and repository, validating both. */
+function parseName(input: string, name: string): RepositoryName {
+  if (name === '') throw new InvalidReferenceError(input, 'missing repository');
+  if (name.length > maxNameLength) throw new InvalidReferenceError(input, `name is longer than ${maxNameLength} characters`);
+  const slash = name.indexOf('/');
+  const first = slash < 0 ? name : name.slice(0, slash);
+  let registry = dockerHub;
+  let repository = name;
+  if (slash >= 0 && looksLikeHost(first)) {
+    if (!validHost(first)) throw new InvalidReferenceError(input, `invalid registry host "${first}"`);
+    registry = normaliseRegistry(first);
+    repository = name.slice(slash + 1);
+  } else if (looksLikeHost(first) && slash < 0 && first.includes(':')) {
+    throw new InvalidReferenceError(input, 'missing repository after the registry host');
+  }
+  if (repository === '') throw new InvalidReferenceError(input, 'missing repository');
+  const components = repository.split('/');
+  for (const component of components) {
+    if (component === '') throw new InvalidReferenceError(input, 'empty path component (a leading, trailing or double "/")');
+    if (pathComponent.test(component)) continue;
+    if (pathComponent.test(component.toLowerCase())) throw new InvalidReferenceError(input, 'repository must be lowercase');
+    throw new InvalidReferenceError(input, `invalid repository path component "${component}"`);
+  }
+  if (registry === dockerHub && components.length === 1) repository = `library/${repository}`;
+  return { registry, repository };
+}
+
+function checkNoScheme(input: string): void {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(input)) {
+    throw new InvalidReferenceError(input, 'a reference has no scheme: write HOST/REPO, not https://HOST/REPO');
+  }
+  if (/\s/.test(input)) throw new InvalidReferenceError(input, 'whitespace is not allowed');
+}
+
+function checkDigest(input: string, digest: string): void {
+  try {
+    parseDigest(digest);
+  } catch (error) {
+    throw new InvalidReferenceError(input, (error as Error).message);
+  }
+}
+
+function checkTag(input: string, tag: string): void {
+  if (!tagPattern.test(tag)) {
+    throw new InvalidReferenceError(input, `tag "${tag}" is invalid (letters, digits, _ . - up to 128, not starting with . or -)`);
+  }
+}
+
+/** `[HOST[:PORT]/]REPO[:TAG][@DIGEST]`, normalised as docker does. */
+export function parseRegistryReference(input: string): RegistryReference {
+  if (input === '') throw new InvalidReferenceError(input, 'empty reference');
+  checkNoScheme(input);
+  let rest = input;
+  let digest: string | undefined;
+  const at = rest.indexOf('@');
+  if (at >= 0) {
+    digest = rest.slice(at + 1);
+    rest = rest.slice(0, at);
+    checkDigest(input, digest);
+  }
+  let tag: string | undefined;
+  const lastColon = rest.lastIndexOf(':');
+  if (lastColon > rest.lastIndexOf('/') && lastColon >= 0) {
+    tag = rest.slice(lastColon + 1);
+    rest = rest.slice(0, lastColon);
+    checkTag(input, tag);
+  }
+  const name = parseName(input, rest);
+  const reference: RegistryReference = { kind: 'registry', ...name };
+  if (tag !== undefined) reference.tag = tag;
+  if (digest !== undefined) reference.digest = digest;
+  if (tag === undefined && digest === undefined) reference.tag = 'latest';
+  return reference;
+}
+
+/** A repository (`tags REPO`); a tag or digest given with it is accepted and ignored, as crane does. */
+export function parseRepositoryName(input: string): RepositoryName {
+  const { registry, repository } = parseRegistryReference(input);
+  return { registry, repository };
+}
+
+/** A registry host (`catalog HOST`, `login HOST`); tolerates a scheme and a path as docker login does. */
+export function parseRegistryHost(input: string): string {
+  const trimmed = input.trim();
+  if (trimmed === '') throw new InvalidReferenceError(input, 'empty registry');
+  const withoutScheme = trimmed.replace(/^https?:\/\//i, '');
+  const host = withoutScheme.split('/')[0] ?? '';
+  if (!validHost(host)) throw new InvalidReferenceError(input, `invalid registry host "${host}"`);
+  return normaliseRegistry(host.toLowerCase());
+}
+
+/** The host that serves a registry's API: Docker Hub's is not its name. */
+export function registryApiHost(registry: string): string {
+  return registry === dockerHub ? 'registry-1.docker.io' : registry;
+}
+
+/** `localhost`, `127.0.0.0/8` and `[::1]`, with or without a port. */
+export function isLoopbackHost(registry: string): boolean {
+  const host = registry.startsWith('[') ? registry.slice(0, registry.indexOf(']') + 1) : (registry.split(':')[0] ?? '');
+  return host === 'localhost' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/**
+ * `oci:PATH[:TAG|@DIGEST]`. A digest follows the last `@`; otherwise a tag follows the last `:`
+ * when what follows is a valid tag and what precedes is not a bare drive letter (`C:`).
+ */
+function parseOciLayout(input: string, body: string): OciLayoutReference {
+  const at = body.lastIndexOf('@');
+  if (at >= 0 && body.slice(at + 1).includes(':')) {
+    const digest = body.slice(at + 1);
+    checkDigest(input, digest);
+    const path = body.slice(0, at);
+    if (path === '') throw new InvalidReferenceError(input, 'missing layout path');
+    return { kind: 'oci', path, digest };
+  }
+  const colon = body.lastIndexOf(':');
+  if (colon > 0 && !/^[a-zA-Z]$/.test(body.slice(0, colon))) {
+    const tag = body.slice(colon + 1);
+    checkTag(input, tag);
+    return { kind: 'oci', path: body.slice(0, colon), tag };
+  }
+  if (body === '') throw new InvalidReferenceError(input, 'missing layout path');
+  return { kind: 'oci', path: body };
+}
+
+/** `docker-archive:FILE[:NAME:TAG]`: FILE up to the first `:`; the rest names an image. */
+function parseDockerArchive(input: string, body: string): DockerArchiveReference {
+  const colon = body.indexOf(':');
+  const path = colon < 0 ? body : body.slice(0, colon);
+  if (path === '') throw new InvalidReferenceError(input, 'missing archive file');
+  if (colon < 0) return { kind: 'docker-archive', path };
+  const image = parseRegistryReference(body.slice(colon + 1));
+  if (image.digest) throw new InvalidReferenceError(input, 'an archive names its image by NAME:TAG, not by digest');
+  return { kind: 'docker-archive', path, imageName: `${image.registry}/${image.repository}:${image.tag ?? 'latest'}` };
+}
+
+export function parseReference(input: string): Reference {
+  if (input.startsWith('oci:')) return parseOciLayout(input, input.slice('oci:'.length));
+  if (input.startsWith('docker-archive:')) return parseDockerArchive(input, input.slice('docker-archive:'.length));
+  return parseRegistryReference(input);
+}

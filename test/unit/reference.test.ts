@@ -1,0 +1,136 @@
+import { describe, expect, it } from 'vitest';
+import { InvalidReferenceError } from '../../src/errors.js';
+import {
+  formatReference,
+  isLoopbackHost,
+  parseReference,
+  parseRegistryHost,
+  parseRegistryReference,
+  registryApiHost,
+} from '../../src/ref/index.js';
+
+const d = `sha256:${'a'.repeat(64)}`;
+
+describe('registry references normalise as docker does', () => {
+  it.each([
+    ['alpine', 'docker.io/library/alpine:latest'],
+    ['alpine:3.20', 'docker.io/library/alpine:3.20'],
+    ['library/alpine', 'docker.io/library/alpine:latest'],
+    ['docker.io/alpine', 'docker.io/library/alpine:latest'],
+    ['index.docker.io/alpine', 'docker.io/library/alpine:latest'],
+    ['registry-1.docker.io/library/alpine:edge', 'docker.io/library/alpine:edge'],
+    ['user/app', 'docker.io/user/app:latest'],
+    ['ghcr.io/org/app', 'ghcr.io/org/app:latest'],
+    ['ghcr.io/org/team/app:v1', 'ghcr.io/org/team/app:v1'],
+    ['localhost/app', 'localhost/app:latest'],
+    ['localhost:5000/app', 'localhost:5000/app:latest'],
+    ['localhost:5000/a/b/c:t', 'localhost:5000/a/b/c:t'],
+    ['127.0.0.1:5000/app:v1', '127.0.0.1:5000/app:v1'],
+    ['[::1]:5000/app:v1', '[::1]:5000/app:v1'],
+    ['[::1]/app', '[::1]/app:latest'],
+    ['[2001:db8::1]:443/x', '[2001:db8::1]:443/x:latest'],
+    [`app@${d}`, `docker.io/library/app@${d}`],
+    [`ghcr.io/a/b@${d}`, `ghcr.io/a/b@${d}`],
+    [`ghcr.io/a/b:v1@${d}`, `ghcr.io/a/b:v1@${d}`],
+    [`localhost:5000/a:v1@${d}`, `localhost:5000/a:v1@${d}`],
+    [`localhost:5000/a@sha512:${'b'.repeat(128)}`, `localhost:5000/a@sha512:${'b'.repeat(128)}`],
+    ['my-registry.example.com:8443/a_b/c-d/e.f:1.2.3-rc_1', 'my-registry.example.com:8443/a_b/c-d/e.f:1.2.3-rc_1'],
+    ['a/b__c', 'docker.io/a/b__c:latest'],
+    ['a/b---c', 'docker.io/a/b---c:latest'],
+    ['example.com/x:V1_TAG', 'example.com/x:V1_TAG'],
+    ['example.com/x:_private', 'example.com/x:_private'],
+    [`example.com/x:${'t'.repeat(128)}`, `example.com/x:${'t'.repeat(128)}`],
+    ['Example.COM/x', 'Example.COM/x:latest'],
+    ['sub.domain.example.com/deep/path/to/repo', 'sub.domain.example.com/deep/path/to/repo:latest'],
+    ['0.0.0.0:1/a', '0.0.0.0:1/a:latest'],
+    ['host-with-dash.io/a', 'host-with-dash.io/a:latest'],
+    ['a1/b2/c3', 'docker.io/a1/b2/c3:latest'],
+    ['x.io/a.b.c', 'x.io/a.b.c:latest'],
+    ['x.io/a:1', 'x.io/a:1'],
+    ['localhost:65535/a', 'localhost:65535/a:latest'],
+  ])('%s → %s', (input, expected) => {
+    expect(formatReference(parseRegistryReference(input))).toBe(expected);
+  });
+
+  it('splits registry, repository, tag and digest', () => {
+    expect(parseRegistryReference(`localhost:5000/org/app:v1@${d}`)).toEqual({
+      kind: 'registry',
+      registry: 'localhost:5000',
+      repository: 'org/app',
+      tag: 'v1',
+      digest: d,
+    });
+  });
+});
+
+describe('invalid references say what is wrong', () => {
+  it.each([
+    ['', /empty reference/],
+    ['Alpine', /lowercase/],
+    ['localhost:5000/App', /lowercase/],
+    ['app:', /tag "" is invalid/],
+    ['app:-x', /tag "-x" is invalid/],
+    ['app:.x', /tag ".x" is invalid/],
+    [`app:${'t'.repeat(129)}`, /is invalid/],
+    ['app@sha256:abc', /digest/],
+    [`app@md5:${'a'.repeat(32)}`, /unsupported algorithm/],
+    [`app@sha256:${'A'.repeat(64)}`, /lowercase hex/],
+    ['app@sha256', /algorithm:hex/],
+    ['a//b', /empty path component/],
+    ['/a', /empty path component/],
+    ['a/', /empty path component/],
+    ['localhost:5000/', /missing repository/],
+    ['-a/b', /invalid repository path component/],
+    ['a/b-', /invalid repository path component/],
+    ['a/b..c', /invalid repository path component/],
+    ['https://ghcr.io/a', /no scheme/],
+    ['a b', /whitespace/],
+    [`x.io/${'a'.repeat(256)}`, /longer than 255/],
+    ['host:port:x/a', /invalid registry host/],
+    ['::1:5000/a', /invalid registry host/],
+  ])('refuses %j', (input, reason) => {
+    expect(() => parseRegistryReference(input)).toThrow(InvalidReferenceError);
+    expect(() => parseRegistryReference(input)).toThrow(reason);
+  });
+});
+
+describe('layout and archive references', () => {
+  it.each([
+    ['oci:dir', { kind: 'oci', path: 'dir' }],
+    ['oci:dir:v1', { kind: 'oci', path: 'dir', tag: 'v1' }],
+    ['oci:/abs/path/dir:v1', { kind: 'oci', path: '/abs/path/dir', tag: 'v1' }],
+    [`oci:dir@${d}`, { kind: 'oci', path: 'dir', digest: d }],
+    ['oci:C:', { kind: 'oci', path: 'C:' }],
+    ['docker-archive:img.tar', { kind: 'docker-archive', path: 'img.tar' }],
+    ['docker-archive:img.tar:alpine:3.20', { kind: 'docker-archive', path: 'img.tar', imageName: 'docker.io/library/alpine:3.20' }],
+    ['docker-archive:img.tar:localhost:5000/a:v1', { kind: 'docker-archive', path: 'img.tar', imageName: 'localhost:5000/a:v1' }],
+  ])('%s', (input, expected) => {
+    expect(parseReference(input)).toEqual(expected);
+  });
+
+  it.each([['oci:'], ['oci:dir:bad tag'], ['oci:dir@sha256:short'], ['docker-archive:'], [`docker-archive:f.tar:a@${d}`]])(
+    'refuses %s',
+    (input) => {
+      expect(() => parseReference(input)).toThrow(InvalidReferenceError);
+    },
+  );
+});
+
+describe('registry hosts', () => {
+  it.each([
+    ['localhost:5000', 'localhost:5000'],
+    ['https://index.docker.io/v1/', 'docker.io'],
+    ['registry-1.docker.io', 'docker.io'],
+    ['GHCR.io', 'ghcr.io'],
+    ['http://127.0.0.1:5000/', '127.0.0.1:5000'],
+  ])('%s → %s', (input, expected) => {
+    expect(parseRegistryHost(input)).toBe(expected);
+  });
+
+  it('knows Docker Hub API host and loopback hosts', () => {
+    expect(registryApiHost('docker.io')).toBe('registry-1.docker.io');
+    expect(registryApiHost('ghcr.io')).toBe('ghcr.io');
+    expect(['localhost', 'localhost:5000', '127.0.0.1:1', '127.8.9.10', '[::1]:5000'].every(isLoopbackHost)).toBe(true);
+    expect(['ghcr.io', '10.0.0.1:5000', '128.0.0.1', 'localhost.example.com'].some(isLoopbackHost)).toBe(false);
+  });
+});
