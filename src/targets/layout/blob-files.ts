@@ -1,0 +1,90 @@
+import { constants, createWriteStream } from 'node:fs';
+import { lstat, mkdir, open, rename, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { pipeline as pipelineWithCallback, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { InvalidContentError, NotFoundError } from '../../errors.js';
+import { createVerifier, parseDigest } from '../../oci/index.js';
+import type { Descriptor } from '../../oci/types.js';
+import { isErrorCode, temporaryPathBeside } from './small-files.js';
+
+/** What names a blob's bytes. */
+export type BlobIdentity = Pick<Descriptor, 'digest' | 'size'>;
+
+/** What is at a blob's final path. */
+export type BlobState = 'absent' | 'file' | 'other';
+
+/**
+ * `blobs/<algorithm>/<hex>` of a layout. The path is built only from a digest that parseDigest
+ * accepted, so `sha256:../../etc/passwd` never reaches the filesystem.
+ */
+export function blobPath(root: string, digest: string): string {
+  const { algorithm, hex } = parseDigest(digest);
+  return join(root, 'blobs', algorithm, hex);
+}
+
+/** Creates `blobs/<algorithm>/` and refuses one that is a symlink, so no write lands outside the layout. */
+async function ensureBlobDirectory(root: string, blob: string): Promise<void> {
+  const directory = dirname(blob);
+  await mkdir(directory, { recursive: true });
+  for (const path of [dirname(directory), directory]) {
+    if (!(await lstat(path)).isDirectory()) {
+      throw new InvalidContentError(`${path} in OCI layout ${root} is a symbolic link or not a directory`);
+    }
+  }
+}
+
+export async function blobState(path: string): Promise<{ state: BlobState; size: number }> {
+  try {
+    const info = await lstat(path);
+    return { state: info.isFile() ? 'file' : 'other', size: info.size };
+  } catch (error) {
+    if (isErrorCode(error, 'ENOENT')) return { state: 'absent', size: 0 };
+    throw error;
+  }
+}
+
+/** The blob as a stream that fails on a size or digest mismatch; never follows a symlink. */
+export async function openVerifiedBlob(root: string, descriptor: BlobIdentity): Promise<Readable> {
+  const path = blobPath(root, descriptor.digest);
+  const { state } = await blobState(path);
+  if (state === 'absent')
+    throw new NotFoundError(`blob ${descriptor.digest} not found in OCI layout ${root}`);
+  if (state === 'other') throw notARegularFile(descriptor.digest, root);
+  // O_NOFOLLOW closes the gap between the lstat above and the open.
+  const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW).catch((error: unknown) => {
+    throw isErrorCode(error, 'ELOOP') ? notARegularFile(descriptor.digest, root) : error;
+  });
+  const verifier = createVerifier({ digest: descriptor.digest, size: descriptor.size });
+  // Errors reach the caller through `verifier`, which pipeline destroys with them.
+  pipelineWithCallback(handle.createReadStream(), verifier, () => {});
+  return verifier;
+}
+
+/**
+ * Streams `content` into a new temporary file in the blob's directory, checking size and digest
+ * on the way, flushes it, and renames it to its final name only then. Removes the temporary file
+ * on any failure, so a half-written blob never appears under its digest.
+ */
+export async function writeBlob(root: string, descriptor: BlobIdentity, content: Readable): Promise<void> {
+  const path = blobPath(root, descriptor.digest);
+  await ensureBlobDirectory(root, path);
+  const temporary = temporaryPathBeside(path);
+  try {
+    await pipeline(
+      content,
+      createVerifier({ digest: descriptor.digest, size: descriptor.size }),
+      createWriteStream(temporary, { flags: 'wx', mode: 0o644, flush: true }),
+    );
+    await rename(temporary, path);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw error;
+  }
+}
+
+export function notARegularFile(digest: string, root: string): InvalidContentError {
+  return new InvalidContentError(
+    `blob ${digest} in OCI layout ${root} is a symbolic link or not a regular file`,
+  );
+}

@@ -1,0 +1,239 @@
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import { InvalidContentError, NotFoundError, SizeLimitError, UsageError } from '../errors.js';
+import { isValidDigest, parseManifest, readVerified, validateDescriptor } from '../oci/index.js';
+import { MAX_MANIFEST_BYTES } from '../oci/media-types.js';
+import type { Descriptor } from '../oci/types.js';
+import { blobPath, blobState, notARegularFile, openVerifiedBlob, writeBlob } from './layout/blob-files.js';
+import {
+  assertValidRefName,
+  emptyLayoutIndex,
+  type LayoutIndex,
+  parseLayoutIndex,
+  refNameOf,
+  serializeLayoutIndex,
+  withoutRefName,
+  withTaggedEntry,
+} from './layout/index-file.js';
+import {
+  createFileIfAbsent,
+  isErrorCode,
+  readSmallFile,
+  replaceFileAtomically,
+} from './layout/small-files.js';
+import type { TagLister, WriteTarget } from './target.js';
+
+export interface OciLayoutOptions {
+  /** Create the layout on the first write when the directory is missing or empty. */
+  create?: boolean;
+  /** The largest manifest (and `index.json`) read; defaults to MAX_MANIFEST_BYTES. */
+  maxManifestBytes?: number;
+}
+
+const LAYOUT_FILE = 'oci-layout';
+const INDEX_FILE = 'index.json';
+const LAYOUT_VERSION = '1.0.0';
+const MAX_LAYOUT_FILE_BYTES = 64 * 1024;
+
+/** An OCI image layout directory (image-spec image-layout.md): `oci-layout`, `index.json`, `blobs/`. */
+export class OciLayoutTarget implements WriteTarget, TagLister {
+  private layoutReady: Promise<void> | undefined;
+  private indexUpdates: Promise<void> = Promise.resolve();
+  private readonly pushes = new Map<string, Promise<void>>();
+
+  constructor(
+    readonly root: string,
+    private readonly maxManifestBytes: number,
+  ) {}
+
+  /**
+   * A digest: the `index.json` entry for it, else the manifest blob itself. A tag: the entry whose
+   * `org.opencontainers.image.ref.name` it is. An empty reference: the layout's only manifest.
+   */
+  async resolve(reference: string): Promise<Descriptor> {
+    const index = await this.readIndex();
+    if (reference === '') return this.soleManifest(index);
+    if (isValidDigest(reference)) return this.resolveDigest(index, reference);
+    const entry = index.entries.find((candidate) => refNameOf(candidate.descriptor) === reference);
+    if (entry === undefined) throw new NotFoundError(`tag ${reference} not found in OCI layout ${this.root}`);
+    return withoutRefName(entry.descriptor);
+  }
+
+  async fetch(descriptor: Descriptor): Promise<Readable> {
+    return openVerifiedBlob(this.root, validateDescriptor(descriptor));
+  }
+
+  async fetchBytes(descriptor: Descriptor): Promise<Uint8Array> {
+    const checked = validateDescriptor(descriptor);
+    this.assertManifestSize(checked.digest, checked.size);
+    return readVerified(await openVerifiedBlob(this.root, checked), checked, this.maxManifestBytes);
+  }
+
+  async exists(descriptor: Descriptor): Promise<boolean> {
+    const { state, size } = await blobState(blobPath(this.root, descriptor.digest));
+    return state === 'file' && size === descriptor.size;
+  }
+
+  /** Concurrent pushes of one digest share a single write; a blob already stored is not rewritten. */
+  async push(descriptor: Descriptor, content: Readable): Promise<void> {
+    const checked = validateDescriptor(descriptor);
+    const running = this.pushes.get(checked.digest);
+    if (running !== undefined) {
+      await Promise.all([drain(content), running]);
+      return;
+    }
+    const write = this.store(checked, content).finally(() => this.pushes.delete(checked.digest));
+    this.pushes.set(checked.digest, write);
+    await write;
+  }
+
+  /** Names a stored manifest in `index.json`, replacing the entry that held the name before. */
+  async tag(descriptor: Descriptor, reference: string): Promise<void> {
+    assertValidRefName(reference);
+    const checked = validateDescriptor(descriptor);
+    if (!(await this.exists(checked))) {
+      throw new NotFoundError(`cannot tag ${reference}: ${checked.digest} is not in OCI layout ${this.root}`);
+    }
+    await this.ensureLayout();
+    await this.updateIndex((index) => withTaggedEntry(index, checked, reference));
+  }
+
+  async *tags(): AsyncIterable<string> {
+    const index = await this.readIndex();
+    const names = index.entries.flatMap((entry) => refNameOf(entry.descriptor) ?? []);
+    yield* new Set(names);
+  }
+
+  private async store(descriptor: Descriptor, content: Readable): Promise<void> {
+    await this.ensureLayout();
+    const { state } = await blobState(blobPath(this.root, descriptor.digest));
+    if (state === 'file') return drain(content);
+    if (state === 'other') {
+      content.destroy();
+      throw notARegularFile(descriptor.digest, this.root);
+    }
+    await writeBlob(this.root, descriptor, content);
+  }
+
+  private soleManifest(index: LayoutIndex): Descriptor {
+    const [only, ...others] = index.entries;
+    if (only === undefined) throw new NotFoundError(`OCI layout ${this.root} holds no manifest`);
+    if (others.length > 0) {
+      const tags = index.entries.flatMap((entry) => refNameOf(entry.descriptor) ?? []);
+      throw new UsageError(
+        `OCI layout ${this.root} holds ${index.entries.length} manifests: name one by tag or digest`,
+        {
+          hint: tags.length > 0 ? `tags in the layout: ${tags.join(', ')}` : undefined,
+        },
+      );
+    }
+    return withoutRefName(only.descriptor);
+  }
+
+  private async resolveDigest(index: LayoutIndex, digest: string): Promise<Descriptor> {
+    const entry = index.entries.find((candidate) => candidate.descriptor.digest === digest);
+    if (entry !== undefined) return withoutRefName(entry.descriptor);
+    const { state, size } = await blobState(blobPath(this.root, digest));
+    if (state === 'absent')
+      throw new NotFoundError(`manifest ${digest} not found in OCI layout ${this.root}`);
+    if (state === 'other') throw notARegularFile(digest, this.root);
+    this.assertManifestSize(digest, size);
+    const bytes = await readVerified(await openVerifiedBlob(this.root, { digest, size }), { digest, size });
+    const { mediaType, manifest } = parseManifest(bytes);
+    const artifactType = manifest.artifactType;
+    return artifactType === undefined
+      ? { mediaType, digest, size }
+      : { mediaType, digest, size, artifactType };
+  }
+
+  private assertManifestSize(digest: string, size: number): void {
+    if (size > this.maxManifestBytes) {
+      throw new SizeLimitError(
+        `manifest ${digest} is ${size} bytes, over the limit of ${this.maxManifestBytes}`,
+      );
+    }
+  }
+
+  private async readIndex(): Promise<LayoutIndex> {
+    const path = join(this.root, INDEX_FILE);
+    const bytes = await readSmallFile(path, this.maxManifestBytes);
+    return bytes === undefined ? emptyLayoutIndex() : parseLayoutIndex(bytes, path);
+  }
+
+  /** Read-modify-write of `index.json`, one at a time within this process, each an atomic replace. */
+  private updateIndex(change: (index: LayoutIndex) => LayoutIndex): Promise<void> {
+    const update = this.indexUpdates.then(async () => {
+      const next = change(await this.readIndex());
+      await replaceFileAtomically(join(this.root, INDEX_FILE), serializeLayoutIndex(next));
+    });
+    this.indexUpdates = update.catch(() => undefined);
+    return update;
+  }
+
+  private ensureLayout(): Promise<void> {
+    this.layoutReady ??= this.createLayoutFiles().catch((error: unknown) => {
+      this.layoutReady = undefined;
+      throw error;
+    });
+    return this.layoutReady;
+  }
+
+  private async createLayoutFiles(): Promise<void> {
+    await createFileIfAbsent(
+      join(this.root, LAYOUT_FILE),
+      `${JSON.stringify({ imageLayoutVersion: LAYOUT_VERSION })}\n`,
+    );
+    await createFileIfAbsent(join(this.root, INDEX_FILE), serializeLayoutIndex(emptyLayoutIndex()));
+  }
+}
+
+/**
+ * Opens the layout at `path`. Without `create`, a missing directory is a NotFoundError and a
+ * directory without `oci-layout` an InvalidContentError; with it, a missing or empty directory is
+ * accepted and the layout files are written on the first push or tag.
+ */
+export async function openOciLayout(path: string, options: OciLayoutOptions = {}): Promise<OciLayoutTarget> {
+  const create = options.create ?? false;
+  const target = new OciLayoutTarget(path, options.maxManifestBytes ?? MAX_MANIFEST_BYTES);
+  let isDirectory: boolean;
+  try {
+    isDirectory = (await stat(path)).isDirectory();
+  } catch (error) {
+    if (!isErrorCode(error, 'ENOENT')) throw error;
+    if (create) return target;
+    throw new NotFoundError(`no OCI layout at ${path}`);
+  }
+  if (!isDirectory) throw new InvalidContentError(`${path} is not a directory, so not an OCI layout`);
+  const layoutFile = await readSmallFile(join(path, LAYOUT_FILE), MAX_LAYOUT_FILE_BYTES);
+  if (layoutFile === undefined) {
+    if (create && (await readdir(path)).length === 0) return target;
+    throw new InvalidContentError(`${path} is not an OCI layout: it has no ${LAYOUT_FILE} file`, {
+      hint: create ? 'write to a new or empty directory' : undefined,
+    });
+  }
+  assertSupportedLayout(layoutFile, path);
+  return target;
+}
+
+function assertSupportedLayout(bytes: Uint8Array, path: string): void {
+  let document: unknown;
+  try {
+    document = JSON.parse(Buffer.from(bytes).toString('utf8'));
+  } catch {
+    throw new InvalidContentError(`${join(path, LAYOUT_FILE)} is not valid JSON`);
+  }
+  const version =
+    typeof document === 'object' && document !== null
+      ? Reflect.get(document, 'imageLayoutVersion')
+      : undefined;
+  if (typeof version !== 'string' || !version.startsWith('1.')) {
+    throw new InvalidContentError(`${path} has an unsupported imageLayoutVersion ${JSON.stringify(version)}`);
+  }
+}
+
+async function drain(content: Readable): Promise<void> {
+  content.resume();
+  await finished(content);
+}
