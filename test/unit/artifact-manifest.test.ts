@@ -43,14 +43,22 @@ describe('artifact manifests are shaped as oras packs them (image-spec 1.1)', ()
   });
 
   it('keeps a custom config and names no default artifact type', () => {
-    const config = { mediaType: 'application/vnd.example.config+json', digest: `sha256:${'b'.repeat(64)}`, size: 10 };
+    const config = {
+      mediaType: 'application/vnd.example.config+json',
+      digest: `sha256:${'b'.repeat(64)}`,
+      size: 10,
+    };
     const { manifest } = buildArtifactManifest({ config, layers: [jar] });
     expect(manifest.config).toEqual(config);
     expect(manifest.artifactType).toBeUndefined();
   });
 
   it('carries a subject and annotations, and is the same bytes for the same inputs', () => {
-    const subject = { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: `sha256:${'c'.repeat(64)}`, size: 500 };
+    const subject = {
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      digest: `sha256:${'c'.repeat(64)}`,
+      size: 500,
+    };
     const input = { artifactType: 'application/spdx+json', layers: [jar], subject, annotations: { a: 'b' } };
     const first = buildArtifactManifest(input);
     expect(first.manifest.subject).toEqual(subject);

@@ -34,7 +34,10 @@ describe('registry references normalise as docker does', () => {
     [`ghcr.io/a/b:v1@${d}`, `ghcr.io/a/b:v1@${d}`],
     [`localhost:5000/a:v1@${d}`, `localhost:5000/a:v1@${d}`],
     [`localhost:5000/a@sha512:${'b'.repeat(128)}`, `localhost:5000/a@sha512:${'b'.repeat(128)}`],
-    ['my-registry.example.com:8443/a_b/c-d/e.f:1.2.3-rc_1', 'my-registry.example.com:8443/a_b/c-d/e.f:1.2.3-rc_1'],
+    [
+      'my-registry.example.com:8443/a_b/c-d/e.f:1.2.3-rc_1',
+      'my-registry.example.com:8443/a_b/c-d/e.f:1.2.3-rc_1',
+    ],
     ['a/b__c', 'docker.io/a/b__c:latest'],
     ['a/b---c', 'docker.io/a/b---c:latest'],
     ['example.com/x:V1_TAG', 'example.com/x:V1_TAG'],
@@ -102,18 +105,27 @@ describe('layout and archive references', () => {
     [`oci:dir@${d}`, { kind: 'oci', path: 'dir', digest: d }],
     ['oci:C:', { kind: 'oci', path: 'C:' }],
     ['docker-archive:img.tar', { kind: 'docker-archive', path: 'img.tar' }],
-    ['docker-archive:img.tar:alpine:3.20', { kind: 'docker-archive', path: 'img.tar', imageName: 'docker.io/library/alpine:3.20' }],
-    ['docker-archive:img.tar:localhost:5000/a:v1', { kind: 'docker-archive', path: 'img.tar', imageName: 'localhost:5000/a:v1' }],
+    [
+      'docker-archive:img.tar:alpine:3.20',
+      { kind: 'docker-archive', path: 'img.tar', imageName: 'docker.io/library/alpine:3.20' },
+    ],
+    [
+      'docker-archive:img.tar:localhost:5000/a:v1',
+      { kind: 'docker-archive', path: 'img.tar', imageName: 'localhost:5000/a:v1' },
+    ],
   ])('%s', (input, expected) => {
     expect(parseReference(input)).toEqual(expected);
   });
 
-  it.each([['oci:'], ['oci:dir:bad tag'], ['oci:dir@sha256:short'], ['docker-archive:'], [`docker-archive:f.tar:a@${d}`]])(
-    'refuses %s',
-    (input) => {
-      expect(() => parseReference(input)).toThrow(InvalidReferenceError);
-    },
-  );
+  it.each([
+    ['oci:'],
+    ['oci:dir:bad tag'],
+    ['oci:dir@sha256:short'],
+    ['docker-archive:'],
+    [`docker-archive:f.tar:a@${d}`],
+  ])('refuses %s', (input) => {
+    expect(() => parseReference(input)).toThrow(InvalidReferenceError);
+  });
 });
 
 describe('registry hosts', () => {
@@ -130,7 +142,11 @@ describe('registry hosts', () => {
   it('knows Docker Hub API host and loopback hosts', () => {
     expect(registryApiHost('docker.io')).toBe('registry-1.docker.io');
     expect(registryApiHost('ghcr.io')).toBe('ghcr.io');
-    expect(['localhost', 'localhost:5000', '127.0.0.1:1', '127.8.9.10', '[::1]:5000'].every(isLoopbackHost)).toBe(true);
-    expect(['ghcr.io', '10.0.0.1:5000', '128.0.0.1', 'localhost.example.com'].some(isLoopbackHost)).toBe(false);
+    expect(
+      ['localhost', 'localhost:5000', '127.0.0.1:1', '127.8.9.10', '[::1]:5000'].every(isLoopbackHost),
+    ).toBe(true);
+    expect(['ghcr.io', '10.0.0.1:5000', '128.0.0.1', 'localhost.example.com'].some(isLoopbackHost)).toBe(
+      false,
+    );
   });
 });
