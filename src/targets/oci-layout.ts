@@ -1,4 +1,4 @@
-import { readdir, stat } from 'node:fs/promises';
+import { mkdir, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
@@ -181,6 +181,7 @@ export class OciLayoutTarget implements WriteTarget, TagLister {
   }
 
   private async createLayoutFiles(): Promise<void> {
+    await mkdir(this.root, { recursive: true });
     await createFileIfAbsent(
       join(this.root, LAYOUT_FILE),
       `${JSON.stringify({ imageLayoutVersion: LAYOUT_VERSION })}\n`,
