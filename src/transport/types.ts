@@ -19,6 +19,8 @@ export interface HttpRequest {
   signal?: AbortSignal;
   /** Auth scopes this request needs, e.g. `repository:library/alpine:pull`. Read by the auth layer. */
   scopes?: readonly string[];
+  /** Set by the redirect layer once a request left its first origin: no client identity may follow. */
+  crossOrigin?: boolean;
 }
 
 export interface HttpResponse {

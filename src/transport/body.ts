@@ -1,0 +1,45 @@
+import type { Readable } from 'node:stream';
+import { SizeLimitError, TransportError } from '../errors.js';
+import type { HttpResponse } from './types.js';
+
+/** What tug reads of an error body, a token response or a page: never more. */
+export const MAX_SMALL_BODY = 1024 * 1024;
+
+/** Reads a body up to `maxBytes`; one byte more is an error and the rest is not read. */
+export async function readBodyBytes(response: HttpResponse, maxBytes = MAX_SMALL_BODY): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of response.body) {
+    total += (chunk as Buffer).byteLength;
+    if (total > maxBytes) {
+      response.body.destroy();
+      throw new SizeLimitError(`response from ${response.url.host} is larger than ${maxBytes} bytes`);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+export async function readBodyText(response: HttpResponse, maxBytes = MAX_SMALL_BODY): Promise<string> {
+  return (await readBodyBytes(response, maxBytes)).toString('utf8');
+}
+
+export async function readBodyJson<T>(response: HttpResponse, maxBytes = MAX_SMALL_BODY): Promise<T> {
+  const text = await readBodyText(response, maxBytes);
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new TransportError(`${response.url.host} answered with a body that is not JSON (HTTP ${response.status})`);
+  }
+}
+
+/** Frees the connection of a response whose body is not wanted. */
+export function discardBody(response: { body: Readable }): void {
+  response.body.resume();
+  response.body.on('error', () => {});
+}
+
+export function headerValue(response: HttpResponse, name: string): string | undefined {
+  const value = response.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
