@@ -34,11 +34,11 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 export function createTransport(options: TransportOptions = {}): Transport {
   const timeouts = { ...defaultTimeouts, ...options.timeouts };
   const pool = new DispatcherPool(options, timeouts);
-  let send: Send = createBaseSend(pool, options.userAgent ?? defaultUserAgent());
-  if (options.trace) send = withTrace(send, options.trace);
-  send = withRedirects(send);
-  send = withRetry(send, { ...defaultRetryPolicy, ...options.retry }, options.sleep ?? sleep);
-  const schemes = new SchemeResolver(send, options.plainHttp === true);
+  let single: Send = createBaseSend(pool, options.userAgent ?? defaultUserAgent());
+  if (options.trace) single = withTrace(single, options.trace);
+  const send = withRetry(withRedirects(single), { ...defaultRetryPolicy, ...options.retry }, options.sleep ?? sleep);
+  // The scheme probe is one attempt: a plain-HTTP answer to TLS is the expected outcome, not a fault.
+  const schemes = new SchemeResolver(single, options.plainHttp === true);
   return {
     send,
     baseUrl: (registry) => schemes.baseUrl(registry),
