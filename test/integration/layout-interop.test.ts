@@ -1,15 +1,34 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { isManifestMediaType, parseManifest, successors } from '../../src/oci/index.js';
 import type { Descriptor } from '../../src/oci/types.js';
 import { openOciLayout } from '../../src/targets/oci-layout.js';
 import type { ReadTarget, WriteTarget } from '../../src/targets/target.js';
-import { buildImageLayout } from '../fixtures/images.js';
+import { type BuiltImage, buildImageLayout } from '../fixtures/images.js';
 import { skopeo } from '../fixtures/skopeo.js';
-import { tempDir } from '../fixtures/temp.js';
+
+const scratchDirs: string[] = [];
+afterAll(async () => {
+  await Promise.all(scratchDirs.splice(0).map((path) => rm(path, { recursive: true, force: true })));
+});
+
+/** A fresh directory removed when this file's tests end. */
+async function scratchDir(): Promise<string> {
+  const path = await mkdtemp(join(tmpdir(), 'tug-layout-'));
+  scratchDirs.push(path);
+  return path;
+}
+
+/** A hand-built image layout, removed with the scratch directories. */
+async function imageLayout(options: Parameters<typeof buildImageLayout>[0]): Promise<BuiltImage> {
+  const image = await buildImageLayout(options);
+  scratchDirs.push(image.layoutDir);
+  return image;
+}
 
 async function digestOfStream(stream: Readable): Promise<string> {
   const hash = createHash('sha256');
@@ -48,12 +67,12 @@ async function skopeoCopy(from: string, to: string): Promise<void> {
 
 describe('OCI layouts shared with skopeo', () => {
   it('reads every blob of a two-platform layout that skopeo wrote, each matching its digest', async () => {
-    const image = await buildImageLayout({
+    const image = await imageLayout({
       platforms: ['linux/amd64', 'linux/arm64/v8'],
       layers: 2,
       tag: 'src',
     });
-    const written = join(await tempDir(), 'by-skopeo');
+    const written = join(await scratchDir(), 'by-skopeo');
     await skopeoCopy(`oci:${image.layoutDir}:src`, `oci:${written}:v1`);
 
     const layout = await openOciLayout(written);
@@ -76,8 +95,8 @@ describe('OCI layouts shared with skopeo', () => {
   });
 
   it('resolves the full image name skopeo stores as a ref.name, and tags beside skopeo entries', async () => {
-    const image = await buildImageLayout({ tag: 'src' });
-    const written = join(await tempDir(), 'by-skopeo');
+    const image = await imageLayout({ tag: 'src' });
+    const written = join(await scratchDir(), 'by-skopeo');
     await skopeoCopy(`oci:${image.layoutDir}:src`, `oci:${written}:v1`);
     await skopeoCopy(`oci:${image.layoutDir}:src`, `oci:${written}:example.test/team/app:v2`);
 
@@ -94,8 +113,8 @@ describe('OCI layouts shared with skopeo', () => {
   });
 
   it('writes a single-platform layout that skopeo inspects and copies with the same digest', async () => {
-    const image = await buildImageLayout({ layers: 3, tag: 'v1' });
-    const written = join(await tempDir(), 'by-tug');
+    const image = await imageLayout({ layers: 3, tag: 'v1' });
+    const written = join(await scratchDir(), 'by-tug');
     const target = await openOciLayout(written, { create: true });
     await copyThroughTargetApi(await openOciLayout(image.layoutDir), target, 'v1');
 
@@ -108,7 +127,7 @@ describe('OCI layouts shared with skopeo', () => {
     expect(inspected.Digest).toBe(image.rootDigest);
     expect(inspected.Layers).toHaveLength(3);
 
-    const copied = join(await tempDir(), 'copied');
+    const copied = join(await scratchDir(), 'copied');
     await skopeoCopy(`oci:${written}:v1`, `oci:${copied}:v1`);
     const copiedIndex = JSON.parse(await readFile(join(copied, 'index.json'), 'utf8')) as {
       manifests: Descriptor[];
@@ -117,15 +136,15 @@ describe('OCI layouts shared with skopeo', () => {
   });
 
   it('writes a two-platform index that skopeo copies whole with the same digest', async () => {
-    const image = await buildImageLayout({ platforms: ['linux/amd64', 'linux/arm64/v8'], tag: 'multi' });
-    const written = join(await tempDir(), 'by-tug');
+    const image = await imageLayout({ platforms: ['linux/amd64', 'linux/arm64/v8'], tag: 'multi' });
+    const written = join(await scratchDir(), 'by-tug');
     const target = await openOciLayout(written, { create: true });
     await copyThroughTargetApi(await openOciLayout(image.layoutDir), target, 'multi');
 
     const raw = await skopeo(['inspect', '--raw', `oci:${written}:multi`]);
     expect(`sha256:${createHash('sha256').update(raw.stdoutBytes).digest('hex')}`).toBe(image.rootDigest);
 
-    const copied = join(await tempDir(), 'copied');
+    const copied = join(await scratchDir(), 'copied');
     await skopeoCopy(`oci:${written}:multi`, `oci:${copied}:multi`);
     const back = await openOciLayout(copied);
     const root = await back.resolve('multi');

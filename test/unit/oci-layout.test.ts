@@ -1,8 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
   DigestMismatchError,
   InvalidContentError,
@@ -14,9 +15,20 @@ import {
 import { MediaType } from '../../src/oci/media-types.js';
 import type { Descriptor } from '../../src/oci/types.js';
 import { openOciLayout } from '../../src/targets/oci-layout.js';
-import { tempDir } from '../fixtures/temp.js';
 
 const REF_NAME = 'org.opencontainers.image.ref.name';
+const scratchDirs: string[] = [];
+afterAll(async () => {
+  await Promise.all(scratchDirs.splice(0).map((path) => rm(path, { recursive: true, force: true })));
+});
+
+/** A fresh directory removed when this file's tests end. */
+async function scratchDir(): Promise<string> {
+  const path = await mkdtemp(join(tmpdir(), 'tug-layout-'));
+  scratchDirs.push(path);
+  return path;
+}
+
 const sha256 = (bytes: Uint8Array) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 
 function blob(
@@ -47,7 +59,7 @@ async function readAll(stream: Readable): Promise<Buffer> {
 }
 
 async function newLayout() {
-  const root = join(await tempDir('tug-layout-'), 'layout');
+  const root = join(await scratchDir(), 'layout');
   return { root, target: await openOciLayout(root, { create: true }) };
 }
 
@@ -63,26 +75,26 @@ async function indexJson(root: string): Promise<{ manifests: Descriptor[] } & Re
 
 describe('opening a layout', () => {
   it('reports a missing directory as not found when not asked to create it', async () => {
-    const missing = join(await tempDir(), 'nothing-here');
+    const missing = join(await scratchDir(), 'nothing-here');
     await expect(openOciLayout(missing)).rejects.toThrow(NotFoundError);
     await expect(openOciLayout(missing)).rejects.toThrow(`no OCI layout at ${missing}`);
   });
 
   it('refuses a directory without an oci-layout file', async () => {
-    const directory = await tempDir();
+    const directory = await scratchDir();
     await writeFile(join(directory, 'unrelated.txt'), 'x');
     await expect(openOciLayout(directory)).rejects.toThrow(InvalidContentError);
     await expect(openOciLayout(directory, { create: true })).rejects.toThrow(InvalidContentError);
   });
 
   it('refuses an oci-layout file with an unsupported version', async () => {
-    const directory = await tempDir();
+    const directory = await scratchDir();
     await writeFile(join(directory, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '2.0.0' }));
     await expect(openOciLayout(directory)).rejects.toThrow(/unsupported imageLayoutVersion/);
   });
 
   it('writes oci-layout and index.json into an empty directory on the first push', async () => {
-    const root = await tempDir();
+    const root = await scratchDir();
     const target = await openOciLayout(root, { create: true });
     expect(await readdir(root)).toEqual([]);
     const layer = blob(randomBytes(100));
@@ -165,7 +177,7 @@ describe('blobs', () => {
     const layer = blob(randomBytes(64));
     const other = blob(randomBytes(64));
     await target.push(other.descriptor, Readable.from([other.bytes]));
-    const outside = join(await tempDir(), 'outside');
+    const outside = join(await scratchDir(), 'outside');
     await writeFile(outside, layer.bytes);
     const linkPath = join(root, 'blobs', 'sha256', layer.descriptor.digest.slice(7));
     await symlink(outside, linkPath);
@@ -179,8 +191,8 @@ describe('blobs', () => {
   });
 
   it('refuses to write through a blobs directory that is a symbolic link', async () => {
-    const root = await tempDir();
-    const outside = await tempDir();
+    const root = await scratchDir();
+    const outside = await scratchDir();
     await writeFile(join(root, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
     await writeFile(join(root, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [] }));
     await symlink(outside, join(root, 'blobs'));
@@ -217,7 +229,7 @@ describe('blobs', () => {
   });
 
   it('refuses a manifest read over the size cap before reading it', async () => {
-    const root = join(await tempDir(), 'layout');
+    const root = join(await scratchDir(), 'layout');
     const target = await openOciLayout(root, { create: true, maxManifestBytes: 100 });
     const big = blob(randomBytes(101), MediaType.ociManifest);
     await target.push(big.descriptor, Readable.from([big.bytes]));
@@ -232,7 +244,7 @@ describe('blobs', () => {
     `sha256:${'a'.repeat(63)}`,
     `md5:${'a'.repeat(32)}`,
   ])('refuses the digest %s before touching the filesystem', async (digest) => {
-    const parent = await tempDir();
+    const parent = await scratchDir();
     const root = join(parent, 'layout');
     const target = await openOciLayout(root, { create: true });
     const descriptor = { mediaType: MediaType.ociLayer, digest, size: 6 };
@@ -251,7 +263,7 @@ describe('blobs', () => {
   });
 
   it.each([-1, 2 ** 62, 1.5])('refuses the size %s before touching the filesystem', async (size) => {
-    const parent = await tempDir();
+    const parent = await scratchDir();
     const target = await openOciLayout(join(parent, 'layout'), { create: true });
     const descriptor = { mediaType: MediaType.ociLayer, digest: sha256(Buffer.from('x')), size };
     await expect(target.push(descriptor, Readable.from([Buffer.from('x')]))).rejects.toThrow(
