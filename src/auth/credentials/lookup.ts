@@ -1,0 +1,73 @@
+import type { Credential, CredentialLookup } from '../types.js';
+import { configKey, credentialFromEntry, dockerConfigPath, findEntry, loadDockerConfig } from './docker-config.js';
+import { CredentialHelperError, helperGet } from './helper.js';
+import { type Keychain, osKeychain } from './keychain.js';
+
+export interface CredentialOptions {
+  /** --registry-config */
+  configPath?: string;
+  env?: NodeJS.ProcessEnv;
+  /** -u/-p/--password-stdin: used for every registry. */
+  flags?: Credential;
+  warn?: (message: string) => void;
+  /** false: never use one; default: the OS keychain, loaded lazily. */
+  keychain?: Keychain | false;
+}
+
+export function keychainOf(options: CredentialOptions): Keychain | undefined {
+  if (options.keychain === false) return undefined;
+  return options.keychain ?? osKeychain(options.env);
+}
+
+/**
+ * Credentials in PRODUCT.md's order: flags; the docker config's `credHelpers[host]`, then
+ * `credsStore`, then `auths[host]`; tug's keychain entry; else anonymous. A helper that fails is a
+ * warning and the next source is tried. Each registry is looked up once per process.
+ */
+export function createCredentialLookup(options: CredentialOptions = {}): CredentialLookup {
+  const env = options.env ?? process.env;
+  const warn = options.warn ?? (() => {});
+  const path = dockerConfigPath(options);
+  let config: ReturnType<typeof loadDockerConfig> | undefined;
+  const cache = new Map<string, Promise<Credential | undefined>>();
+
+  const fromHelper = async (helper: string, registry: string): Promise<Credential | undefined> => {
+    try {
+      return await helperGet(helper, configKey(registry), env);
+    } catch (error) {
+      if (!(error instanceof CredentialHelperError)) throw error;
+      warn(`${error.message}; trying the next source`);
+      return undefined;
+    }
+  };
+
+  const resolve = async (registry: string): Promise<Credential | undefined> => {
+    if (options.flags) return options.flags;
+    config ??= loadDockerConfig(path, warn);
+    const data = await config;
+    const helper = findEntry(data.credHelpers, registry);
+    if (helper) {
+      const found = await fromHelper(helper, registry);
+      if (found) return found;
+    }
+    if (data.credsStore) {
+      const found = await fromHelper(data.credsStore, registry);
+      if (found) return found;
+    }
+    const entry = findEntry(data.auths, registry);
+    if (entry) {
+      const found = credentialFromEntry(entry, registry, warn);
+      if (found) return found;
+    }
+    return keychainOf(options)?.get(registry);
+  };
+
+  return (registry) => {
+    let found = cache.get(registry);
+    if (!found) {
+      found = resolve(registry);
+      cache.set(registry, found);
+    }
+    return found;
+  };
+}
