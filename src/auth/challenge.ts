@@ -51,7 +51,8 @@ function parseOne(header: string): Array<{ scheme: string; params: Record<string
         value = text;
         rest = rest.slice(consumed);
       } else {
-        value = token.exec(rest)?.[0] ?? '';
+        // Strictly a token, but registries send unquoted URLs: read to the next comma or space.
+        value = /^[^,\s]*/.exec(rest)?.[0] ?? '';
         rest = rest.slice(value.length);
       }
       params[name] = value;
@@ -94,7 +95,13 @@ export function parseChallenges(header: string | string[]): Challenge[] {
 export function parseScope(scope: string): { resource: string; actions: string[] } {
   const colon = scope.lastIndexOf(':');
   if (colon <= 0) return { resource: scope, actions: [] };
-  return { resource: scope.slice(0, colon), actions: scope.slice(colon + 1).split(',').filter(Boolean) };
+  return {
+    resource: scope.slice(0, colon),
+    actions: scope
+      .slice(colon + 1)
+      .split(',')
+      .filter(Boolean),
+  };
 }
 
 /** The union of two scope lists, actions merged per resource, sorted: the token cache key. */

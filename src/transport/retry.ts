@@ -2,7 +2,12 @@ import { TransportError } from '../errors.js';
 import { discardBody, headerValue } from './body.js';
 import type { HttpRequest, HttpResponse, RetryPolicy, Send } from './types.js';
 
-export const defaultRetryPolicy: RetryPolicy = { attempts: 4, baseDelayMs: 200, maxDelayMs: 5000, maxRetryAfterMs: 10_000 };
+export const defaultRetryPolicy: RetryPolicy = {
+  attempts: 4,
+  baseDelayMs: 200,
+  maxDelayMs: 5000,
+  maxRetryAfterMs: 10_000,
+};
 
 const retryableStatuses = new Set([408, 429, 500, 502, 503, 504]);
 
@@ -11,13 +16,18 @@ export function parseRetryAfter(value: string | undefined, now: Date): number | 
   if (value === undefined) return undefined;
   const trimmed = value.trim();
   if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  if (!/[a-z]/i.test(trimmed)) return undefined;
   const date = Date.parse(trimmed);
   if (Number.isNaN(date)) return undefined;
   return Math.max(0, date - now.getTime());
 }
 
 /** Exponential back-off with full jitter: a random delay up to base × 2^attempt, capped. */
-export function backoffDelay(attempt: number, policy: RetryPolicy, random: () => number = Math.random): number {
+export function backoffDelay(
+  attempt: number,
+  policy: RetryPolicy,
+  random: () => number = Math.random,
+): number {
   return Math.floor(random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt));
 }
 
@@ -65,7 +75,11 @@ export function withRetry(send: Send, policy: RetryPolicy, sleep: (ms: number) =
         return response;
       }
       discardBody(response);
-      await sleep(retryAfter !== undefined ? Math.min(retryAfter, policy.maxRetryAfterMs) : backoffDelay(attempt, policy));
+      await sleep(
+        retryAfter !== undefined
+          ? Math.min(retryAfter, policy.maxRetryAfterMs)
+          : backoffDelay(attempt, policy),
+      );
     }
   };
 }
