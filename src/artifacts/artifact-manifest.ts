@@ -43,11 +43,19 @@ export function buildArtifactManifest(input: ArtifactManifestInput): BuiltManife
     config,
     layers: input.layers.length > 0 ? input.layers : [emptyJsonDescriptor],
     ...(input.subject ? { subject: input.subject } : {}),
-    ...(input.annotations && Object.keys(input.annotations).length > 0 ? { annotations: input.annotations } : {}),
+    ...(input.annotations && Object.keys(input.annotations).length > 0
+      ? { annotations: input.annotations }
+      : {}),
   };
   const bytes = Buffer.from(JSON.stringify(manifest), 'utf8');
   if (bytes.byteLength > MAX_MANIFEST_BYTES) {
-    throw new UsageError(`the manifest would be ${bytes.byteLength} bytes, over the ${MAX_MANIFEST_BYTES}-byte limit`);
+    throw new UsageError(
+      `the manifest would be ${bytes.byteLength} bytes, over the ${MAX_MANIFEST_BYTES}-byte limit`,
+    );
   }
-  return { descriptor: { mediaType: MediaType.ociManifest, digest: digestOf(bytes), size: bytes.byteLength }, manifest, bytes };
+  return {
+    descriptor: { mediaType: MediaType.ociManifest, digest: digestOf(bytes), size: bytes.byteLength },
+    manifest,
+    bytes,
+  };
 }

@@ -54,7 +54,8 @@ export async function ensureParents(root: string, relative: string, created: Set
       throw new PathTraversalError(`refusing to write "${relative}": "${current}" is a symbolic link`);
     }
     if (!stats) await mkdir(path, { mode: 0o755 });
-    else if (!stats.isDirectory()) throw new PathTraversalError(`refusing to write "${relative}": "${current}" is not a directory`);
+    else if (!stats.isDirectory())
+      throw new PathTraversalError(`refusing to write "${relative}": "${current}" is not a directory`);
     created.add(current);
   }
 }
@@ -64,7 +65,11 @@ export async function ensureParents(root: string, relative: string, created: Set
  * to `root`; links may point only inside it; devices and fifos are skipped; the uncompressed size
  * and the expansion ratio are capped, so a decompression bomb stops early.
  */
-export async function extractTarGzip(source: Readable, root: string, options: ExtractOptions = {}): Promise<void> {
+export async function extractTarGzip(
+  source: Readable,
+  root: string,
+  options: ExtractOptions = {},
+): Promise<void> {
   const limits = { ...defaultExtractLimits, ...options.limits };
   const warn = options.warn ?? (() => {});
   let compressed = 0;
@@ -77,9 +82,12 @@ export async function extractTarGzip(source: Readable, root: string, options: Ex
       });
     }
     if (uncompressed > limits.ratioFloor && uncompressed > compressed * limits.maxRatio) {
-      throw new SizeLimitError(`uncompressed size limit exceeded: expands more than ${limits.maxRatio} times`, {
-        hint: 'raise it with --max-unpack-ratio if you trust this artifact',
-      });
+      throw new SizeLimitError(
+        `uncompressed size limit exceeded: expands more than ${limits.maxRatio} times`,
+        {
+          hint: 'raise it with --max-unpack-ratio if you trust this artifact',
+        },
+      );
     }
   };
   const created = new Set<string>();
@@ -110,7 +118,8 @@ export async function extractTarGzip(source: Readable, root: string, options: Ex
         case 'directory':
           if (!created.has(name)) {
             const stats = await lstat(path).catch(() => undefined);
-            if (stats && !stats.isDirectory()) throw new PathTraversalError(`refusing to write "${name}/": not a directory`);
+            if (stats && !stats.isDirectory())
+              throw new PathTraversalError(`refusing to write "${name}/": not a directory`);
             if (!stats) await mkdir(path, { mode: 0o755 });
             created.add(name);
           }
@@ -118,11 +127,16 @@ export async function extractTarGzip(source: Readable, root: string, options: Ex
           break;
         case 'file':
         case 'contiguous-file':
-          await pipeline(entry, createWriteStream(path, { flags: 'wx', mode: header.mode & 0o111 ? 0o755 : 0o644 }));
+          await pipeline(
+            entry,
+            createWriteStream(path, { flags: 'wx', mode: header.mode & 0o111 ? 0o755 : 0o644 }),
+          );
           break;
         case 'symlink':
           if (!linkStaysInside(name, header.linkname)) {
-            throw new PathTraversalError(`refusing the link "${name}" -> "${header.linkname}": it points outside`);
+            throw new PathTraversalError(
+              `refusing the link "${name}" -> "${header.linkname}": it points outside`,
+            );
           }
           await symlink(header.linkname, path);
           entry.resume();
@@ -131,7 +145,9 @@ export async function extractTarGzip(source: Readable, root: string, options: Ex
           const target = confinedPath(header.linkname);
           const stats = await lstat(join(root, target)).catch(() => undefined);
           if (!stats?.isFile() || !seen.has(target)) {
-            throw new PathTraversalError(`refusing the hard link "${name}" -> "${header.linkname}": no such file in the archive`);
+            throw new PathTraversalError(
+              `refusing the hard link "${name}" -> "${header.linkname}": no such file in the archive`,
+            );
           }
           await link(join(root, target), path);
           entry.resume();

@@ -33,7 +33,11 @@ export async function readChartMetadata(path: string): Promise<ChartMetadata> {
   const extract = createExtract();
   const reading = (async () => {
     for await (const entry of extract) {
-      if (text === undefined && /^[^/]+\/Chart\.yaml$/.test(entry.header.name) && entry.header.size <= MAX_MANIFEST_BYTES) {
+      if (
+        text === undefined &&
+        /^[^/]+\/Chart\.yaml$/.test(entry.header.name) &&
+        entry.header.size <= MAX_MANIFEST_BYTES
+      ) {
         const chunks: Buffer[] = [];
         for await (const chunk of entry) chunks.push(chunk as Buffer);
         text = Buffer.concat(chunks).toString('utf8');
@@ -47,7 +51,8 @@ export async function readChartMetadata(path: string): Promise<ChartMetadata> {
   } catch (error) {
     throw new UsageError(`${path} is not a packaged Helm chart: ${(error as Error).message}`);
   }
-  if (text === undefined) throw new UsageError(`${path} has no Chart.yaml: is it a chart packaged by helm package?`);
+  if (text === undefined)
+    throw new UsageError(`${path} has no Chart.yaml: is it a chart packaged by helm package?`);
   const metadata = parseYaml(text) as Partial<ChartMetadata> | null;
   if (!metadata || typeof metadata.name !== 'string' || typeof metadata.version !== 'string') {
     throw new UsageError(`${path}: Chart.yaml needs a name and a version`);
@@ -70,7 +75,11 @@ export interface PreparedChart {
 export async function prepareHelmChart(path: string): Promise<PreparedChart> {
   const metadata = await readChartMetadata(path);
   const configBytes = Buffer.from(JSON.stringify(metadata), 'utf8');
-  const config: Descriptor = { mediaType: HelmMediaType.config, digest: digestOf(configBytes), size: configBytes.byteLength };
+  const config: Descriptor = {
+    mediaType: HelmMediaType.config,
+    digest: digestOf(configBytes),
+    size: configBytes.byteLength,
+  };
   const chart = await describeFile(path, HelmMediaType.chart);
   const annotations: Record<string, string> = {
     [Annotation.title]: metadata.name,

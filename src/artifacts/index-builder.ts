@@ -43,6 +43,9 @@ export function buildIndex(entries: Descriptor[]): { descriptor: Descriptor; byt
   return { descriptor: { mediaType, digest: digestOf(bytes), size: bytes.byteLength }, bytes };
 }
 
-export async function pushIndex(target: WriteTarget, index: { descriptor: Descriptor; bytes: Uint8Array }): Promise<void> {
+export async function pushIndex(
+  target: WriteTarget,
+  index: { descriptor: Descriptor; bytes: Uint8Array },
+): Promise<void> {
   await target.push(index.descriptor, Readable.from([index.bytes]));
 }

@@ -6,7 +6,7 @@ import { join, posix } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import { type Header, pack as createPack, type Pack } from 'tar-stream';
+import { pack as createPack, type Header, type Pack } from 'tar-stream';
 import { MediaType } from '../oci/index.js';
 import type { Descriptor } from '../oci/types.js';
 import { Annotation } from './annotations.js';

@@ -63,7 +63,11 @@ export function parseAnnotationFile(text: string, file: string): AnnotationSet {
   }
   const set: AnnotationSet = { files: {} };
   for (const [key, value] of Object.entries(parsed)) {
-    if (typeof value !== 'object' || value === null || Object.values(value).some((v) => typeof v !== 'string')) {
+    if (
+      typeof value !== 'object' ||
+      value === null ||
+      Object.values(value).some((v) => typeof v !== 'string')
+    ) {
       throw new UsageError(`${file}: "${key}" must map annotation names to strings`);
     }
     const annotations = value as Record<string, string>;
@@ -164,7 +168,12 @@ async function describeConfig(
   source: FileSource,
   cleanups: Array<() => Promise<void>>,
 ): Promise<Descriptor> {
-  const descriptor = await describeInput({ ...spec, mediaType: spec.mediaType ?? MediaType.ociConfig }, input, source, cleanups);
+  const descriptor = await describeInput(
+    { ...spec, mediaType: spec.mediaType ?? MediaType.ociConfig },
+    input,
+    source,
+    cleanups,
+  );
   // A config is not a file to pull: it carries no title.
   const { [Annotation.title]: _title, ...rest } = descriptor.annotations ?? {};
   const annotations = { ...rest, ...input.annotations?.config };

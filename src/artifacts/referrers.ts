@@ -15,7 +15,8 @@ export function referrersTag(subject: Descriptor): string {
 
 /** The descriptor a referrers list holds for a manifest: its artifact type and annotations. */
 export function referrerDescriptor(descriptor: Descriptor, manifest: Manifest): Descriptor {
-  const artifactType = manifest.artifactType ?? ('config' in manifest ? manifest.config.mediaType : undefined);
+  const artifactType =
+    manifest.artifactType ?? ('config' in manifest ? manifest.config.mediaType : undefined);
   return {
     mediaType: descriptor.mediaType,
     digest: descriptor.digest,
@@ -36,12 +37,15 @@ async function readFallbackIndex(target: ReadTarget, subject: Descriptor): Promi
   try {
     descriptor = await target.resolve(tag);
   } catch (error) {
-    if (error instanceof NotFoundError) return { index: { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [] } };
+    if (error instanceof NotFoundError)
+      return { index: { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [] } };
     throw error;
   }
   const { manifest } = parseManifest(await target.fetchBytes(descriptor), descriptor.mediaType);
   if (!isIndex(manifest) || descriptor.mediaType !== MediaType.ociIndex) {
-    throw new TugError(`the referrers tag ${tag} holds a ${descriptor.mediaType}, not an OCI index; leaving it untouched`);
+    throw new TugError(
+      `the referrers tag ${tag} holds a ${descriptor.mediaType}, not an OCI index; leaving it untouched`,
+    );
   }
   return { index: manifest, descriptor };
 }
@@ -51,7 +55,11 @@ function matches(descriptor: Descriptor, artifactType?: string): boolean {
 }
 
 /** The manifests whose subject is `subject`: the target's referrers API when it has one, else the tag schema. */
-export async function listReferrers(target: ReadTarget, subject: Descriptor, artifactType?: string): Promise<Descriptor[]> {
+export async function listReferrers(
+  target: ReadTarget,
+  subject: Descriptor,
+  artifactType?: string,
+): Promise<Descriptor[]> {
   if (isReferrerFinder(target)) {
     const found: Descriptor[] = [];
     for await (const descriptor of target.referrers(subject, artifactType)) found.push(descriptor);
@@ -66,7 +74,11 @@ export async function listReferrers(target: ReadTarget, subject: Descriptor, art
  * without the API can lose an entry (last writer wins), as with every client; the entry is
  * re-read just before the write to keep that window short.
  */
-export async function addToReferrersTag(target: WriteTarget, subject: Descriptor, referrer: Descriptor): Promise<void> {
+export async function addToReferrersTag(
+  target: WriteTarget,
+  subject: Descriptor,
+  referrer: Descriptor,
+): Promise<void> {
   const { index } = await readFallbackIndex(target, subject);
   if (index.manifests.some((entry) => entry.digest === referrer.digest)) return;
   const updated: ImageIndex = {
@@ -97,7 +109,13 @@ export async function referrerTree(
   const nodes: ReferrerNode[] = [];
   for (const descriptor of await listReferrers(target, subject)) {
     if (path.has(descriptor.digest)) continue;
-    const children = await referrerTree(target, descriptor, undefined, new Set([...path, descriptor.digest]), depth - 1);
+    const children = await referrerTree(
+      target,
+      descriptor,
+      undefined,
+      new Set([...path, descriptor.digest]),
+      depth - 1,
+    );
     if (matches(descriptor, artifactType)) nodes.push({ descriptor, referrers: children });
   }
   return nodes;

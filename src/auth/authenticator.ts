@@ -107,7 +107,8 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     if (!header) throw new AuthError(`${options.registry} answered 401 without a challenge`);
     const challenges = parseChallenges(header);
     const offered = challenges.find((challenge) => challenge.scheme === 'bearer') ?? challenges[0];
-    if (!offered) throw new AuthError(`${options.registry} asked for an authentication scheme tug does not know`);
+    if (!offered)
+      throw new AuthError(`${options.registry} asked for an authentication scheme tug does not know`);
     scheme = offered.scheme;
     if (offered.scheme === 'basic') return scopes;
     bearer = offered;
@@ -125,14 +126,22 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       const learned = before.scheme !== scheme || before.scopes !== scopes.join(' ');
       const found = await lookup();
       // A second Basic refusal, or a second 401 that taught nothing new, will not change with more tries.
-      const hopeless = retry >= 2 || (scheme === 'basic' && (!found || before.scheme === 'basic')) || (retry > 0 && !learned);
+      const hopeless =
+        retry >= 2 ||
+        (scheme === 'basic' && (!found || before.scheme === 'basic')) ||
+        (retry > 0 && !learned);
       if (hopeless) throw await denied(request, scopes);
       if (!isReplayable(request)) {
-        throw new AuthError(`${options.registry} asked to authenticate again during an upload that cannot be re-sent`, {
-          hint: 'retry the command; tug will send the credentials up front',
-        });
+        throw new AuthError(
+          `${options.registry} asked to authenticate again during an upload that cannot be re-sent`,
+          {
+            hint: 'retry the command; tug will send the credentials up front',
+          },
+        );
       }
-      response = await options.send(withHeader(request, await authorization(scopes, before.scheme === 'bearer')));
+      response = await options.send(
+        withHeader(request, await authorization(scopes, before.scheme === 'bearer')),
+      );
     }
     return response;
   };

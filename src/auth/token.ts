@@ -55,7 +55,8 @@ async function parseTokenResponse(response: HttpResponse, registry: string, now:
   if (typeof value !== 'string' || value === '') {
     throw new AuthError(`the token endpoint of ${registry} returned no token`);
   }
-  const lifetime = typeof body.expires_in === 'number' && Number.isFinite(body.expires_in) ? body.expires_in * 1000 : 0;
+  const lifetime =
+    typeof body.expires_in === 'number' && Number.isFinite(body.expires_in) ? body.expires_in * 1000 : 0;
   return {
     value,
     expiresAt: now + Math.max(lifetime, MIN_TOKEN_LIFETIME_MS),
@@ -85,7 +86,11 @@ function basic(credential: Credential): string {
   return `Basic ${Buffer.from(`${credential.username ?? ''}:${credential.password ?? ''}`).toString('base64')}`;
 }
 
-async function oauthPost(request: TokenRequest, realm: URL, form: Record<string, string>): Promise<HttpResponse> {
+async function oauthPost(
+  request: TokenRequest,
+  realm: URL,
+  form: Record<string, string>,
+): Promise<HttpResponse> {
   const params = new URLSearchParams({ ...form, client_id: 'tug' });
   if (request.challenge.service) params.set('service', request.challenge.service);
   if (request.scopes.length > 0) params.set('scope', request.scopes.join(' '));
@@ -116,7 +121,10 @@ export async function fetchToken(request: TokenRequest): Promise<Token> {
   const { credential } = request;
   let response: HttpResponse;
   if (credential?.identityToken) {
-    response = await oauthPost(request, realm, { grant_type: 'refresh_token', refresh_token: credential.identityToken });
+    response = await oauthPost(request, realm, {
+      grant_type: 'refresh_token',
+      refresh_token: credential.identityToken,
+    });
   } else if (request.offline && credential?.username !== undefined) {
     response = await oauthPost(request, realm, {
       grant_type: 'password',

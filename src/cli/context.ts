@@ -54,7 +54,9 @@ export class CliContext {
     if (passwordStdin && password !== undefined) {
       throw new UsageError('--password and --password-stdin cannot be used together');
     }
-    const secret = passwordStdin ? (await readStdin(this.io)).toString('utf8').replace(/\r?\n$/, '') : password;
+    const secret = passwordStdin
+      ? (await readStdin(this.io)).toString('utf8').replace(/\r?\n$/, '')
+      : password;
     if (secret === undefined && username === undefined) return undefined;
     if (secret === undefined || username === undefined) {
       throw new UsageError('--username and a password (--password or --password-stdin) go together');

@@ -31,7 +31,11 @@ function report(error: unknown, output: Output): number {
 /** Runs tug with `argv` (as process.argv) and returns the exit code; never calls process.exit. */
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {
   const version = packageVersion();
-  let output = new Output(io, { json: false, quiet: false, verbose: argv.includes('-v') || argv.includes('--verbose') });
+  let output = new Output(io, {
+    json: false,
+    quiet: false,
+    verbose: argv.includes('-v') || argv.includes('--verbose'),
+  });
 
   const runCommand = async (load: () => Promise<CommandModule>, command: Command): Promise<void> => {
     const options = command.optsWithGlobals<GlobalOptions>();

@@ -12,7 +12,8 @@ export interface OutputOptions {
 function colourFor(stream: Writable, env: NodeJS.ProcessEnv): ChalkInstance {
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return new Chalk({ level: 0 });
   const forced = env.FORCE_COLOR;
-  if (forced !== undefined && forced !== '' && forced !== '0' && forced !== 'false') return new Chalk({ level: 1 });
+  if (forced !== undefined && forced !== '' && forced !== '0' && forced !== 'false')
+    return new Chalk({ level: 1 });
   return new Chalk({ level: isTty(stream) ? 1 : 0 });
 }
 

@@ -145,7 +145,7 @@ export function buildProgram(version: string, runCommand: RunCommand): Command {
     .description('push files as an artifact (a directory is packed as tar+gzip)')
     .argument('<ref>', 'where to push: a registry reference or oci:PATH[:TAG]')
     .argument('[files...]', 'FILE[:MEDIATYPE], a directory, or - for stdin')
-    .option('--helm <chart.tgz>', "push a packaged Helm chart as helm push does, to REF/NAME:VERSION")
+    .option('--helm <chart.tgz>', 'push a packaged Helm chart as helm push does, to REF/NAME:VERSION')
     .option('--artifact-type <type>', 'the artifact type of the manifest')
     .option('-a, --annotation <key=value>', 'a manifest annotation (repeatable)', collect, [])
     .option('--annotation-file <file>', 'annotations as JSON: $manifest, $config and one key per file')

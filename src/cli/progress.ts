@@ -50,7 +50,12 @@ export class CopyProgress {
     return {
       onStart: (descriptor) => {
         this.#seen += 1;
-        this.#emit({ event: 'started', digest: descriptor.digest, size: descriptor.size, mediaType: descriptor.mediaType });
+        this.#emit({
+          event: 'started',
+          digest: descriptor.digest,
+          size: descriptor.size,
+          mediaType: descriptor.mediaType,
+        });
       },
       onBytes: (descriptor, bytes) => {
         this.#bytes += bytes;

@@ -16,7 +16,11 @@ export interface Resolved {
 }
 
 /** Parse a reference, open its target and resolve it, narrowing to one platform when asked. */
-export async function resolveReference(context: CliContext, input: string, platform?: Platform): Promise<Resolved> {
+export async function resolveReference(
+  context: CliContext,
+  input: string,
+  platform?: Platform,
+): Promise<Resolved> {
   const ref = parseReference(input);
   const target = await openReadTarget(context, ref);
   const root = await target.resolve(targetReference(ref));

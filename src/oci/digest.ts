@@ -56,7 +56,12 @@ function isStringRecord(value: unknown): value is Record<string, string> {
 
 function validatePlatform(value: unknown): Platform {
   const platform = value as Partial<Platform> | null;
-  if (typeof platform !== 'object' || platform === null || typeof platform.os !== 'string' || typeof platform.architecture !== 'string') {
+  if (
+    typeof platform !== 'object' ||
+    platform === null ||
+    typeof platform.os !== 'string' ||
+    typeof platform.architecture !== 'string'
+  ) {
     throw new InvalidContentError('invalid descriptor: platform needs os and architecture');
   }
   return platform as Platform;
@@ -71,15 +76,21 @@ export function validateDescriptor(value: unknown): Descriptor {
   if (typeof candidate.mediaType !== 'string' || candidate.mediaType === '') {
     throw new InvalidContentError('invalid descriptor: missing mediaType');
   }
-  if (typeof candidate.digest !== 'string') throw new InvalidContentError('invalid descriptor: missing digest');
+  if (typeof candidate.digest !== 'string')
+    throw new InvalidContentError('invalid descriptor: missing digest');
   parseDigest(candidate.digest);
   if (typeof candidate.size !== 'number' || !Number.isSafeInteger(candidate.size) || candidate.size < 0) {
-    throw new InvalidContentError(`invalid descriptor ${candidate.digest}: size must be a non-negative integer`);
+    throw new InvalidContentError(
+      `invalid descriptor ${candidate.digest}: size must be a non-negative integer`,
+    );
   }
   if (candidate.annotations !== undefined && !isStringRecord(candidate.annotations)) {
     throw new InvalidContentError(`invalid descriptor ${candidate.digest}: annotations must be strings`);
   }
-  if (candidate.urls !== undefined && (!Array.isArray(candidate.urls) || candidate.urls.some((u) => typeof u !== 'string'))) {
+  if (
+    candidate.urls !== undefined &&
+    (!Array.isArray(candidate.urls) || candidate.urls.some((u) => typeof u !== 'string'))
+  ) {
     throw new InvalidContentError(`invalid descriptor ${candidate.digest}: urls must be strings`);
   }
   if (candidate.artifactType !== undefined && typeof candidate.artifactType !== 'string') {

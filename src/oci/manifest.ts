@@ -57,7 +57,8 @@ export function parseManifest(bytes: Uint8Array, mediaTypeHeader?: string): Pars
   }
   if (document.subject !== undefined) validateDescriptor(document.subject);
   if (hasManifests) {
-    if (!Array.isArray(document.manifests)) throw new InvalidContentError('index "manifests" must be an array');
+    if (!Array.isArray(document.manifests))
+      throw new InvalidContentError('index "manifests" must be an array');
     document.manifests.forEach(validateDescriptor);
   } else {
     validateDescriptor(document.config);

@@ -41,6 +41,7 @@ export function platformMatches(wanted: Platform, candidate: Platform): boolean 
 /** The entries of an index for the wanted platforms, in index order. */
 export function selectManifests(index: ImageIndex, wanted: Platform[]): Descriptor[] {
   return index.manifests.filter(
-    (entry) => entry.platform !== undefined && wanted.some((platform) => platformMatches(platform, entry.platform!)),
+    (entry) =>
+      entry.platform !== undefined && wanted.some((platform) => platformMatches(platform, entry.platform!)),
   );
 }

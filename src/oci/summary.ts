@@ -7,7 +7,13 @@ export interface ManifestSummary {
   size: number;
   artifactType?: string;
   /** An index: one entry per manifest it lists. */
-  manifests?: Array<{ digest: string; mediaType: string; size: number; platform?: Platform; artifactType?: string }>;
+  manifests?: Array<{
+    digest: string;
+    mediaType: string;
+    size: number;
+    platform?: Platform;
+    artifactType?: string;
+  }>;
   /** An image or artifact manifest. */
   config?: Descriptor;
   layers?: Descriptor[];

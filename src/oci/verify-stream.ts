@@ -33,7 +33,11 @@ export class VerifyingStream extends Transform {
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
     this.#received += chunk.byteLength;
     if (this.#received > this.#expected.size) {
-      done(new SizeLimitError(`size exceeds descriptor: expected ${this.#expected.size} bytes of ${this.#expected.digest}`));
+      done(
+        new SizeLimitError(
+          `size exceeds descriptor: expected ${this.#expected.size} bytes of ${this.#expected.digest}`,
+        ),
+      );
       return;
     }
     this.#hash.update(chunk);
@@ -49,7 +53,11 @@ export class VerifyingStream extends Transform {
 
   override _flush(done: TransformCallback): void {
     if (this.#received < this.#expected.size) {
-      done(new SizeLimitError(`short read: got ${this.#received} of ${this.#expected.size} bytes of ${this.#expected.digest}`));
+      done(
+        new SizeLimitError(
+          `short read: got ${this.#received} of ${this.#expected.size} bytes of ${this.#expected.digest}`,
+        ),
+      );
       return;
     }
     done(this.#verified ? null : this.#check());
@@ -70,7 +78,11 @@ export function createVerifier(expected: Expected): VerifyingStream {
  * Collects a small document (a manifest, a config) and verifies it. The cap applies before any
  * allocation: a declared size over `maxBytes` is refused without reading.
  */
-export async function readVerified(stream: Readable, expected: Expected, maxBytes = Number.MAX_SAFE_INTEGER): Promise<Uint8Array> {
+export async function readVerified(
+  stream: Readable,
+  expected: Expected,
+  maxBytes = Number.MAX_SAFE_INTEGER,
+): Promise<Uint8Array> {
   if (expected.size > maxBytes) {
     stream.destroy();
     throw new SizeLimitError(`${expected.digest} is ${expected.size} bytes, over the ${maxBytes}-byte limit`);

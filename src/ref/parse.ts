@@ -1,6 +1,12 @@
 import { InvalidReferenceError } from '../errors.js';
 import { parseDigest } from '../oci/digest.js';
-import type { DockerArchiveReference, OciLayoutReference, Reference, RegistryReference, RepositoryName } from './types.js';
+import type {
+  DockerArchiveReference,
+  OciLayoutReference,
+  Reference,
+  RegistryReference,
+  RepositoryName,
+} from './types.js';
 
 const dockerHub = 'docker.io';
 const dockerHubAliases = new Set(['index.docker.io', 'registry-1.docker.io', 'registry.hub.docker.com']);
@@ -19,7 +25,12 @@ function validHost(host: string): boolean {
 }
 
 function looksLikeHost(component: string): boolean {
-  return component.includes('.') || component.includes(':') || component === 'localhost' || component.startsWith('[');
+  return (
+    component.includes('.') ||
+    component.includes(':') ||
+    component === 'localhost' ||
+    component.startsWith('[')
+  );
 }
 
 function normaliseRegistry(host: string): string {
@@ -29,7 +40,8 @@ function normaliseRegistry(host: string): string {
 /** Splits `host/path` into a normalised registry and repository, validating both. */
 function parseName(input: string, name: string): RepositoryName {
   if (name === '') throw new InvalidReferenceError(input, 'missing repository');
-  if (name.length > maxNameLength) throw new InvalidReferenceError(input, `name is longer than ${maxNameLength} characters`);
+  if (name.length > maxNameLength)
+    throw new InvalidReferenceError(input, `name is longer than ${maxNameLength} characters`);
   const slash = name.indexOf('/');
   const first = slash < 0 ? name : name.slice(0, slash);
   let registry = dockerHub;
@@ -44,9 +56,11 @@ function parseName(input: string, name: string): RepositoryName {
   if (repository === '') throw new InvalidReferenceError(input, 'missing repository');
   const components = repository.split('/');
   for (const component of components) {
-    if (component === '') throw new InvalidReferenceError(input, 'empty path component (a leading, trailing or double "/")');
+    if (component === '')
+      throw new InvalidReferenceError(input, 'empty path component (a leading, trailing or double "/")');
     if (pathComponent.test(component)) continue;
-    if (pathComponent.test(component.toLowerCase())) throw new InvalidReferenceError(input, 'repository must be lowercase');
+    if (pathComponent.test(component.toLowerCase()))
+      throw new InvalidReferenceError(input, 'repository must be lowercase');
     throw new InvalidReferenceError(input, `invalid repository path component "${component}"`);
   }
   if (registry === dockerHub && components.length === 1) repository = `library/${repository}`;
@@ -55,7 +69,10 @@ function parseName(input: string, name: string): RepositoryName {
 
 function checkNoScheme(input: string): void {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(input)) {
-    throw new InvalidReferenceError(input, 'a reference has no scheme: write HOST/REPO, not https://HOST/REPO');
+    throw new InvalidReferenceError(
+      input,
+      'a reference has no scheme: write HOST/REPO, not https://HOST/REPO',
+    );
   }
   if (/\s/.test(input)) throw new InvalidReferenceError(input, 'whitespace is not allowed');
 }
@@ -70,7 +87,10 @@ function checkDigest(input: string, digest: string): void {
 
 function checkTag(input: string, tag: string): void {
   if (!tagPattern.test(tag)) {
-    throw new InvalidReferenceError(input, `tag "${tag}" is invalid (letters, digits, _ . - up to 128, not starting with . or -)`);
+    throw new InvalidReferenceError(
+      input,
+      `tag "${tag}" is invalid (letters, digits, _ . - up to 128, not starting with . or -)`,
+    );
   }
 }
 
@@ -124,7 +144,9 @@ export function registryApiHost(registry: string): string {
 
 /** `localhost`, `127.0.0.0/8` and `[::1]`, with or without a port. */
 export function isLoopbackHost(registry: string): boolean {
-  const host = registry.startsWith('[') ? registry.slice(0, registry.indexOf(']') + 1) : (registry.split(':')[0] ?? '');
+  const host = registry.startsWith('[')
+    ? registry.slice(0, registry.indexOf(']') + 1)
+    : (registry.split(':')[0] ?? '');
   return host === 'localhost' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
@@ -158,12 +180,18 @@ function parseDockerArchive(input: string, body: string): DockerArchiveReference
   if (path === '') throw new InvalidReferenceError(input, 'missing archive file');
   if (colon < 0) return { kind: 'docker-archive', path };
   const image = parseRegistryReference(body.slice(colon + 1));
-  if (image.digest) throw new InvalidReferenceError(input, 'an archive names its image by NAME:TAG, not by digest');
-  return { kind: 'docker-archive', path, imageName: `${image.registry}/${image.repository}:${image.tag ?? 'latest'}` };
+  if (image.digest)
+    throw new InvalidReferenceError(input, 'an archive names its image by NAME:TAG, not by digest');
+  return {
+    kind: 'docker-archive',
+    path,
+    imageName: `${image.registry}/${image.repository}:${image.tag ?? 'latest'}`,
+  };
 }
 
 export function parseReference(input: string): Reference {
   if (input.startsWith('oci:')) return parseOciLayout(input, input.slice('oci:'.length));
-  if (input.startsWith('docker-archive:')) return parseDockerArchive(input, input.slice('docker-archive:'.length));
+  if (input.startsWith('docker-archive:'))
+    return parseDockerArchive(input, input.slice('docker-archive:'.length));
   return parseRegistryReference(input);
 }

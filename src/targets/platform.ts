@@ -7,12 +7,18 @@ import type { ReadTarget } from './target.js';
  * The manifest of one platform: the matching entry when `root` is an index, else `root` itself
  * (a single-platform manifest is what the user asked for, whatever its platform).
  */
-export async function selectPlatform(target: ReadTarget, root: Descriptor, wanted: Platform): Promise<Descriptor> {
+export async function selectPlatform(
+  target: ReadTarget,
+  root: Descriptor,
+  wanted: Platform,
+): Promise<Descriptor> {
   const { manifest } = parseManifest(await target.fetchBytes(root), root.mediaType);
   if (!isIndex(manifest)) return root;
   const match = manifest.manifests.find((entry) => entry.platform && platformMatches(wanted, entry.platform));
   if (match) return match;
-  const available = manifest.manifests.flatMap((entry) => (entry.platform ? [formatPlatform(entry.platform)] : []));
+  const available = manifest.manifests.flatMap((entry) =>
+    entry.platform ? [formatPlatform(entry.platform)] : [],
+  );
   throw new NotFoundError(`no manifest for platform ${formatPlatform(wanted)} in ${root.digest}`, {
     hint: available.length > 0 ? `available platforms: ${available.join(', ')}` : undefined,
   });

@@ -6,7 +6,14 @@ export function isPrivateAddress(hostname: string): boolean {
   const version = isIP(host);
   if (version === 4) {
     const [a = 0, b = 0] = host.split('.').map(Number);
-    return a === 10 || a === 127 || a === 0 || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168);
+    return (
+      a === 10 ||
+      a === 127 ||
+      a === 0 ||
+      (a === 169 && b === 254) ||
+      (a === 172 && b >= 16 && b <= 31) ||
+      (a === 192 && b === 168)
+    );
   }
   if (version === 6) {
     if (host === '::1' || host === '::') return true;

@@ -20,7 +20,9 @@ async function readIfPresent(path: string): Promise<Buffer | undefined> {
 async function certsDirMaterial(certsDir: string, host: string): Promise<TlsMaterial> {
   const directory = join(certsDir, host);
   const names = await readdir(directory).catch(() => [] as string[]);
-  const cas = await Promise.all(names.filter((name) => name.endsWith('.crt')).map((name) => readFile(join(directory, name), 'utf8')));
+  const cas = await Promise.all(
+    names.filter((name) => name.endsWith('.crt')).map((name) => readFile(join(directory, name), 'utf8')),
+  );
   const material: TlsMaterial = {};
   if (cas.length > 0) material.ca = cas;
   if (names.includes('client.cert') && names.includes('client.key')) {
@@ -50,7 +52,8 @@ export function bypassesProxy(url: URL, noProxy: string | undefined): boolean {
 
 export function proxyFor(url: URL, env: NodeJS.ProcessEnv): string | undefined {
   if (bypassesProxy(url, env.NO_PROXY ?? env.no_proxy)) return undefined;
-  const proxy = url.protocol === 'https:' ? (env.HTTPS_PROXY ?? env.https_proxy) : (env.HTTP_PROXY ?? env.http_proxy);
+  const proxy =
+    url.protocol === 'https:' ? (env.HTTPS_PROXY ?? env.https_proxy) : (env.HTTP_PROXY ?? env.http_proxy);
   return proxy || undefined;
 }
 
@@ -83,7 +86,10 @@ export class DispatcherPool {
     if (url.protocol !== 'https:') return {};
     const options = this.#options;
     const hostMaterial = await certsDirMaterial(options.certsDir ?? defaultCertsDir, url.host);
-    const extraCas = [...(options.caFile ? [await readFile(options.caFile, 'utf8')] : []), ...(hostMaterial.ca ?? [])];
+    const extraCas = [
+      ...(options.caFile ? [await readFile(options.caFile, 'utf8')] : []),
+      ...(hostMaterial.ca ?? []),
+    ];
     const cert = options.certFile && !anonymous ? await readIfPresent(options.certFile) : hostMaterial.cert;
     const key = options.keyFile && !anonymous ? await readIfPresent(options.keyFile) : hostMaterial.key;
     return {
@@ -102,7 +108,11 @@ export class DispatcherPool {
     };
     const proxy = proxyFor(url, this.#options.env ?? process.env);
     if (proxy) {
-      return new ProxyAgent({ uri: proxy, requestTls: { ...tls, timeout: this.#timeouts.connectMs }, ...common });
+      return new ProxyAgent({
+        uri: proxy,
+        requestTls: { ...tls, timeout: this.#timeouts.connectMs },
+        ...common,
+      });
     }
     return new Pool(url.origin, { ...common, connect: { ...tls, timeout: this.#timeouts.connectMs } });
   }

@@ -29,7 +29,9 @@ export async function readBodyJson<T>(response: HttpResponse, maxBytes = MAX_SMA
   try {
     return JSON.parse(text) as T;
   } catch {
-    throw new TransportError(`${response.url.host} answered with a body that is not JSON (HTTP ${response.status})`);
+    throw new TransportError(
+      `${response.url.host} answered with a body that is not JSON (HTTP ${response.status})`,
+    );
   }
 }
 

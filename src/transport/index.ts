@@ -36,7 +36,11 @@ export function createTransport(options: TransportOptions = {}): Transport {
   const pool = new DispatcherPool(options, timeouts);
   let single: Send = createBaseSend(pool, options.userAgent ?? defaultUserAgent());
   if (options.trace) single = withTrace(single, options.trace);
-  const send = withRetry(withRedirects(single), { ...defaultRetryPolicy, ...options.retry }, options.sleep ?? sleep);
+  const send = withRetry(
+    withRedirects(single),
+    { ...defaultRetryPolicy, ...options.retry },
+    options.sleep ?? sleep,
+  );
   // The scheme probe is one attempt: a plain-HTTP answer to TLS is the expected outcome, not a fault.
   const schemes = new SchemeResolver(single, options.plainHttp === true);
   return {

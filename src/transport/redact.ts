@@ -1,11 +1,21 @@
-const secretHeaders = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'x-registry-auth']);
-const secretQuery = /^(x-amz-signature|x-amz-credential|x-amz-security-token|sig|signature|token|access_token|refresh_token|code|password|se|sp|sv|skoid|sktid|skt|ske|sks|skv|x-goog-signature|x-goog-credential|googleaccessid|key-pair-id|policy)$/i;
-const secretJsonField = /"(token|access_token|refresh_token|password|identitytoken|secret|auth)"\s*:\s*"[^"]*"/gi;
+const secretHeaders = new Set([
+  'authorization',
+  'proxy-authorization',
+  'cookie',
+  'set-cookie',
+  'x-registry-auth',
+]);
+const secretQuery =
+  /^(x-amz-signature|x-amz-credential|x-amz-security-token|sig|signature|token|access_token|refresh_token|code|password|se|sp|sv|skoid|sktid|skt|ske|sks|skv|x-goog-signature|x-goog-credential|googleaccessid|key-pair-id|policy)$/i;
+const secretJsonField =
+  /"(token|access_token|refresh_token|password|identitytoken|secret|auth)"\s*:\s*"[^"]*"/gi;
 
 export const redacted = '***';
 
 /** Header values that carry secrets are replaced; names stay so the trace still explains itself. */
-export function redactHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+export function redactHeaders(
+  headers: Record<string, string | string[] | undefined>,
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
     if (value === undefined) continue;

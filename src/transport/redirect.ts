@@ -8,7 +8,15 @@ const redirectStatuses = new Set([301, 302, 303, 307, 308]);
 export const MAX_REDIRECTS = 10;
 
 /** Headers that may follow a redirect to another origin: nothing that identifies the user. */
-const portableHeaders = new Set(['accept', 'accept-encoding', 'content-type', 'range', 'user-agent', 'if-match', 'if-none-match']);
+const portableHeaders = new Set([
+  'accept',
+  'accept-encoding',
+  'content-type',
+  'range',
+  'user-agent',
+  'if-match',
+  'if-none-match',
+]);
 
 /**
  * Where a redirect may go. Refused: a scheme other than http(s), an https → http downgrade, and a
@@ -35,7 +43,9 @@ export function checkRedirect(from: URL, location: string): URL {
 
 function headersFor(request: HttpRequest, to: URL): Record<string, string> {
   if (sameOrigin(request.url, to)) return { ...request.headers };
-  return Object.fromEntries(Object.entries(request.headers ?? {}).filter(([name]) => portableHeaders.has(name.toLowerCase())));
+  return Object.fromEntries(
+    Object.entries(request.headers ?? {}).filter(([name]) => portableHeaders.has(name.toLowerCase())),
+  );
 }
 
 /** Follows redirects in tug's own code, so that credentials never cross to another origin. */
@@ -48,13 +58,22 @@ export function withRedirects(send: Send): Send {
       if (!redirectStatuses.has(response.status)) return response;
       const location = headerValue(response, 'location');
       discardBody(response);
-      if (!location) throw new TransportError(`${request.url.host} answered ${response.status} without a Location`);
-      if (hop >= MAX_REDIRECTS) throw new TransportError(`too many redirects (over ${MAX_REDIRECTS}) from ${original.url.host}`);
+      if (!location)
+        throw new TransportError(`${request.url.host} answered ${response.status} without a Location`);
+      if (hop >= MAX_REDIRECTS)
+        throw new TransportError(`too many redirects (over ${MAX_REDIRECTS}) from ${original.url.host}`);
       const to = checkRedirect(request.url, location);
       if (visited.has(to.toString())) throw new TransportError(`redirect loop at ${redactUrl(to)}`);
       visited.add(to.toString());
-      const becomesGet = response.status === 303 || ((response.status === 301 || response.status === 302) && request.method === 'POST');
-      if (!becomesGet && request.body !== undefined && !(request.body instanceof Uint8Array) && request.body.kind === 'stream') {
+      const becomesGet =
+        response.status === 303 ||
+        ((response.status === 301 || response.status === 302) && request.method === 'POST');
+      if (
+        !becomesGet &&
+        request.body !== undefined &&
+        !(request.body instanceof Uint8Array) &&
+        request.body.kind === 'stream'
+      ) {
         throw new TransportError(`${request.url.host} redirected an upload that cannot be sent twice`, {
           hint: 'retry with a file source',
         });

@@ -16,7 +16,11 @@ const certificateErrors = new Set([
 ]);
 
 /** Codes that mean the server answered TLS with something else (it speaks plain HTTP). */
-export const notTlsErrors = new Set(['EPROTO', 'ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_SSL_PACKET_LENGTH_TOO_LONG']);
+export const notTlsErrors = new Set([
+  'EPROTO',
+  'ERR_SSL_WRONG_VERSION_NUMBER',
+  'ERR_SSL_PACKET_LENGTH_TOO_LONG',
+]);
 
 function errorCode(error: unknown): string | undefined {
   let current: unknown = error;
@@ -40,7 +44,10 @@ export function describeNetworkError(error: unknown, url: URL): TransportError {
     });
   }
   if (notTlsErrors.has(code)) {
-    return new TransportError(`${host} does not speak TLS (${code})`, { hint: 'use --plain-http for an HTTP registry', cause: error });
+    return new TransportError(`${host} does not speak TLS (${code})`, {
+      hint: 'use --plain-http for an HTTP registry',
+      cause: error,
+    });
   }
   if (code === 'ECONNREFUSED') {
     return new TransportError(`cannot connect to ${host}: connection refused`, {
@@ -49,7 +56,10 @@ export function describeNetworkError(error: unknown, url: URL): TransportError {
     });
   }
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
-    return new TransportError(`cannot resolve ${url.hostname}`, { hint: 'check the registry name', cause: error });
+    return new TransportError(`cannot resolve ${url.hostname}`, {
+      hint: 'check the registry name',
+      cause: error,
+    });
   }
   if (code.startsWith('UND_ERR_') && code.includes('TIMEOUT')) {
     return new TransportError(`${host} did not answer in time (${code})`, { cause: error });
@@ -66,7 +76,8 @@ export function isNetworkError(error: unknown): boolean {
 
 function bodyOf(body: RequestBody | undefined): { body?: Buffer | Readable; length?: number } {
   if (body === undefined) return {};
-  if (body instanceof Uint8Array) return { body: Buffer.from(body.buffer, body.byteOffset, body.byteLength), length: body.byteLength };
+  if (body instanceof Uint8Array)
+    return { body: Buffer.from(body.buffer, body.byteOffset, body.byteLength), length: body.byteLength };
   if (body.kind === 'replayable') return { body: body.open(), length: body.length };
   return { body: body.stream, length: body.length };
 }

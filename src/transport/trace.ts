@@ -10,7 +10,9 @@ export function withTrace(send: Send, trace: (line: string) => void): Send {
     try {
       const response = await send(request);
       const answer = JSON.stringify(redactHeaders(response.headers));
-      trace(`<-- ${response.status} ${request.method} ${redactUrl(request.url)} (${Date.now() - started} ms) ${answer}`);
+      trace(
+        `<-- ${response.status} ${request.method} ${redactUrl(request.url)} (${Date.now() - started} ms) ${answer}`,
+      );
       return response;
     } catch (error) {
       trace(`<-- failed ${request.method} ${redactUrl(request.url)}: ${(error as Error).message}`);

@@ -144,20 +144,25 @@ describe('hostile artifacts are refused', () => {
     const annotations = join(work, 'annotations.json');
     await writeFile(annotations, JSON.stringify({ payload: { 'org.opencontainers.image.title': title } }));
     const reference = `${registry.host}/hostile/t:${createHash('sha256').update(title).digest('hex').slice(0, 8)}`;
-    const pushed = await runTug(['push', '--annotation-file', annotations, reference, 'payload'], { cwd: work });
+    const pushed = await runTug(['push', '--annotation-file', annotations, reference, 'payload'], {
+      cwd: work,
+    });
     expect(pushed.code).toBe(0);
     return reference;
   }
 
-  it.each(['../x', '/etc/x', '../../.bashrc'])('refuses the title %s with exit 1 and writes nothing outside', async (title) => {
-    const reference = await pushHostile(title);
-    const parent = await tempDir();
-    const out = join(parent, 'out');
-    const result = await runTug(['pull', reference, '-o', out]);
-    expect(result.code).toBe(1);
-    expect(result.stderr).toContain('refusing');
-    expect((await readdir(parent)).filter((name) => name !== 'out')).toEqual([]);
-  });
+  it.each(['../x', '/etc/x', '../../.bashrc'])(
+    'refuses the title %s with exit 1 and writes nothing outside',
+    async (title) => {
+      const reference = await pushHostile(title);
+      const parent = await tempDir();
+      const out = join(parent, 'out');
+      const result = await runTug(['pull', reference, '-o', out]);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain('refusing');
+      expect((await readdir(parent)).filter((name) => name !== 'out')).toEqual([]);
+    },
+  );
 });
 
 describe('referrers', () => {
@@ -165,26 +170,47 @@ describe('referrers', () => {
     const work = await tempDir();
     await writeFile(join(work, 'sbom.spdx.json'), JSON.stringify({ spdxVersion: 'SPDX-2.3' }));
     const subject = `${registry.host}/app:v1`;
-    const attached = await runTug(['attach', '--artifact-type', 'application/spdx+json', subject, 'sbom.spdx.json'], {
-      cwd: work,
-    });
+    const attached = await runTug(
+      ['attach', '--artifact-type', 'application/spdx+json', subject, 'sbom.spdx.json'],
+      {
+        cwd: work,
+      },
+    );
     expect(attached.code).toBe(0);
     const referrer = attached.stdout.trim();
     const fallbackTag = `${registry.host}/app:sha256-${image.rootDigest.slice(7)}`;
     const index = JSON.parse((await runTug(['manifest', 'get', fallbackTag])).stdout);
-    expect(index.manifests).toEqual([expect.objectContaining({ digest: referrer, artifactType: 'application/spdx+json' })]);
+    expect(index.manifests).toEqual([
+      expect.objectContaining({ digest: referrer, artifactType: 'application/spdx+json' }),
+    ]);
 
     const signature = join(work, 'sig');
     await writeFile(signature, 'signed');
-    await runTug(['attach', '--artifact-type', 'application/vnd.example.signature', `${registry.host}/app@${referrer}`, 'sig'], {
-      cwd: work,
-    });
+    await runTug(
+      [
+        'attach',
+        '--artifact-type',
+        'application/vnd.example.signature',
+        `${registry.host}/app@${referrer}`,
+        'sig',
+      ],
+      {
+        cwd: work,
+      },
+    );
     const discovered = await runTug(['discover', '--format', 'json', subject]);
     const listing = JSON.parse(discovered.stdout);
     expect(listing.referrers).toHaveLength(1);
     expect(listing.referrers[0].digest).toBe(referrer);
     expect(listing.referrers[0].referrers[0].artifactType).toBe('application/vnd.example.signature');
-    const filtered = await runTug(['discover', '--artifact-type', 'application/vnd.example.none', '--format', 'json', subject]);
+    const filtered = await runTug([
+      'discover',
+      '--artifact-type',
+      'application/vnd.example.none',
+      '--format',
+      'json',
+      subject,
+    ]);
     expect(JSON.parse(filtered.stdout).referrers).toEqual([]);
     const treeView = await runTug(['discover', subject]);
     expect(treeView.stdout).toContain('application/spdx+json');
@@ -193,7 +219,9 @@ describe('referrers', () => {
   it('uses the referrers API where the registry has it, without a fallback tag', async () => {
     const work = await tempDir();
     await writeFile(join(work, 'hello.txt'), 'hello');
-    const subjectDigest = (await runTug(['push', `${referrersApi.host}/app:v1`, 'hello.txt'], { cwd: work })).stdout.trim();
+    const subjectDigest = (
+      await runTug(['push', `${referrersApi.host}/app:v1`, 'hello.txt'], { cwd: work })
+    ).stdout.trim();
     await writeFile(join(work, 'sbom.json'), '{}');
     const attached = await runTug(
       ['attach', '--artifact-type', 'application/spdx+json', `${referrersApi.host}/app:v1`, 'sbom.json'],
@@ -201,9 +229,13 @@ describe('referrers', () => {
     );
     expect(attached.code).toBe(0);
     expect(referrersApi.requests.some((r) => r.method === 'PUT' && r.path.includes('sha256-'))).toBe(false);
-    const listing = JSON.parse((await runTug(['discover', '--format', 'json', `${referrersApi.host}/app:v1`])).stdout);
+    const listing = JSON.parse(
+      (await runTug(['discover', '--format', 'json', `${referrersApi.host}/app:v1`])).stdout,
+    );
     expect(listing.referrers.map((r: { digest: string }) => r.digest)).toEqual([attached.stdout.trim()]);
-    expect(referrersApi.requests.some((r) => r.path.startsWith(`/v2/app/referrers/${subjectDigest}`))).toBe(true);
+    expect(referrersApi.requests.some((r) => r.path.startsWith(`/v2/app/referrers/${subjectDigest}`))).toBe(
+      true,
+    );
   });
 });
 
@@ -211,18 +243,29 @@ describe('Helm charts', () => {
   it('pushes a packaged chart in Helm format tagged by its version, and pulls back the same .tgz', async () => {
     const work = await tempDir();
     await mkdir(join(work, 'mychart', 'templates'), { recursive: true });
-    await writeFile(join(work, 'mychart', 'Chart.yaml'), 'apiVersion: v2\nname: mychart\nversion: 0.3.1\ndescription: A demo chart\n');
+    await writeFile(
+      join(work, 'mychart', 'Chart.yaml'),
+      'apiVersion: v2\nname: mychart\nversion: 0.3.1\ndescription: A demo chart\n',
+    );
     await writeFile(join(work, 'mychart', 'templates', 'cm.yaml'), 'kind: ConfigMap\n');
     await run('tar', ['-czf', 'mychart-0.3.1.tgz', 'mychart'], { cwd: work });
-    const pushed = await runTug(['push', '--helm', 'mychart-0.3.1.tgz', `${registry.host}/charts`], { cwd: work });
+    const pushed = await runTug(['push', '--helm', 'mychart-0.3.1.tgz', `${registry.host}/charts`], {
+      cwd: work,
+    });
     expect(pushed.code).toBe(0);
-    const manifest = JSON.parse((await runTug(['manifest', 'get', `${registry.host}/charts/mychart:0.3.1`])).stdout);
+    const manifest = JSON.parse(
+      (await runTug(['manifest', 'get', `${registry.host}/charts/mychart:0.3.1`])).stdout,
+    );
     expect(manifest.config.mediaType).toBe('application/vnd.cncf.helm.config.v1+json');
     expect(manifest.layers[0].mediaType).toBe('application/vnd.cncf.helm.chart.content.v1.tar+gzip');
-    const config = JSON.parse((await runTug(['blob', 'get', `${registry.host}/charts/mychart@${manifest.config.digest}`])).stdout);
+    const config = JSON.parse(
+      (await runTug(['blob', 'get', `${registry.host}/charts/mychart@${manifest.config.digest}`])).stdout,
+    );
     expect(config).toMatchObject({ name: 'mychart', version: '0.3.1', apiVersion: 'v2' });
     const out = await tempDir();
     expect((await runTug(['pull', `${registry.host}/charts/mychart:0.3.1`, '-o', out])).code).toBe(0);
-    expect(await readFile(join(out, 'mychart-0.3.1.tgz'))).toEqual(await readFile(join(work, 'mychart-0.3.1.tgz')));
+    expect(await readFile(join(out, 'mychart-0.3.1.tgz'))).toEqual(
+      await readFile(join(work, 'mychart-0.3.1.tgz')),
+    );
   });
 });

@@ -42,7 +42,10 @@ if (action === 'get') {
 }
 
 beforeAll(async () => {
-  [tokenRegistry, basicRegistry] = await Promise.all([startRegistry({ auth: 'token' }), startRegistry({ auth: 'htpasswd' })]);
+  [tokenRegistry, basicRegistry] = await Promise.all([
+    startRegistry({ auth: 'token' }),
+    startRegistry({ auth: 'htpasswd' }),
+  ]);
   image = await buildImageLayout({ layers: 1, tag: 'v1' });
   await seedRegistry(tokenRegistry, 'public/hello', image, 'v1');
   await seedRegistry(tokenRegistry, 'private/hello', image, 'v1');
@@ -70,10 +73,13 @@ describe('token auth against a real registry and token issuer', () => {
   it('logs in, reads the private repository with the stored credential, and logs out', async () => {
     const dockerConfig = await tempDir();
     const env = { DOCKER_CONFIG: dockerConfig };
-    const login = await runTug(['login', tokenRegistry.host, '-u', tokenRegistry.username, '--password-stdin'], {
-      env,
-      input: `${tokenRegistry.password}\n`,
-    });
+    const login = await runTug(
+      ['login', tokenRegistry.host, '-u', tokenRegistry.username, '--password-stdin'],
+      {
+        env,
+        input: `${tokenRegistry.password}\n`,
+      },
+    );
     expect(login.code).toBe(0);
     expect(login.stderr).toContain('Login succeeded');
     expect(login.stderr).toContain('unencrypted');
@@ -93,9 +99,12 @@ describe('token auth against a real registry and token issuer', () => {
 
   it('refuses a wrong password at login with exit 3 and one line, storing nothing', async () => {
     const dockerConfig = await tempDir();
-    const result = await runTug(['login', tokenRegistry.host, '-u', tokenRegistry.username, '-p', 'not-the-password'], {
-      env: { DOCKER_CONFIG: dockerConfig },
-    });
+    const result = await runTug(
+      ['login', tokenRegistry.host, '-u', tokenRegistry.username, '-p', 'not-the-password'],
+      {
+        env: { DOCKER_CONFIG: dockerConfig },
+      },
+    );
     expect(result.code).toBe(3);
     expect(result.stderr).not.toMatch(/\n\s+at /);
     expect(result.stderr.trim().split('\n').length).toBeLessThanOrEqual(2);
@@ -106,16 +115,28 @@ describe('token auth against a real registry and token issuer', () => {
   it('uses a credential helper found on PATH, for reading and for login', async () => {
     const directory = await tempDir();
     const store = await installCredentialHelper(directory, 'tugtest');
-    await writeFile(join(directory, 'config.json'), JSON.stringify({ credHelpers: { [tokenRegistry.host]: 'tugtest' } }));
+    await writeFile(
+      join(directory, 'config.json'),
+      JSON.stringify({ credHelpers: { [tokenRegistry.host]: 'tugtest' } }),
+    );
     const env = { DOCKER_CONFIG: directory, PATH: `${directory}:${process.env.PATH}` };
 
-    const login = await runTug(['login', tokenRegistry.host, '-u', tokenRegistry.username, '--password-stdin'], {
-      env,
-      input: tokenRegistry.password,
-    });
+    const login = await runTug(
+      ['login', tokenRegistry.host, '-u', tokenRegistry.username, '--password-stdin'],
+      {
+        env,
+        input: tokenRegistry.password,
+      },
+    );
     expect(login.code).toBe(0);
-    const stored = JSON.parse(await readFile(store, 'utf8')) as Record<string, { Username: string; Secret: string }>;
-    expect(Object.values(stored)[0]).toMatchObject({ Username: tokenRegistry.username, Secret: tokenRegistry.password });
+    const stored = JSON.parse(await readFile(store, 'utf8')) as Record<
+      string,
+      { Username: string; Secret: string }
+    >;
+    expect(Object.values(stored)[0]).toMatchObject({
+      Username: tokenRegistry.username,
+      Secret: tokenRegistry.password,
+    });
     const config = JSON.parse(await readFile(join(directory, 'config.json'), 'utf8')) as { auths?: unknown };
     expect(config.auths).toBeUndefined();
 
@@ -127,7 +148,9 @@ describe('token auth against a real registry and token issuer', () => {
     const directory = await tempDir();
     await mkdir(directory, { recursive: true });
     await writeFile(join(directory, 'config.json'), JSON.stringify({ credsStore: 'desktop-missing' }));
-    const result = await runTug(['digest', `${tokenRegistry.host}/public/hello:v1`], { env: { DOCKER_CONFIG: directory } });
+    const result = await runTug(['digest', `${tokenRegistry.host}/public/hello:v1`], {
+      env: { DOCKER_CONFIG: directory },
+    });
     expect(result.code).toBe(0);
     expect(result.stderr).toContain('docker-credential-desktop-missing');
     expect(result.stdout.trim()).toBe(image.rootDigest);
@@ -154,7 +177,14 @@ describe('basic auth against a real htpasswd registry', () => {
   });
 
   it('refuses a wrong password with exit 3', async () => {
-    const result = await runTug(['digest', '-u', basicRegistry.username, '-p', 'wrong', `${basicRegistry.host}/hello:v1`]);
+    const result = await runTug([
+      'digest',
+      '-u',
+      basicRegistry.username,
+      '-p',
+      'wrong',
+      `${basicRegistry.host}/hello:v1`,
+    ]);
     expect(result.code).toBe(3);
     expect(result.stderr).not.toContain('wrong');
   });

@@ -19,8 +19,19 @@ beforeAll(async () => {
   image = await buildImageLayout({ layers: 1, tag: 'v1' });
   await seedRegistry(registry, 'app', image, 'v1');
   proxy = await startFaultProxy(registry.baseUrl, [
-    { method: 'GET', path: /\/v2\/broken\/manifests\//, status: 502, body: '<html><body>Bad gateway</body></html>' },
-    { method: 'GET', path: /\/v2\/huge\/manifests\//, status: 200, contentType: ociManifest, bodyBytes: 5 * 1024 * 1024 },
+    {
+      method: 'GET',
+      path: /\/v2\/broken\/manifests\//,
+      status: 502,
+      body: '<html><body>Bad gateway</body></html>',
+    },
+    {
+      method: 'GET',
+      path: /\/v2\/huge\/manifests\//,
+      status: 200,
+      contentType: ociManifest,
+      bodyBytes: 5 * 1024 * 1024,
+    },
   ]);
   oversizeDigest = `sha256:${'0'.repeat(64)}`;
 });
@@ -40,37 +51,122 @@ interface BadInput {
 const auth = () => ['-u', registry.username, '-p', registry.password];
 
 const badInputs: BadInput[] = [
-  { name: 'an uppercase repository', args: () => ['digest', 'localhost:5000/App:v1'], code: 2, message: /lowercase/ },
-  { name: 'an empty tag', args: () => ['digest', 'localhost:5000/app:'], code: 2, message: /invalid reference/ },
-  { name: 'a short digest', args: () => ['digest', 'localhost:5000/app@sha256:abc'], code: 2, message: /digest/ },
-  { name: 'an unknown digest algorithm', args: () => ['digest', `localhost:5000/app@md5:${'a'.repeat(32)}`], code: 2, message: /digest/ },
-  { name: 'a scheme in a reference', args: () => ['digest', 'https://localhost:5000/app:v1'], code: 2, message: /invalid reference/ },
-  { name: 'an unknown flag', args: () => ['digest', '--frobnicate', 'x'], code: 2, message: /unknown option/ },
+  {
+    name: 'an uppercase repository',
+    args: () => ['digest', 'localhost:5000/App:v1'],
+    code: 2,
+    message: /lowercase/,
+  },
+  {
+    name: 'an empty tag',
+    args: () => ['digest', 'localhost:5000/app:'],
+    code: 2,
+    message: /invalid reference/,
+  },
+  {
+    name: 'a short digest',
+    args: () => ['digest', 'localhost:5000/app@sha256:abc'],
+    code: 2,
+    message: /digest/,
+  },
+  {
+    name: 'an unknown digest algorithm',
+    args: () => ['digest', `localhost:5000/app@md5:${'a'.repeat(32)}`],
+    code: 2,
+    message: /digest/,
+  },
+  {
+    name: 'a scheme in a reference',
+    args: () => ['digest', 'https://localhost:5000/app:v1'],
+    code: 2,
+    message: /invalid reference/,
+  },
+  {
+    name: 'an unknown flag',
+    args: () => ['digest', '--frobnicate', 'x'],
+    code: 2,
+    message: /unknown option/,
+  },
   { name: 'an unknown command', args: () => ['frobnicate'], code: 2, message: /unknown command/ },
   { name: 'a missing argument', args: () => ['digest'], code: 2, message: /missing required argument/ },
-  { name: 'a zero concurrency', args: () => ['-j', '0', 'tags', 'localhost:5000/app'], code: 2, message: /whole number/ },
-  { name: 'a malformed platform', args: () => ['digest', '--platform', 'linux', 'localhost:5000/app:v1'], code: 2, message: /platform/ },
-  { name: 'blob get without a digest', args: () => ['blob', 'get', 'localhost:5000/app:v1'], code: 2, message: /REPOSITORY@DIGEST/ },
+  {
+    name: 'a zero concurrency',
+    args: () => ['-j', '0', 'tags', 'localhost:5000/app'],
+    code: 2,
+    message: /whole number/,
+  },
+  {
+    name: 'a malformed platform',
+    args: () => ['digest', '--platform', 'linux', 'localhost:5000/app:v1'],
+    code: 2,
+    message: /platform/,
+  },
+  {
+    name: 'blob get without a digest',
+    args: () => ['blob', 'get', 'localhost:5000/app:v1'],
+    code: 2,
+    message: /REPOSITORY@DIGEST/,
+  },
   {
     name: 'a password given twice',
     args: () => ['digest', '-u', 'a', '-p', 'b', '--password-stdin', `${registry.host}/app:v1`],
     code: 2,
     message: /cannot be used together/,
   },
-  { name: 'a registry that is down', args: () => ['digest', '127.0.0.1:1/app:v1'], code: 1, message: /cannot connect/ },
-  { name: 'a missing tag', args: () => ['digest', ...auth(), `${registry.host}/app:nope`], code: 4, message: /not found/ },
-  { name: 'a missing repository', args: () => ['tags', ...auth(), `${registry.host}/nothing/here`], code: 4, message: /not found/ },
+  {
+    name: 'a registry that is down',
+    args: () => ['digest', '127.0.0.1:1/app:v1'],
+    code: 1,
+    message: /cannot connect/,
+  },
+  {
+    name: 'a missing tag',
+    args: () => ['digest', ...auth(), `${registry.host}/app:nope`],
+    code: 4,
+    message: /not found/,
+  },
+  {
+    name: 'a missing repository',
+    args: () => ['tags', ...auth(), `${registry.host}/nothing/here`],
+    code: 4,
+    message: /not found/,
+  },
   {
     name: 'a missing blob',
     args: () => ['blob', 'get', ...auth(), `${registry.host}/app@${oversizeDigest}`],
     code: 4,
     message: /not found/,
   },
-  { name: 'a wrong password', args: () => ['digest', '-u', registry.username, '-p', 'nope', `${registry.host}/app:v1`], code: 3, message: /authentication failed/ },
-  { name: 'no credentials', args: () => ['digest', `${registry.host}/app:v1`], code: 3, message: /tug login/ },
-  { name: 'a non-JSON error body', args: () => ['digest', ...auth(), `${proxy.host}/broken:v1`], code: 1, message: /502/ },
-  { name: 'a manifest over 4 MiB', args: () => ['manifest', 'get', ...auth(), `${proxy.host}/huge:v1`], code: 1, message: /too large/ },
-  { name: 'a missing OCI layout', args: () => ['digest', 'oci:/nonexistent/layout:v1'], code: 4, message: /no OCI layout/ },
+  {
+    name: 'a wrong password',
+    args: () => ['digest', '-u', registry.username, '-p', 'nope', `${registry.host}/app:v1`],
+    code: 3,
+    message: /authentication failed/,
+  },
+  {
+    name: 'no credentials',
+    args: () => ['digest', `${registry.host}/app:v1`],
+    code: 3,
+    message: /tug login/,
+  },
+  {
+    name: 'a non-JSON error body',
+    args: () => ['digest', ...auth(), `${proxy.host}/broken:v1`],
+    code: 1,
+    message: /502/,
+  },
+  {
+    name: 'a manifest over 4 MiB',
+    args: () => ['manifest', 'get', ...auth(), `${proxy.host}/huge:v1`],
+    code: 1,
+    message: /too large/,
+  },
+  {
+    name: 'a missing OCI layout',
+    args: () => ['digest', 'oci:/nonexistent/layout:v1'],
+    code: 4,
+    message: /no OCI layout/,
+  },
 ];
 
 describe('bad input gets a one-line error and the right exit code', () => {

@@ -21,7 +21,12 @@ async function skopeoRaw(reference: string, ...extra: string[]): Promise<Buffer>
 }
 
 /** Tags one manifest many times straight through the registry API (what a busy CI repository looks like). */
-async function tagManyTimes(repository: string, manifest: Buffer, mediaType: string, count: number): Promise<string[]> {
+async function tagManyTimes(
+  repository: string,
+  manifest: Buffer,
+  mediaType: string,
+  count: number,
+): Promise<string[]> {
   const tags = Array.from({ length: count }, (_, index) => `build-${String(index).padStart(3, '0')}`);
   for (const tag of tags) {
     const response = await fetch(`${registry.baseUrl}/v2/${repository}/manifests/${tag}`, {
@@ -69,9 +74,17 @@ describe('read commands agree with skopeo on a real registry', () => {
     const index = await runTug(['manifest', 'get', `${registry.host}/team/multi:v1`]);
     expect(index.stdoutBytes.equals(indexBytes)).toBe(true);
 
-    const armDigest = (await runTug(['digest', '--platform', 'linux/arm64', `${registry.host}/team/multi:v1`])).stdout.trim();
+    const armDigest = (
+      await runTug(['digest', '--platform', 'linux/arm64', `${registry.host}/team/multi:v1`])
+    ).stdout.trim();
     const armBytes = await skopeoRaw(`${registry.host}/team/multi@${armDigest}`);
-    const arm = await runTug(['manifest', 'get', '--platform', 'linux/arm64', `${registry.host}/team/multi:v1`]);
+    const arm = await runTug([
+      'manifest',
+      'get',
+      '--platform',
+      'linux/arm64',
+      `${registry.host}/team/multi:v1`,
+    ]);
     expect(arm.stdoutBytes.equals(armBytes)).toBe(true);
     expect(sha256(arm.stdoutBytes)).toBe(armDigest);
   });
@@ -80,7 +93,11 @@ describe('read commands agree with skopeo on a real registry', () => {
     const result = await runTug(['manifest', 'get', '--descriptor', `${registry.host}/single:v1`]);
     const descriptor = JSON.parse(result.stdout) as { digest: string; size: number; mediaType: string };
     const raw = await skopeoRaw(`${registry.host}/single:v1`);
-    expect(descriptor).toMatchObject({ digest: sha256(raw), size: raw.byteLength, mediaType: single.rootMediaType });
+    expect(descriptor).toMatchObject({
+      digest: sha256(raw),
+      size: raw.byteLength,
+      mediaType: single.rootMediaType,
+    });
   });
 
   it('prints the image config as skopeo reads it', async () => {
@@ -105,7 +122,11 @@ describe('read commands agree with skopeo on a real registry', () => {
 
   it('inspects an image as JSON with its config and layers', async () => {
     const result = await runTug(['--json', 'inspect', `${registry.host}/single:v1`]);
-    const summary = JSON.parse(result.stdout) as { digest: string; layers: unknown[]; config: { digest: string } };
+    const summary = JSON.parse(result.stdout) as {
+      digest: string;
+      layers: unknown[];
+      config: { digest: string };
+    };
     expect(summary.digest).toBe(single.rootDigest);
     expect(summary.layers).toHaveLength(2);
     expect(single.blobDigests).toContain(summary.config.digest);
@@ -115,7 +136,9 @@ describe('read commands agree with skopeo on a real registry', () => {
     const manifest = await skopeoRaw(`${registry.host}/single:v1`);
     const tags = await tagManyTimes('busy', manifest, single.rootMediaType, 130);
     const flags = registryTransportFlags(registry, 'src').map((flag) => flag.replace('--src-', '--'));
-    const listed = JSON.parse((await skopeo(['list-tags', ...flags, `docker://${registry.host}/busy`])).stdout) as {
+    const listed = JSON.parse(
+      (await skopeo(['list-tags', ...flags, `docker://${registry.host}/busy`])).stdout,
+    ) as {
       Tags: string[];
     };
     const result = await runTug(['tags', `${registry.host}/busy`]);
@@ -134,9 +157,11 @@ describe('read commands agree with skopeo on a real registry', () => {
   });
 
   it('downloads a blob verified to a file and to stdout', async () => {
-    const configDigest = (JSON.parse((await runTug(['manifest', 'get', `${registry.host}/single:v1`])).stdout) as {
-      config: { digest: string };
-    }).config.digest;
+    const configDigest = (
+      JSON.parse((await runTug(['manifest', 'get', `${registry.host}/single:v1`])).stdout) as {
+        config: { digest: string };
+      }
+    ).config.digest;
     const directory = await tempDir();
     const file = join(directory, 'config.json');
     const toFile = await runTug(['blob', 'get', `${registry.host}/single@${configDigest}`, '-o', file]);

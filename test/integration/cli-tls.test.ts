@@ -26,7 +26,12 @@ describe('TLS with a private CA', () => {
   });
 
   it('trusts the CA given with --ca-file', async () => {
-    const result = await runTug(['digest', '--ca-file', registry.caFile ?? '', `${registry.host}/secure/app:v1`]);
+    const result = await runTug([
+      'digest',
+      '--ca-file',
+      registry.caFile ?? '',
+      `${registry.host}/secure/app:v1`,
+    ]);
     expect(result.stderr).toBe('');
     expect(result.stdout.trim()).toBe(image.rootDigest);
   });

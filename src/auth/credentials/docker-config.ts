@@ -6,7 +6,10 @@ import type { Credential } from '../types.js';
 
 /** The parts of docker's config.json tug reads; every other key is kept as it is on write. */
 export interface DockerConfigData {
-  auths?: Record<string, { auth?: string; username?: string; password?: string; identitytoken?: string; [key: string]: unknown }>;
+  auths?: Record<
+    string,
+    { auth?: string; username?: string; password?: string; identitytoken?: string; [key: string]: unknown }
+  >;
   credHelpers?: Record<string, string>;
   credsStore?: string;
   [key: string]: unknown;
@@ -27,7 +30,10 @@ export function dockerConfigPath(location: ConfigLocation): string {
 }
 
 /** The file, or an empty config when it is missing or unreadable (with a warning naming it). */
-export async function loadDockerConfig(path: string, warn: (message: string) => void): Promise<DockerConfigData> {
+export async function loadDockerConfig(
+  path: string,
+  warn: (message: string) => void,
+): Promise<DockerConfigData> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -36,7 +42,8 @@ export async function loadDockerConfig(path: string, warn: (message: string) => 
   }
   try {
     const parsed = JSON.parse(text) as unknown;
-    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) return parsed as DockerConfigData;
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed))
+      return parsed as DockerConfigData;
   } catch {
     // reported below
   }
@@ -46,8 +53,15 @@ export async function loadDockerConfig(path: string, warn: (message: string) => 
 
 /** The keys docker would use for a registry in `auths` and for helpers, most specific first. */
 export function configKeys(registry: string): string[] {
-  if (registry === 'docker.io') return [dockerHubConfigKey, 'index.docker.io', 'docker.io', 'registry-1.docker.io'];
-  return [registry, `https://${registry}`, `http://${registry}`, `https://${registry}/`, `http://${registry}/`];
+  if (registry === 'docker.io')
+    return [dockerHubConfigKey, 'index.docker.io', 'docker.io', 'registry-1.docker.io'];
+  return [
+    registry,
+    `https://${registry}`,
+    `http://${registry}`,
+    `https://${registry}/`,
+    `http://${registry}/`,
+  ];
 }
 
 /** The key to store a registry under, as docker login writes it. */
@@ -75,7 +89,9 @@ export function credentialFromEntry(
     return { ...(username ? { username } : {}), identityToken: entry.identitytoken };
   }
   if (typeof entry.auth === 'string' && entry.auth) {
-    const decoded = /^[A-Za-z0-9+/=\s]+$/.test(entry.auth) ? Buffer.from(entry.auth, 'base64').toString('utf8') : '';
+    const decoded = /^[A-Za-z0-9+/=\s]+$/.test(entry.auth)
+      ? Buffer.from(entry.auth, 'base64').toString('utf8')
+      : '';
     const colon = decoded.indexOf(':');
     if (colon <= 0) {
       warn(`ignoring the "auth" entry for ${registry}: it is not base64 of user:password`);

@@ -14,14 +14,22 @@ interface HelperResult {
 }
 
 /** Runs `docker-credential-NAME ACTION` with `input` on stdin, killed after the timeout. */
-export function runHelper(name: string, action: string, input: string, env: NodeJS.ProcessEnv, timeoutMs = HELPER_TIMEOUT_MS): Promise<HelperResult> {
+export function runHelper(
+  name: string,
+  action: string,
+  input: string,
+  env: NodeJS.ProcessEnv,
+  timeoutMs = HELPER_TIMEOUT_MS,
+): Promise<HelperResult> {
   const program = `docker-credential-${name}`;
   return new Promise((resolve, reject) => {
     const child = spawn(program, [action], { env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new CredentialHelperError(`credential helper ${program} did not answer within ${timeoutMs / 1000} s`));
+      reject(
+        new CredentialHelperError(`credential helper ${program} did not answer within ${timeoutMs / 1000} s`),
+      );
     }, timeoutMs);
     child.stdout.on('data', (chunk: Buffer) => {
       if (stdout.length < MAX_OUTPUT) stdout += chunk.toString('utf8');
@@ -31,7 +39,9 @@ export function runHelper(name: string, action: string, input: string, env: Node
       clearTimeout(timer);
       reject(
         new CredentialHelperError(
-          error.code === 'ENOENT' ? `credential helper ${program} not found` : `credential helper ${program} failed to start`,
+          error.code === 'ENOENT'
+            ? `credential helper ${program} not found`
+            : `credential helper ${program} failed to start`,
         ),
       );
     });
@@ -45,7 +55,12 @@ export function runHelper(name: string, action: string, input: string, env: Node
 }
 
 /** The docker-credential-helpers `get`: undefined when the helper has nothing for this server. */
-export async function helperGet(name: string, serverUrl: string, env: NodeJS.ProcessEnv, timeoutMs?: number): Promise<Credential | undefined> {
+export async function helperGet(
+  name: string,
+  serverUrl: string,
+  env: NodeJS.ProcessEnv,
+  timeoutMs?: number,
+): Promise<Credential | undefined> {
   const { code, stdout } = await runHelper(name, 'get', serverUrl, env, timeoutMs);
   if (code !== 0) {
     if (/credentials not found/i.test(stdout)) return undefined;
@@ -55,19 +70,29 @@ export async function helperGet(name: string, serverUrl: string, env: NodeJS.Pro
   try {
     parsed = JSON.parse(stdout) as typeof parsed;
   } catch {
-    throw new CredentialHelperError(`credential helper docker-credential-${name} answered something that is not JSON`);
+    throw new CredentialHelperError(
+      `credential helper docker-credential-${name} answered something that is not JSON`,
+    );
   }
   if (typeof parsed.Secret !== 'string' || parsed.Secret === '') return undefined;
   if (parsed.Username === '<token>') return { identityToken: parsed.Secret };
   return { username: typeof parsed.Username === 'string' ? parsed.Username : '', password: parsed.Secret };
 }
 
-export async function helperStore(name: string, serverUrl: string, credential: Credential, env: NodeJS.ProcessEnv): Promise<void> {
+export async function helperStore(
+  name: string,
+  serverUrl: string,
+  credential: Credential,
+  env: NodeJS.ProcessEnv,
+): Promise<void> {
   const payload = credential.identityToken
     ? { ServerURL: serverUrl, Username: '<token>', Secret: credential.identityToken }
     : { ServerURL: serverUrl, Username: credential.username ?? '', Secret: credential.password ?? '' };
   const { code } = await runHelper(name, 'store', JSON.stringify(payload), env);
-  if (code !== 0) throw new CredentialHelperError(`credential helper docker-credential-${name} could not store the credentials`);
+  if (code !== 0)
+    throw new CredentialHelperError(
+      `credential helper docker-credential-${name} could not store the credentials`,
+    );
 }
 
 export async function helperErase(name: string, serverUrl: string, env: NodeJS.ProcessEnv): Promise<boolean> {

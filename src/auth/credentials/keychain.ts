@@ -35,7 +35,8 @@ export function osKeychain(env: NodeJS.ProcessEnv = process.env): Keychain {
     const Entry = await entryClass();
     return Entry ? new Entry(service, registry) : undefined;
   };
-  const bounded = <T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> => work(AbortSignal.timeout(timeoutMs));
+  const bounded = <T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> =>
+    work(AbortSignal.timeout(timeoutMs));
 
   return {
     async get(registry) {

@@ -1,5 +1,11 @@
 import type { Credential, CredentialLookup } from '../types.js';
-import { configKey, credentialFromEntry, dockerConfigPath, findEntry, loadDockerConfig } from './docker-config.js';
+import {
+  configKey,
+  credentialFromEntry,
+  dockerConfigPath,
+  findEntry,
+  loadDockerConfig,
+} from './docker-config.js';
 import { CredentialHelperError, helperGet } from './helper.js';
 import { type Keychain, osKeychain } from './keychain.js';
 

@@ -1,5 +1,12 @@
 import type { Credential, CredentialStoreKind } from '../types.js';
-import { configKey, configKeys, dockerConfigPath, findEntry, loadDockerConfig, writeDockerConfig } from './docker-config.js';
+import {
+  configKey,
+  configKeys,
+  dockerConfigPath,
+  findEntry,
+  loadDockerConfig,
+  writeDockerConfig,
+} from './docker-config.js';
 import { helperErase, helperStore } from './helper.js';
 import { type CredentialOptions, keychainOf } from './lookup.js';
 
@@ -14,7 +21,11 @@ export interface StoredCredential {
  * credsStore); else in the OS keychain when one is reachable; else in the docker config file,
  * mode 0600, with a warning that it is not encrypted.
  */
-export async function storeCredential(registry: string, credential: Credential, options: CredentialOptions = {}): Promise<StoredCredential> {
+export async function storeCredential(
+  registry: string,
+  credential: Credential,
+  options: CredentialOptions = {},
+): Promise<StoredCredential> {
   const env = options.env ?? process.env;
   const path = dockerConfigPath(options);
   const data = await loadDockerConfig(path, options.warn ?? (() => {}));

@@ -9,8 +9,16 @@ import { resolveReference } from '../resolve.js';
 import { openWriteTarget } from '../targets.js';
 import { readAnnotations } from './push.js';
 
-export async function run(context: CliContext, [input = '', ...files]: string[], options: OptionValues): Promise<void> {
-  const { ref, descriptor } = await resolveReference(context, input, singlePlatform(options.platform as string[]));
+export async function run(
+  context: CliContext,
+  [input = '', ...files]: string[],
+  options: OptionValues,
+): Promise<void> {
+  const { ref, descriptor } = await resolveReference(
+    context,
+    input,
+    singlePlatform(options.platform as string[]),
+  );
   const subject = { mediaType: descriptor.mediaType, digest: descriptor.digest, size: descriptor.size };
   const prepared = await prepareArtifact({
     files: files.map(parseFileSpec),
@@ -22,10 +30,16 @@ export async function run(context: CliContext, [input = '', ...files]: string[],
   try {
     const destination = await openWriteTarget(context, ref);
     const { manifest } = prepared;
-    await copyGraph(prepared.source, destination, manifest.descriptor, { concurrency: context.options.concurrency });
+    await copyGraph(prepared.source, destination, manifest.descriptor, {
+      concurrency: context.options.concurrency,
+    });
     const indexed = isReferrersIndexer(destination) && (await destination.indexesReferrers(subject));
     if (!indexed) {
-      await addToReferrersTag(destination, subject, referrerDescriptor(manifest.descriptor, manifest.manifest));
+      await addToReferrersTag(
+        destination,
+        subject,
+        referrerDescriptor(manifest.descriptor, manifest.manifest),
+      );
     }
     context.output.info(`attached ${manifest.descriptor.digest} to ${subject.digest}`);
     context.output.line(manifest.descriptor.digest);

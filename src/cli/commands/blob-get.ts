@@ -1,8 +1,8 @@
 import type { OptionValues } from 'commander';
 import { UsageError } from '../../errors.js';
 import { parseRegistryReference } from '../../ref/index.js';
-import type { CliContext } from '../context.js';
 import { writeFileAtomically, writeToStream } from '../../targets/atomic-file.js';
+import type { CliContext } from '../context.js';
 
 export async function run(context: CliContext, [input = '']: string[], options: OptionValues): Promise<void> {
   const ref = parseRegistryReference(input);

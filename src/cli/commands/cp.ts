@@ -37,7 +37,8 @@ async function copyOne(
 ): Promise<void> {
   const progress = new CopyProgress(context);
   let root = await source.resolve(reference);
-  if (platforms.length > 1) throw new UsageError('cp copies one platform or all of them: give --platform once');
+  if (platforms.length > 1)
+    throw new UsageError('cp copies one platform or all of them: give --platform once');
   if (platforms[0]) root = await selectPlatform(source, root, parsePlatform(platforms[0]));
   await progress.start(`copying ${root.digest}`);
   try {
@@ -55,7 +56,11 @@ async function copyOne(
   }
 }
 
-export async function run(context: CliContext, [from = '', to = '']: string[], options: OptionValues): Promise<void> {
+export async function run(
+  context: CliContext,
+  [from = '', to = '']: string[],
+  options: OptionValues,
+): Promise<void> {
   const sourceRef = parseReference(from);
   const destinationRef = parseReference(to);
   const platforms = options.platform as string[];
@@ -70,7 +75,14 @@ export async function run(context: CliContext, [from = '', to = '']: string[], o
       return;
     }
     const reference = targetReference(sourceRef);
-    await copyOne(context, source, destination, reference, destinationTag(destinationRef, sourceTag(sourceRef)), platforms);
+    await copyOne(
+      context,
+      source,
+      destination,
+      reference,
+      destinationTag(destinationRef, sourceTag(sourceRef)),
+      platforms,
+    );
   } finally {
     if (isClosable(destination)) await destination.close();
   }

@@ -21,8 +21,13 @@ function toJson(nodes: ReferrerNode[]): unknown[] {
 
 export async function run(context: CliContext, [input = '']: string[], options: OptionValues): Promise<void> {
   const format = context.output.options.json ? 'json' : ((options.format as string | undefined) ?? 'tree');
-  if (format !== 'tree' && format !== 'json') throw new UsageError(`--format must be tree or json, not ${format}`);
-  const { ref, target, descriptor } = await resolveReference(context, input, singlePlatform(options.platform as string[]));
+  if (format !== 'tree' && format !== 'json')
+    throw new UsageError(`--format must be tree or json, not ${format}`);
+  const { ref, target, descriptor } = await resolveReference(
+    context,
+    input,
+    singlePlatform(options.platform as string[]),
+  );
   const tree = await referrerTree(target, descriptor, options.artifactType as string | undefined);
   if (format === 'json') {
     context.output.json({ subject: descriptor, referrers: toJson(tree) });

@@ -20,7 +20,9 @@ function humanSize(bytes: number): string {
 
 function describeBlob(descriptor: Descriptor): string {
   const title = descriptor.annotations?.[titleAnnotation];
-  return [descriptor.digest, humanSize(descriptor.size), descriptor.mediaType, title].filter(Boolean).join('  ');
+  return [descriptor.digest, humanSize(descriptor.size), descriptor.mediaType, title]
+    .filter(Boolean)
+    .join('  ');
 }
 
 export async function run(context: CliContext, [input = '']: string[]): Promise<void> {

@@ -4,7 +4,11 @@ import { singlePlatform } from '../platform-option.js';
 import { resolveReference } from '../resolve.js';
 
 export async function run(context: CliContext, [input = '']: string[], options: OptionValues): Promise<void> {
-  const { target, descriptor } = await resolveReference(context, input, singlePlatform(options.platform as string[]));
+  const { target, descriptor } = await resolveReference(
+    context,
+    input,
+    singlePlatform(options.platform as string[]),
+  );
   if (options.descriptor) {
     context.output.json(descriptor);
     return;

@@ -6,11 +6,17 @@ import { parseReference } from '../../ref/index.js';
 import type { CliContext } from '../context.js';
 import { openWriteTarget } from '../targets.js';
 
-export async function run(context: CliContext, [input = '', file = '-']: string[], options: OptionValues): Promise<void> {
+export async function run(
+  context: CliContext,
+  [input = '', file = '-']: string[],
+  options: OptionValues,
+): Promise<void> {
   const ref = parseReference(input);
   const bytes = await context.readInputFile(file);
   if (bytes.byteLength > MAX_MANIFEST_BYTES) {
-    throw new UsageError(`${file} is ${bytes.byteLength} bytes; manifests are limited to ${MAX_MANIFEST_BYTES} bytes`);
+    throw new UsageError(
+      `${file} is ${bytes.byteLength} bytes; manifests are limited to ${MAX_MANIFEST_BYTES} bytes`,
+    );
   }
   const { mediaType } = parseManifest(bytes, options.mediaType as string | undefined);
   const descriptor = { mediaType, digest: digestOf(bytes), size: bytes.byteLength };

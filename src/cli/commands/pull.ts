@@ -12,14 +12,21 @@ import { CopyProgress } from '../progress.js';
 import { resolveReference } from '../resolve.js';
 
 export async function run(context: CliContext, [input = '']: string[], options: OptionValues): Promise<void> {
-  const { ref, target, descriptor } = await resolveReference(context, input, singlePlatform(options.platform as string[]));
+  const { ref, target, descriptor } = await resolveReference(
+    context,
+    input,
+    singlePlatform(options.platform as string[]),
+  );
   const { manifest } = parseManifest(await target.fetchBytes(descriptor), descriptor.mediaType);
   const reference = formatReference(ref);
   if (isIndex(manifest)) {
-    throw new TugError(`${reference} is an index`, { hint: 'pick one manifest with --platform, or copy it all with tug cp' });
+    throw new TugError(`${reference} is an index`, {
+      hint: 'pick one manifest with --platform, or copy it all with tug cp',
+    });
   }
   const names = new Map<string, string>();
-  const chartName = manifest.config.mediaType === HelmMediaType.config ? chartFileName(manifest.annotations) : undefined;
+  const chartName =
+    manifest.config.mediaType === HelmMediaType.config ? chartFileName(manifest.annotations) : undefined;
   const chart = manifest.layers.find((layer) => layer.mediaType === HelmMediaType.chart);
   if (chartName && chart) names.set(chart.digest, chartName);
   if (names.size === 0 && !manifest.layers.some((layer) => layer.annotations?.[Annotation.title])) {
@@ -35,10 +42,16 @@ export async function run(context: CliContext, [input = '']: string[], options: 
   });
   const progress = new CopyProgress(context);
   await progress.start('pulling');
-  const result = await copyGraph(target, files, descriptor, { concurrency: context.options.concurrency, events: progress.events });
+  const result = await copyGraph(target, files, descriptor, {
+    concurrency: context.options.concurrency,
+    events: progress.events,
+  });
   progress.finish(result, 'pulled');
   if (context.output.options.json) {
-    context.output.json({ digest: descriptor.digest, files: files.pulled.map(({ path, descriptor }) => ({ path, ...descriptor })) });
+    context.output.json({
+      digest: descriptor.digest,
+      files: files.pulled.map(({ path, descriptor }) => ({ path, ...descriptor })),
+    });
     return;
   }
   for (const file of files.pulled) context.output.line(file.path);

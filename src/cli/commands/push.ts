@@ -1,9 +1,14 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import type { OptionValues } from 'commander';
-import { type AnnotationSet, parseAnnotationFile, parseFileSpec, prepareArtifact } from '../../artifacts/prepare.js';
+import { chartTag, prepareHelmChart } from '../../artifacts/helm.js';
+import {
+  type AnnotationSet,
+  parseAnnotationFile,
+  parseFileSpec,
+  prepareArtifact,
+} from '../../artifacts/prepare.js';
 import { copyGraph } from '../../copy/index.js';
 import { UsageError } from '../../errors.js';
-import { chartTag, prepareHelmChart } from '../../artifacts/helm.js';
 import type { Descriptor } from '../../oci/types.js';
 import { formatReference, parseReference } from '../../ref/index.js';
 import type { Reference } from '../../ref/types.js';
@@ -24,7 +29,10 @@ export function parseAnnotationFlags(values: string[]): Record<string, string> {
 
 export async function readAnnotations(options: OptionValues): Promise<AnnotationSet> {
   const fromFile = options.annotationFile
-    ? parseAnnotationFile(await readFile(options.annotationFile as string, 'utf8'), options.annotationFile as string)
+    ? parseAnnotationFile(
+        await readFile(options.annotationFile as string, 'utf8'),
+        options.annotationFile as string,
+      )
     : {};
   const manifest = { ...fromFile.manifest, ...parseAnnotationFlags(options.annotation as string[]) };
   return { ...fromFile, manifest };
@@ -35,9 +43,20 @@ async function pushHelmChart(context: CliContext, input: string, chart: string):
   const prepared = await prepareHelmChart(chart);
   const base = parseReference(input);
   if (base.kind !== 'registry') throw new UsageError('--helm pushes to a registry');
-  const ref = { ...base, repository: `${base.repository}/${prepared.metadata.name}`, tag: chartTag(prepared.metadata.version) };
+  const ref = {
+    ...base,
+    repository: `${base.repository}/${prepared.metadata.name}`,
+    tag: chartTag(prepared.metadata.version),
+  };
   delete ref.digest;
-  await copyToDestination(context, ref, prepared.source, prepared.manifest.descriptor, prepared.manifest.bytes, {});
+  await copyToDestination(
+    context,
+    ref,
+    prepared.source,
+    prepared.manifest.descriptor,
+    prepared.manifest.bytes,
+    {},
+  );
 }
 
 async function copyToDestination(
@@ -59,11 +78,16 @@ async function copyToDestination(
   });
   progress.finish(result, 'pushed');
   if (options.exportManifest) await writeFile(options.exportManifest as string, manifestBytes);
-  if (context.output.options.json) context.output.json({ reference: formatReference(ref), ...resultJson(result) });
+  if (context.output.options.json)
+    context.output.json({ reference: formatReference(ref), ...resultJson(result) });
   else context.output.line(result.root.digest);
 }
 
-export async function run(context: CliContext, [input = '', ...files]: string[], options: OptionValues): Promise<void> {
+export async function run(
+  context: CliContext,
+  [input = '', ...files]: string[],
+  options: OptionValues,
+): Promise<void> {
   if (options.helm) {
     if (files.length > 0) throw new UsageError('--helm pushes one chart; give no other files');
     await pushHelmChart(context, input, options.helm as string);
