@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, it } from 'vitest';
 import { type RegistryFixture, startRegistry } from '../test/fixtures/registry.js';
 import { benchLayout } from './data.js';
-import { median, measure, type Sample } from './measure.js';
+import { measure, median, type Sample } from './measure.js';
 
 const run = promisify(execFile);
 const runs = Number(process.env.BENCH_RUNS ?? 3);
@@ -26,7 +26,14 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all([a?.stop(), b?.stop()]);
   await Promise.all(scratch.map((path) => rm(path, { recursive: true, force: true })));
-  console.log(['', '| scenario | tug (median s) | skopeo (median s) | tug / skopeo |', '| --- | --- | --- | --- |', ...rows].join('\n'));
+  console.log(
+    [
+      '',
+      '| scenario | tug (median s) | skopeo (median s) | tug / skopeo |',
+      '| --- | --- | --- | --- |',
+      ...rows,
+    ].join('\n'),
+  );
 });
 
 function mib(bytes: number): string {
@@ -66,7 +73,12 @@ function freshDir(name: string): string {
 const datasets = [
   { name: '4 × 64 MiB', layers: 4, layerSize: 64 * 1024 * 1024 },
   { name: '64 × 1 MiB', layers: 64, layerSize: 1024 * 1024 },
-  { name: '2-platform index, 2 × 2 × 16 MiB', layers: 2, layerSize: 16 * 1024 * 1024, architectures: ['amd64', 'arm64'] },
+  {
+    name: '2-platform index, 2 × 2 × 16 MiB',
+    layers: 2,
+    layerSize: 16 * 1024 * 1024,
+    architectures: ['amd64', 'arm64'],
+  },
 ];
 
 for (const dataset of datasets) {
@@ -75,12 +87,25 @@ for (const dataset of datasets) {
     scratch.push(layout);
     const slug = dataset.name.replace(/[^a-z0-9]+/gi, '-').toLowerCase();
     const source = `${a.host}/src-${slug}:bench`;
-    await run('skopeo', ['--insecure-policy', 'copy', '--all', ...plain, `oci:${layout}:bench`, `docker://${source}`]);
+    await run('skopeo', [
+      '--insecure-policy',
+      'copy',
+      '--all',
+      ...plain,
+      `oci:${layout}:bench`,
+      `docker://${source}`,
+    ]);
 
     await compare(
       `push ${dataset.name} (layout → registry)`,
       (i) => ['cp', `oci:${layout}:bench`, `${a.host}/push-tug-${slug}-${i}:bench`],
-      (i) => ['copy', '--all', ...plain, `oci:${layout}:bench`, `docker://${a.host}/push-skopeo-${slug}-${i}:bench`],
+      (i) => [
+        'copy',
+        '--all',
+        ...plain,
+        `oci:${layout}:bench`,
+        `docker://${a.host}/push-skopeo-${slug}-${i}:bench`,
+      ],
     );
     await compare(
       `pull ${dataset.name} (registry → layout)`,
@@ -90,12 +115,24 @@ for (const dataset of datasets) {
     await compare(
       `copy ${dataset.name} (registry → registry)`,
       (i) => ['cp', source, `${b.host}/copy-tug-${slug}-${i}:bench`],
-      (i) => ['copy', '--all', ...plain, `docker://${source}`, `docker://${b.host}/copy-skopeo-${slug}-${i}:bench`],
+      (i) => [
+        'copy',
+        '--all',
+        ...plain,
+        `docker://${source}`,
+        `docker://${b.host}/copy-skopeo-${slug}-${i}:bench`,
+      ],
     );
     await compare(
       `copy ${dataset.name} inside one registry (mount)`,
       (i) => ['cp', source, `${a.host}/mount-tug-${slug}-${i}:bench`],
-      (i) => ['copy', '--all', ...plain, `docker://${source}`, `docker://${a.host}/mount-skopeo-${slug}-${i}:bench`],
+      (i) => [
+        'copy',
+        '--all',
+        ...plain,
+        `docker://${source}`,
+        `docker://${a.host}/mount-skopeo-${slug}-${i}:bench`,
+      ],
     );
   });
 }
@@ -116,11 +153,19 @@ it('keeps peak memory flat as blobs grow', async () => {
   for (const size of [256 * 1024 * 1024, 1024 * 1024 * 1024]) {
     const layout = await benchLayout({ layers: 1, layerSize: size });
     scratch.push(layout);
-    await run('skopeo', ['--insecure-policy', 'copy', ...plain, `oci:${layout}:bench`, `docker://${a.host}/big-${size}:bench`]);
+    await run('skopeo', [
+      '--insecure-policy',
+      'copy',
+      ...plain,
+      `oci:${layout}:bench`,
+      `docker://${a.host}/big-${size}:bench`,
+    ]);
     await rm(layout, { recursive: true, force: true });
     peaks.push([size, await tug(['cp', `${a.host}/big-${size}:bench`, `${b.host}/big-${size}:bench`])]);
   }
   for (const [size, sample] of peaks) {
-    rows.push(`| tug peak RSS, one ${mib(size)} blob registry → registry | ${mib(sample.peakRss)} (${sample.seconds.toFixed(2)} s) | | |`);
+    rows.push(
+      `| tug peak RSS, one ${mib(size)} blob registry → registry | ${mib(sample.peakRss)} (${sample.seconds.toFixed(2)} s) | | |`,
+    );
   }
 });

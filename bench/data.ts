@@ -1,9 +1,9 @@
 import { createHash, randomFillSync } from 'node:crypto';
+import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rename, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { once } from 'node:events';
 
 interface Blob {
   mediaType: string;
@@ -44,10 +44,19 @@ async function image(layout: string, layers: number, layerSize: number, architec
   }
   const config = await jsonBlob(
     layout,
-    { architecture, os: 'linux', rootfs: { type: 'layers', diff_ids: layerBlobs.map((layer) => layer.digest) } },
+    {
+      architecture,
+      os: 'linux',
+      rootfs: { type: 'layers', diff_ids: layerBlobs.map((layer) => layer.digest) },
+    },
     'application/vnd.oci.image.config.v1+json',
   );
-  const manifest = { schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config, layers: layerBlobs };
+  const manifest = {
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    config,
+    layers: layerBlobs,
+  };
   return jsonBlob(layout, manifest, manifest.mediaType);
 }
 
@@ -55,23 +64,37 @@ async function image(layout: string, layers: number, layerSize: number, architec
  * An OCI layout of random, incompressible layers (the worst case for a transfer), tagged `bench`.
  * With two architectures it is a two-platform index.
  */
-export async function benchLayout(options: { layers: number; layerSize: number; architectures?: string[] }): Promise<string> {
+export async function benchLayout(options: {
+  layers: number;
+  layerSize: number;
+  architectures?: string[];
+}): Promise<string> {
   const layout = await mkdtemp(join(tmpdir(), 'tug-bench-data-'));
   await mkdir(join(layout, 'blobs', 'sha256'), { recursive: true });
   await writeFile(join(layout, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
   const architectures = options.architectures ?? ['amd64'];
   const manifests = [];
   for (const architecture of architectures) {
-    manifests.push({ ...(await image(layout, options.layers, options.layerSize, architecture)), platform: { os: 'linux', architecture } });
+    manifests.push({
+      ...(await image(layout, options.layers, options.layerSize, architecture)),
+      platform: { os: 'linux', architecture },
+    });
   }
   const root =
     manifests.length === 1
       ? manifests[0]!
-      : await jsonBlob(layout, { schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests }, 'application/vnd.oci.image.index.v1+json');
+      : await jsonBlob(
+          layout,
+          { schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests },
+          'application/vnd.oci.image.index.v1+json',
+        );
   const { mediaType, digest, size } = root;
   await writeFile(
     join(layout, 'index.json'),
-    JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType, digest, size, annotations: { 'org.opencontainers.image.ref.name': 'bench' } }] }),
+    JSON.stringify({
+      schemaVersion: 2,
+      manifests: [{ mediaType, digest, size, annotations: { 'org.opencontainers.image.ref.name': 'bench' } }],
+    }),
   );
   return layout;
 }

@@ -14,7 +14,11 @@ async function highWaterMark(pid: number): Promise<number> {
 }
 
 /** Runs a command to completion, timing it and sampling its peak memory. */
-export function measure(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Sample> {
+export function measure(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Sample> {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
     const child = spawn(command, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
