@@ -1,17 +1,8 @@
 import { Readable } from 'node:stream';
-import { NotFoundError, TugError } from '../errors.js';
-import { digestOf, isIndex, MediaType, parseDigest, parseManifest } from '../oci/index.js';
+import { digestOf, MediaType } from '../oci/index.js';
 import type { Descriptor, ImageIndex, Manifest } from '../oci/types.js';
+import { readReferrersTag, referrersTag } from '../targets/referrers-tag.js';
 import { isReferrerFinder, type ReadTarget, type WriteTarget } from '../targets/target.js';
-
-/**
- * The tag of the referrers tag schema (distribution-spec, "Referrers Tag Schema"):
- * `<alg>-<ref>`, for registries and layouts without the referrers API.
- */
-export function referrersTag(subject: Descriptor): string {
-  const { algorithm, hex } = parseDigest(subject.digest);
-  return `${algorithm}-${hex}`.slice(0, 128);
-}
 
 /** The descriptor a referrers list holds for a manifest: its artifact type and annotations. */
 export function referrerDescriptor(descriptor: Descriptor, manifest: Manifest): Descriptor {
@@ -24,30 +15,6 @@ export function referrerDescriptor(descriptor: Descriptor, manifest: Manifest): 
     ...(artifactType ? { artifactType } : {}),
     ...(manifest.annotations ? { annotations: manifest.annotations } : {}),
   };
-}
-
-interface FallbackIndex {
-  index: ImageIndex;
-  descriptor?: Descriptor;
-}
-
-async function readFallbackIndex(target: ReadTarget, subject: Descriptor): Promise<FallbackIndex> {
-  const tag = referrersTag(subject);
-  let descriptor: Descriptor;
-  try {
-    descriptor = await target.resolve(tag);
-  } catch (error) {
-    if (error instanceof NotFoundError)
-      return { index: { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [] } };
-    throw error;
-  }
-  const { manifest } = parseManifest(await target.fetchBytes(descriptor), descriptor.mediaType);
-  if (!isIndex(manifest) || descriptor.mediaType !== MediaType.ociIndex) {
-    throw new TugError(
-      `the referrers tag ${tag} holds a ${descriptor.mediaType}, not an OCI index; leaving it untouched`,
-    );
-  }
-  return { index: manifest, descriptor };
 }
 
 function matches(descriptor: Descriptor, artifactType?: string): boolean {
@@ -65,7 +32,7 @@ export async function listReferrers(
     for await (const descriptor of target.referrers(subject, artifactType)) found.push(descriptor);
     return found;
   }
-  const { index } = await readFallbackIndex(target, subject);
+  const { index } = await readReferrersTag(target, subject);
   return index.manifests.filter((descriptor) => matches(descriptor, artifactType));
 }
 
@@ -79,7 +46,7 @@ export async function addToReferrersTag(
   subject: Descriptor,
   referrer: Descriptor,
 ): Promise<void> {
-  const { index } = await readFallbackIndex(target, subject);
+  const { index } = await readReferrersTag(target, subject);
   if (index.manifests.some((entry) => entry.digest === referrer.digest)) return;
   const updated: ImageIndex = {
     schemaVersion: 2,

@@ -62,7 +62,8 @@ export function isClosable(target: object): target is Closable {
  * (a registry with the OCI 1.1 referrers API). Others need the referrers tag schema kept up to date.
  */
 export interface ReferrersIndexer {
-  indexesReferrers(subject: Descriptor): Promise<boolean>;
+  /** Whether pushing `referrer` (whose subject is `subject`) was indexed by the target itself. */
+  indexesReferrers(subject: Descriptor, referrer: Descriptor): Promise<boolean>;
 }
 
 export function isReferrersIndexer(target: object): target is ReferrersIndexer {

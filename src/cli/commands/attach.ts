@@ -33,7 +33,7 @@ export async function run(
     await copyGraph(prepared.source, destination, manifest.descriptor, {
       concurrency: context.options.concurrency,
     });
-    const indexed = isReferrersIndexer(destination) && (await destination.indexesReferrers(subject));
+    const indexed = isReferrersIndexer(destination) && (await destination.indexesReferrers(subject, manifest.descriptor));
     if (!indexed) {
       await addToReferrersTag(
         destination,

@@ -1,0 +1,70 @@
+import { createAuthenticator } from '../auth/authenticator.js';
+import type { CredentialLookup } from '../auth/types.js';
+import type { RepositoryName } from '../ref/types.js';
+import type { Transport } from '../transport/index.js';
+import { paginate } from './pagination.js';
+import { defaultRepositoryOptions, type RegistryConnection, Repository, type RepositoryOptions } from './repository.js';
+
+export interface RegistryClientOptions extends Partial<RepositoryOptions> {
+  transport: Transport;
+  credentials: CredentialLookup;
+}
+
+interface Connection extends RegistryConnection {
+  verify(): Promise<void>;
+}
+
+/**
+ * The typed Distribution API client. One authenticated connection per registry, made on first use;
+ * scopes travel with each request, so one client serves many repositories and hosts.
+ */
+export class RegistryClient {
+  readonly #options: RegistryClientOptions;
+  readonly #connections = new Map<string, Promise<Connection>>();
+
+  constructor(options: RegistryClientOptions) {
+    this.#options = options;
+  }
+
+  #connect(registry: string): Promise<Connection> {
+    let connection = this.#connections.get(registry);
+    if (!connection) {
+      connection = (async () => {
+        const baseUrl = await this.#options.transport.baseUrl(registry);
+        const authenticator = createAuthenticator({
+          registry,
+          origin: baseUrl.origin,
+          send: this.#options.transport.send,
+          credentials: this.#options.credentials,
+        });
+        return { baseUrl, send: authenticator.send, verify: authenticator.verify };
+      })();
+      this.#connections.set(registry, connection);
+      connection.catch(() => this.#connections.delete(registry));
+    }
+    return connection;
+  }
+
+  repository(name: RepositoryName): Repository {
+    return new Repository(name, () => this.#connect(name.registry), this.#options);
+  }
+
+  async *catalog(registry: string): AsyncIterable<string> {
+    const connection = await this.#connect(registry);
+    const pageSize = this.#options.pageSize ?? defaultRepositoryOptions.pageSize;
+    const first = new URL(`/v2/_catalog?n=${pageSize}`, connection.baseUrl);
+    yield* paginate(connection, first, 'repositories', ['registry:catalog:*'], `list the repositories of ${registry}`, {
+      pageSize,
+      maxPages: this.#options.maxPages ?? defaultRepositoryOptions.maxPages,
+    });
+  }
+
+  /** For `login`: the registry accepts these credentials (or needs none). */
+  async verifyCredentials(registry: string): Promise<void> {
+    await (await this.#connect(registry)).verify();
+  }
+
+  async close(): Promise<void> {
+    this.#connections.clear();
+  }
+}

@@ -1,0 +1,284 @@
+import type { Readable } from 'node:stream';
+import { DigestMismatchError, SizeLimitError, TransportError } from '../errors.js';
+import {
+  createVerifier,
+  digestOf,
+  isManifestMediaType,
+  MAX_MANIFEST_BYTES,
+  manifestMediaTypes,
+  parseDigest,
+  parseManifest,
+} from '../oci/index.js';
+import type { Descriptor, ImageIndex } from '../oci/types.js';
+import { formatRepository } from '../ref/format.js';
+import type { RepositoryName } from '../ref/types.js';
+import { discardBody, headerValue, readBodyBytes, readBodyJson, sameOrigin } from '../transport/index.js';
+import type { HttpMethod, HttpRequest, HttpResponse, RequestBody, Send } from '../transport/types.js';
+import { errorFromResponse } from './errors.js';
+import { paginate } from './pagination.js';
+import { uploadBlob } from './upload.js';
+
+/** What a repository handle needs of its registry: the authenticated stack and where it lives. */
+export interface RegistryConnection {
+  send: Send;
+  baseUrl: URL;
+}
+
+export interface RepositoryOptions {
+  maxManifestBytes: number;
+  pageSize: number;
+  maxPages: number;
+  /** Blobs up to this size go in one streamed PUT; larger ones in chunks. */
+  monolithicUploadMax: number;
+  chunkSize: number;
+}
+
+export const defaultRepositoryOptions: RepositoryOptions = {
+  maxManifestBytes: MAX_MANIFEST_BYTES,
+  pageSize: 1000,
+  maxPages: 10_000,
+  monolithicUploadMax: 256 * 1024 * 1024,
+  chunkSize: 16 * 1024 * 1024,
+};
+
+export interface PushedManifest {
+  descriptor: Descriptor;
+  /** The registry said, with `OCI-Subject`, that it indexed the manifest's subject (referrers API). */
+  subjectIndexed: boolean;
+}
+
+const acceptManifests = manifestMediaTypes.join(', ');
+
+function bareMediaType(value: string | undefined): string | undefined {
+  return value?.split(';')[0]?.trim() || undefined;
+}
+
+/** One repository of a registry: manifests, blobs, uploads, mounts, tags, referrers. */
+export class Repository {
+  readonly #connect: () => Promise<RegistryConnection>;
+  readonly #options: RepositoryOptions;
+
+  constructor(
+    readonly name: RepositoryName,
+    connect: () => Promise<RegistryConnection>,
+    options: Partial<RepositoryOptions> = {},
+  ) {
+    this.#connect = connect;
+    this.#options = { ...defaultRepositoryOptions, ...options };
+  }
+
+  get #pull(): string[] {
+    return [`repository:${this.name.repository}:pull`];
+  }
+
+  get #push(): string[] {
+    return [`repository:${this.name.repository}:pull,push`];
+  }
+
+  #describe(what: string): string {
+    return `${what} ${formatRepository(this.name)}`;
+  }
+
+  async #request(
+    method: HttpMethod,
+    path: string,
+    scopes: string[],
+    extra: Partial<HttpRequest> = {},
+  ): Promise<{ request: HttpRequest; response: HttpResponse }> {
+    const { send, baseUrl } = await this.#connect();
+    const url = path.startsWith('http') ? new URL(path) : new URL(`/v2/${this.name.repository}/${path}`, baseUrl);
+    const request: HttpRequest = { method, url, scopes, ...extra };
+    return { request, response: await send(request) };
+  }
+
+  async #fail(operation: string, request: HttpRequest, response: HttpResponse): Promise<never> {
+    throw await errorFromResponse(operation, request, response);
+  }
+
+  /** A tag or digest to its descriptor: HEAD, then GET when the registry does not give the digest. */
+  async resolve(reference: string): Promise<Descriptor> {
+    const operation = this.#describe(`resolve ${reference} in`);
+    const { request, response } = await this.#request('HEAD', `manifests/${reference}`, this.#pull, {
+      headers: { accept: acceptManifests },
+    });
+    discardBody(response);
+    if (response.status !== 200) return this.#fail(operation, request, response);
+    const digest = headerValue(response, 'docker-content-digest');
+    const size = Number(headerValue(response, 'content-length'));
+    const mediaType = bareMediaType(headerValue(response, 'content-type'));
+    if (digest && Number.isSafeInteger(size) && mediaType && isManifestMediaType(mediaType)) {
+      parseDigest(digest);
+      if (reference.includes(':') && digest !== reference) throw new DigestMismatchError(reference, digest);
+      return { mediaType, digest, size };
+    }
+    return (await this.fetchManifest(reference)).descriptor;
+  }
+
+  /** A manifest's exact bytes, capped before they are read and verified against their digest. */
+  async fetchManifest(reference: string | Descriptor): Promise<{ descriptor: Descriptor; bytes: Uint8Array }> {
+    const wanted = typeof reference === 'string' ? reference : reference.digest;
+    const byDigest = wanted.includes(':');
+    const operation = this.#describe(`get manifest ${wanted} from`);
+    const { request, response } = await this.#request('GET', `manifests/${wanted}`, this.#pull, {
+      headers: { accept: acceptManifests },
+    });
+    if (response.status !== 200) return this.#fail(operation, request, response);
+    const cap = this.#options.maxManifestBytes;
+    const declared = Number(headerValue(response, 'content-length'));
+    if (Number.isFinite(declared) && declared > cap) {
+      response.body.destroy();
+      throw new SizeLimitError(`manifest too large: ${wanted} is ${declared} bytes, over the ${cap}-byte limit`);
+    }
+    const bytes = await readBodyBytes(response, cap).catch((error: unknown) => {
+      throw error instanceof SizeLimitError ? new SizeLimitError(`manifest too large: ${wanted} is over ${cap} bytes`) : error;
+    });
+    const digest = digestOf(bytes);
+    if (byDigest && digest !== wanted) throw new DigestMismatchError(wanted, digest);
+    const headerDigest = headerValue(response, 'docker-content-digest');
+    if (headerDigest && headerDigest !== digest) throw new DigestMismatchError(headerDigest, digest);
+    const { mediaType } = parseManifest(bytes, headerValue(response, 'content-type'));
+    return { descriptor: { mediaType, digest, size: bytes.byteLength }, bytes };
+  }
+
+  async pushManifest(reference: string, bytes: Uint8Array, mediaType: string): Promise<PushedManifest> {
+    const cap = this.#options.maxManifestBytes;
+    if (bytes.byteLength > cap) {
+      throw new SizeLimitError(`manifest too large: ${bytes.byteLength} bytes, over the ${cap}-byte limit`);
+    }
+    const digest = digestOf(bytes);
+    const operation = this.#describe(`put manifest ${reference} to`);
+    const { request, response } = await this.#request('PUT', `manifests/${reference}`, this.#push, {
+      headers: { 'content-type': mediaType },
+      body: bytes,
+    });
+    discardBody(response);
+    if (response.status !== 201 && response.status !== 200) return this.#fail(operation, request, response);
+    const answered = headerValue(response, 'docker-content-digest');
+    if (answered && answered !== digest) throw new DigestMismatchError(digest, answered);
+    return {
+      descriptor: { mediaType, digest, size: bytes.byteLength },
+      subjectIndexed: headerValue(response, 'oci-subject') !== undefined,
+    };
+  }
+
+  async deleteManifest(digest: string): Promise<void> {
+    parseDigest(digest);
+    const { request, response } = await this.#request('DELETE', `manifests/${digest}`, [
+      `repository:${this.name.repository}:delete`,
+    ]);
+    discardBody(response);
+    if (response.status !== 202 && response.status !== 200) {
+      return this.#fail(this.#describe(`delete manifest ${digest} from`), request, response);
+    }
+  }
+
+  async exists(descriptor: Descriptor): Promise<boolean> {
+    const kind = isManifestMediaType(descriptor.mediaType) ? 'manifests' : 'blobs';
+    parseDigest(descriptor.digest);
+    const { request, response } = await this.#request('HEAD', `${kind}/${descriptor.digest}`, this.#pull, {
+      headers: kind === 'manifests' ? { accept: acceptManifests } : {},
+    });
+    discardBody(response);
+    if (response.status === 200) return true;
+    if (response.status === 404) return false;
+    return this.#fail(this.#describe(`check ${descriptor.digest} in`), request, response);
+  }
+
+  /** The size of a blob known only by digest. */
+  async statBlob(digest: string): Promise<Descriptor> {
+    parseDigest(digest);
+    const { request, response } = await this.#request('HEAD', `blobs/${digest}`, this.#pull);
+    discardBody(response);
+    if (response.status !== 200) return this.#fail(this.#describe(`blob ${digest} in`), request, response);
+    const size = Number(headerValue(response, 'content-length'));
+    if (!Number.isSafeInteger(size) || size < 0) throw new TransportError(`${request.url.host} gave no size for ${digest}`);
+    return { mediaType: 'application/octet-stream', digest, size };
+  }
+
+  /** The blob as a stream that fails on a size or digest mismatch before it ends; never buffered. */
+  async fetchBlob(descriptor: Descriptor): Promise<Readable> {
+    parseDigest(descriptor.digest);
+    const { request, response } = await this.#request('GET', `blobs/${descriptor.digest}`, this.#pull);
+    if (response.status !== 200) return this.#fail(this.#describe(`get blob ${descriptor.digest} from`), request, response);
+    const declared = Number(headerValue(response, 'content-length'));
+    if (Number.isFinite(declared) && declared > descriptor.size) {
+      response.body.destroy();
+      throw new SizeLimitError(`size exceeds descriptor: ${descriptor.digest} is served as ${declared} bytes, not ${descriptor.size}`);
+    }
+    const verifier = createVerifier(descriptor);
+    response.body.on('error', (error) => verifier.destroy(error));
+    verifier.on('close', () => {
+      if (!response.body.readableEnded) response.body.destroy();
+    });
+    return response.body.pipe(verifier);
+  }
+
+  async pushBlob(descriptor: Descriptor, body: RequestBody): Promise<void> {
+    parseDigest(descriptor.digest);
+    const connection = await this.#connect();
+    await uploadBlob({
+      connection,
+      repository: this.name.repository,
+      descriptor,
+      body,
+      scopes: this.#push,
+      monolithicMax: this.#options.monolithicUploadMax,
+      chunkSize: this.#options.chunkSize,
+      describe: (what) => this.#describe(what),
+    });
+  }
+
+  /** Cross-repository mount; false when the registry declines (the caller then uploads). */
+  async mountBlob(descriptor: Descriptor, fromRepository: string): Promise<boolean> {
+    parseDigest(descriptor.digest);
+    const query = new URLSearchParams({ mount: descriptor.digest, from: fromRepository });
+    const { baseUrl } = await this.#connect();
+    const scopes = [`repository:${fromRepository}:pull`, ...this.#push];
+    const { response } = await this.#request('POST', `blobs/uploads/?${query}`, scopes);
+    discardBody(response);
+    if (response.status === 201) {
+      const answered = headerValue(response, 'docker-content-digest');
+      return answered === undefined || answered === descriptor.digest;
+    }
+    const location = headerValue(response, 'location');
+    if (response.status === 202 && location) {
+      const session = new URL(location, baseUrl);
+      if (sameOrigin(session, baseUrl)) {
+        const cancelled = await this.#request('DELETE', session.toString(), this.#push).catch(() => undefined);
+        if (cancelled) discardBody(cancelled.response);
+      }
+    }
+    return false;
+  }
+
+  async deleteBlob(digest: string): Promise<void> {
+    parseDigest(digest);
+    const { request, response } = await this.#request('DELETE', `blobs/${digest}`, [`repository:${this.name.repository}:delete`]);
+    discardBody(response);
+    if (response.status !== 202 && response.status !== 200) {
+      return this.#fail(this.#describe(`delete blob ${digest} from`), request, response);
+    }
+  }
+
+  /** Every tag, following Link pages (or `last=` when a full page has no Link), bounded and de-duplicated. */
+  async *tags(): AsyncIterable<string> {
+    const { baseUrl } = await this.#connect();
+    const first = new URL(`/v2/${this.name.repository}/tags/list?n=${this.#options.pageSize}`, baseUrl);
+    yield* paginate(await this.#connect(), first, 'tags', this.#pull, this.#describe('list tags of'), this.#options);
+  }
+
+  /** The registry's referrers API, or undefined when it has none (404): the caller then uses the tag schema. */
+  async referrers(subject: Descriptor, artifactType?: string): Promise<Descriptor[] | undefined> {
+    parseDigest(subject.digest);
+    const path = `referrers/${subject.digest}${artifactType ? `?${new URLSearchParams({ artifactType })}` : ''}`;
+    const { request, response } = await this.#request('GET', path, this.#pull);
+    if (response.status === 404 || response.status === 400 || response.status === 405) {
+      discardBody(response);
+      return undefined;
+    }
+    if (response.status !== 200) return this.#fail(this.#describe(`list referrers of ${subject.digest} in`), request, response);
+    const index = await readBodyJson<Partial<ImageIndex>>(response, this.#options.maxManifestBytes);
+    const manifests = Array.isArray(index.manifests) ? index.manifests : [];
+    return artifactType ? manifests.filter((entry) => entry.artifactType === artifactType) : manifests;
+  }
+}

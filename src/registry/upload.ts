@@ -1,0 +1,125 @@
+import { Readable } from 'node:stream';
+import { DigestMismatchError, TransportError } from '../errors.js';
+import type { Descriptor } from '../oci/types.js';
+import { discardBody, headerValue, sameOrigin } from '../transport/index.js';
+import type { HttpRequest, RequestBody } from '../transport/types.js';
+import { errorFromResponse } from './errors.js';
+import type { RegistryConnection } from './repository.js';
+
+/** Largest chunk a registry may demand with OCI-Chunk-Min-Length; beyond it tug refuses. */
+export const MAX_CHUNK = 64 * 1024 * 1024;
+
+export interface UploadRequest {
+  connection: RegistryConnection;
+  repository: string;
+  descriptor: Descriptor;
+  body: RequestBody;
+  scopes: string[];
+  monolithicMax: number;
+  chunkSize: number;
+  describe: (what: string) => string;
+}
+
+/** An upload session's Location, resolved against the request; it must stay on the registry's origin. */
+function sessionUrl(location: string | undefined, request: URL, registry: URL): URL {
+  if (!location) throw new TransportError(`${registry.host} started an upload without a Location`);
+  const url = new URL(location, request);
+  if (!sameOrigin(url, registry)) {
+    throw new TransportError(`refusing an upload Location on another origin (${url.host}) from ${registry.host}`);
+  }
+  return url;
+}
+
+function streamOf(body: RequestBody): Readable {
+  if (body instanceof Uint8Array) return Readable.from([body]);
+  return body.kind === 'replayable' ? body.open() : body.stream;
+}
+
+/** Cuts a stream into chunks of `size` bytes (the last one shorter), one chunk in memory at a time. */
+async function* chunksOf(source: Readable, size: number): AsyncIterable<Buffer> {
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  for await (const piece of source) {
+    let chunk = piece as Buffer;
+    while (pendingBytes + chunk.byteLength >= size) {
+      const take = size - pendingBytes;
+      pending.push(chunk.subarray(0, take));
+      yield Buffer.concat(pending);
+      chunk = chunk.subarray(take);
+      pending = [];
+      pendingBytes = 0;
+    }
+    if (chunk.byteLength > 0) {
+      pending.push(chunk);
+      pendingBytes += chunk.byteLength;
+    }
+  }
+  if (pendingBytes > 0) yield Buffer.concat(pending);
+}
+
+function withDigest(location: URL, digest: string): URL {
+  const url = new URL(location);
+  url.searchParams.set('digest', digest);
+  return url;
+}
+
+/**
+ * POST a session, then either one streamed PUT (up to `monolithicMax`) or PATCH chunks with
+ * Content-Range, always following the latest Location, and a closing PUT with the digest. A failed
+ * upload's session is cancelled, best effort.
+ */
+export async function uploadBlob(upload: UploadRequest): Promise<void> {
+  const { connection, descriptor, scopes } = upload;
+  const { send, baseUrl } = connection;
+  const operation = upload.describe(`upload ${descriptor.digest} to`);
+  const startRequest: HttpRequest = {
+    method: 'POST',
+    url: new URL(`/v2/${upload.repository}/blobs/uploads/`, baseUrl),
+    scopes,
+  };
+  const started = await send(startRequest);
+  if (started.status !== 202) throw await errorFromResponse(operation, startRequest, started);
+  discardBody(started);
+  let location = sessionUrl(headerValue(started, 'location'), startRequest.url, baseUrl);
+  const minimum = Number(headerValue(started, 'oci-chunk-min-length') ?? 0);
+  if (minimum > MAX_CHUNK) throw new TransportError(`${baseUrl.host} demands chunks of ${minimum} bytes, over tug's ${MAX_CHUNK}`);
+
+  try {
+    let closing: HttpRequest;
+    if (descriptor.size <= upload.monolithicMax) {
+      closing = {
+        method: 'PUT',
+        url: withDigest(location, descriptor.digest),
+        scopes,
+        headers: { 'content-type': 'application/octet-stream' },
+        body: upload.body,
+      };
+    } else {
+      let offset = 0;
+      for await (const chunk of chunksOf(streamOf(upload.body), Math.max(upload.chunkSize, minimum))) {
+        const request: HttpRequest = {
+          method: 'PATCH',
+          url: location,
+          scopes,
+          headers: { 'content-type': 'application/octet-stream', 'content-range': `${offset}-${offset + chunk.byteLength - 1}` },
+          body: chunk,
+        };
+        const response = await send(request);
+        discardBody(response);
+        if (response.status !== 202) throw await errorFromResponse(operation, request, response);
+        location = sessionUrl(headerValue(response, 'location') ?? location.toString(), request.url, baseUrl);
+        offset += chunk.byteLength;
+      }
+      closing = { method: 'PUT', url: withDigest(location, descriptor.digest), scopes, body: new Uint8Array(0) };
+    }
+    const done = await send(closing);
+    if (done.status !== 201) throw await errorFromResponse(operation, closing, done);
+    discardBody(done);
+    const answered = headerValue(done, 'docker-content-digest');
+    if (answered && answered !== descriptor.digest) throw new DigestMismatchError(descriptor.digest, answered);
+  } catch (error) {
+    const cancel = await send({ method: 'DELETE', url: location, scopes }).catch(() => undefined);
+    if (cancel) discardBody(cancel);
+    throw error;
+  }
+}

@@ -1,0 +1,91 @@
+import { Readable } from 'node:stream';
+import { DigestMismatchError } from '../errors.js';
+import { isManifestMediaType, MAX_MANIFEST_BYTES, readVerified } from '../oci/index.js';
+import type { Descriptor } from '../oci/types.js';
+import type { Repository } from '../registry/repository.js';
+import { readReferrersTag } from './referrers-tag.js';
+import type { Mounter, ReferrerFinder, ReferrersIndexer, TagLister, WriteTarget } from './target.js';
+
+/** Manifests pushed in this process are kept (bounded) so tagging them needs no fetch. */
+const MAX_REMEMBERED_MANIFESTS = 256;
+
+/** A registry repository as a Target: what `cp`, `push` and `pull` read from and write to. */
+export class RegistryTarget implements WriteTarget, Mounter, TagLister, ReferrerFinder, ReferrersIndexer {
+  readonly #pushed = new Map<string, Uint8Array>();
+  readonly #indexedReferrers = new Set<string>();
+
+  constructor(readonly repository: Repository) {}
+
+  resolve(reference: string): Promise<Descriptor> {
+    return this.repository.resolve(reference);
+  }
+
+  async fetch(descriptor: Descriptor): Promise<Readable> {
+    if (isManifestMediaType(descriptor.mediaType)) return Readable.from([await this.fetchBytes(descriptor)]);
+    return this.repository.fetchBlob(descriptor);
+  }
+
+  async fetchBytes(descriptor: Descriptor): Promise<Uint8Array> {
+    if (!isManifestMediaType(descriptor.mediaType)) {
+      return readVerified(await this.repository.fetchBlob(descriptor), descriptor, MAX_MANIFEST_BYTES);
+    }
+    const { descriptor: fetched, bytes } = await this.repository.fetchManifest(descriptor);
+    if (fetched.digest !== descriptor.digest) throw new DigestMismatchError(descriptor.digest, fetched.digest);
+    return bytes;
+  }
+
+  exists(descriptor: Descriptor): Promise<boolean> {
+    return this.repository.exists(descriptor);
+  }
+
+  async push(descriptor: Descriptor, content: Readable): Promise<void> {
+    if (!isManifestMediaType(descriptor.mediaType)) {
+      await this.repository.pushBlob(descriptor, { kind: 'stream', stream: content, length: descriptor.size });
+      return;
+    }
+    const bytes = await readVerified(content, descriptor, MAX_MANIFEST_BYTES);
+    const { subjectIndexed } = await this.repository.pushManifest(descriptor.digest, bytes, descriptor.mediaType);
+    if (subjectIndexed) this.#indexedReferrers.add(descriptor.digest);
+    this.#remember(descriptor.digest, bytes);
+  }
+
+  async tag(descriptor: Descriptor, reference: string): Promise<void> {
+    const bytes = this.#pushed.get(descriptor.digest) ?? (await this.fetchBytes(descriptor));
+    await this.repository.pushManifest(reference, bytes, descriptor.mediaType);
+  }
+
+  /** Mounts from another repository of the same registry; anything else is an upload. */
+  async mount(descriptor: Descriptor, from: object): Promise<boolean> {
+    if (!(from instanceof RegistryTarget)) return false;
+    const source = from.repository.name;
+    const here = this.repository.name;
+    if (source.registry !== here.registry || source.repository === here.repository) return false;
+    return this.repository.mountBlob(descriptor, source.repository);
+  }
+
+  tags(): AsyncIterable<string> {
+    return this.repository.tags();
+  }
+
+  /** The referrers API where the registry has it, else the referrers tag schema. */
+  async *referrers(subject: Descriptor, artifactType?: string): AsyncIterable<Descriptor> {
+    const listed = await this.repository.referrers(subject, artifactType);
+    const found = listed ?? (await readReferrersTag(this, subject)).index.manifests;
+    for (const descriptor of found) {
+      if (artifactType === undefined || descriptor.artifactType === artifactType) yield descriptor;
+    }
+  }
+
+  /** Whether the registry answered a manifest pushed here with `OCI-Subject`, indexing it by itself. */
+  async indexesReferrers(_subject: Descriptor, referrer: Descriptor): Promise<boolean> {
+    return this.#indexedReferrers.has(referrer.digest);
+  }
+
+  #remember(digest: string, bytes: Uint8Array): void {
+    if (this.#pushed.size >= MAX_REMEMBERED_MANIFESTS) {
+      const oldest = this.#pushed.keys().next().value;
+      if (oldest !== undefined) this.#pushed.delete(oldest);
+    }
+    this.#pushed.set(digest, bytes);
+  }
+}
