@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -161,6 +161,28 @@ describe('docker-archive reader', () => {
       Buffer.from(await archive.fetchBytes(await archive.resolve(''))).toString(),
     ) as ManifestJson;
     expect(manifest.layers.map((entry) => entry.digest)).toEqual([sha256(layer), sha256(layer)]);
+  });
+
+  it('finds layers stored behind long-name (pax) headers and larger than one read chunk', async () => {
+    const layer = await tarOf([{ name: 'big.bin', content: randomBytes(3 * 1024 * 1024 + 7) }]);
+    const config = configOf([layer]);
+    const directory = `${'d'.repeat(200)}/blobs/sha256`;
+    const path = await writeArchive([
+      { name: `${directory}/${hexOf(config)}`, content: config },
+      { name: `${directory}/${hexOf(layer)}`, content: layer },
+      {
+        name: 'manifest.json',
+        content: JSON.stringify([
+          { Config: `${directory}/${hexOf(config)}`, RepoTags: [], Layers: [`${directory}/${hexOf(layer)}`] },
+        ]),
+      },
+    ]);
+    const archive = await openDockerArchive(path, 'read');
+    const manifest = JSON.parse(
+      Buffer.from(await archive.fetchBytes(await archive.resolve(''))).toString(),
+    ) as ManifestJson;
+    expect(manifest.layers[0]?.digest).toBe(sha256(layer));
+    expect(sha256(await streamBytes(await archive.fetch(manifest.layers[0]!)))).toBe(sha256(layer));
   });
 
   it('needs a name to pick one of several images, and picks by normalised RepoTag', async () => {
