@@ -1,0 +1,2 @@
+export * from './copy.js';
+export * from './limiter.js';
