@@ -1,7 +1,6 @@
 import { createRequire } from 'node:module';
 import { type Command, CommanderError } from 'commander';
 import { ExitCode, TugError } from '../errors.js';
-import { CliContext } from './context.js';
 import type { GlobalOptions } from './global-options.js';
 import { type Io, processIo } from './io.js';
 import { Output } from './output.js';
@@ -39,11 +38,12 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
 
   const runCommand = async (load: () => Promise<CommandModule>, command: Command): Promise<void> => {
     const options = command.optsWithGlobals<GlobalOptions>();
+    const { CliContext } = await import('./context.js');
     const context = new CliContext(options, io, version);
     output = context.output;
     try {
       const module = await load();
-      await module.run(context, command.processedArgs as string[], command.opts());
+      await module.run(context, (command.processedArgs as Array<string | string[]>).flat(), command.opts());
     } finally {
       await context.close();
     }
