@@ -134,6 +134,7 @@ describe('read commands agree with skopeo on a real registry', () => {
 
   it('lists more than 100 tags, following pagination to the end, as skopeo does', async () => {
     const manifest = await skopeoRaw(`${registry.host}/single:v1`);
+    await seedRegistry(registry, 'busy', single, 'build-000');
     const tags = await tagManyTimes('busy', manifest, single.rootMediaType, 130);
     const flags = registryTransportFlags(registry, 'src').map((flag) => flag.replace('--src-', '--'));
     const listed = JSON.parse(
