@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runTug } from '../fixtures/cli.js';
@@ -20,13 +20,11 @@ beforeAll(async () => {
   await seedRegistry(registry, 'app', image, 'v1');
   proxy = await startFaultProxy(registry.baseUrl, [
     {
-      method: 'GET',
       path: /\/v2\/broken\/manifests\//,
       status: 502,
       body: '<html><body>Bad gateway</body></html>',
     },
     {
-      method: 'GET',
       path: /\/v2\/huge\/manifests\//,
       status: 200,
       contentType: ociManifest,
@@ -181,13 +179,15 @@ describe('bad input gets a one-line error and the right exit code', () => {
     expect(result.stderr).not.toContain(registry.password);
   });
 
-  it('refuses a manifest file that is not JSON with exit 2', async () => {
+  it('refuses a manifest file that is not JSON with exit 2, writing nothing', async () => {
     const directory = await tempDir();
     const file = join(directory, 'manifest.json');
     await writeFile(file, 'not json');
-    const result = await runTug(['digest', `oci:${directory}`]);
-    expect(result.code).toBeGreaterThan(0);
+    const result = await runTug(['manifest', 'put', `oci:${join(directory, 'layout')}:v1`, file]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/not valid JSON/);
     expect(result.stderr).not.toMatch(/\n\s+at /);
+    await expect(readdir(join(directory, 'layout'))).rejects.toThrow();
   });
 });
 
