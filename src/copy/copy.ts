@@ -41,15 +41,23 @@ export class CopyError extends TugError {
 
   constructor(action: string, descriptor: Descriptor, side: 'source' | 'destination', cause: unknown) {
     const reason = cause instanceof Error ? cause.message : String(cause);
-    super(`copy failed: ${action} ${descriptor.digest} ${side === 'source' ? 'from the source' : 'to the destination'}: ${reason}`, {
-      cause,
-      hint: cause instanceof TugError ? cause.hint : undefined,
-    });
+    super(
+      `copy failed: ${action} ${descriptor.digest} ${side === 'source' ? 'from the source' : 'to the destination'}: ${reason}`,
+      {
+        cause,
+        hint: cause instanceof TugError ? cause.hint : undefined,
+      },
+    );
     this.exitCode = cause instanceof TugError ? cause.exitCode : 1;
   }
 }
 
-async function onSide<T>(side: 'source' | 'destination', action: string, descriptor: Descriptor, work: () => Promise<T>): Promise<T> {
+async function onSide<T>(
+  side: 'source' | 'destination',
+  action: string,
+  descriptor: Descriptor,
+  work: () => Promise<T>,
+): Promise<T> {
   try {
     return await work();
   } catch (error) {
@@ -73,7 +81,12 @@ function counting(onBytes: (n: number) => void): Transform {
  * transfers are bounded (a manifest waiting for its children holds no slot), blobs stream from
  * source to destination, and a node the destination has is skipped with everything under it.
  */
-export async function copyGraph(src: ReadTarget, dst: WriteTarget, root: Descriptor, options: CopyOptions = {}): Promise<CopyResult> {
+export async function copyGraph(
+  src: ReadTarget,
+  dst: WriteTarget,
+  root: Descriptor,
+  options: CopyOptions = {},
+): Promise<CopyResult> {
   const limiter = new Limiter(options.concurrency ?? 5);
   const events = options.events ?? {};
   const controller = new AbortController();
@@ -88,7 +101,10 @@ export async function copyGraph(src: ReadTarget, dst: WriteTarget, root: Descrip
 
   const transferBlob = (descriptor: Descriptor) =>
     limiter.run(async () => {
-      if (isMounter(dst) && (await onSide('destination', 'mounting', descriptor, () => dst.mount(descriptor, src)))) {
+      if (
+        isMounter(dst) &&
+        (await onSide('destination', 'mounting', descriptor, () => dst.mount(descriptor, src)))
+      ) {
         finish(descriptor, 'mounted');
         return;
       }
@@ -106,23 +122,37 @@ export async function copyGraph(src: ReadTarget, dst: WriteTarget, root: Descrip
         content.destroy();
         // A source stream that failed verification makes the push fail: blame the source.
         const side = content.errored ? 'source' : 'destination';
-        throw new CopyError(side === 'source' ? 'reading' : 'pushing', descriptor, side, content.errored ?? error);
+        throw new CopyError(
+          side === 'source' ? 'reading' : 'pushing',
+          descriptor,
+          side,
+          content.errored ?? error,
+        );
       }
       finish(descriptor, 'copied');
     }, signal);
 
   const visit = async (descriptor: Descriptor): Promise<void> => {
     events.onStart?.(descriptor);
-    const present = await limiter.run(() => onSide('destination', 'checking', descriptor, () => dst.exists(descriptor)), signal);
+    const present = await limiter.run(
+      () => onSide('destination', 'checking', descriptor, () => dst.exists(descriptor)),
+      signal,
+    );
     const manifest = isManifestMediaType(descriptor.mediaType);
     if (present && (!options.checkEveryNode || !manifest)) {
       finish(descriptor, 'skipped');
       return;
     }
     if (!manifest) return transferBlob(descriptor);
-    const bytes = await limiter.run(() => onSide('source', 'fetching', descriptor, () => src.fetchBytes(descriptor)), signal);
-    if (bytes.byteLength > MAX_MANIFEST_BYTES) throw new CopyError('fetching', descriptor, 'source', new Error('manifest too large'));
-    const parsed = await onSide('source', 'reading', descriptor, async () => parseManifest(bytes, descriptor.mediaType));
+    const bytes = await limiter.run(
+      () => onSide('source', 'fetching', descriptor, () => src.fetchBytes(descriptor)),
+      signal,
+    );
+    if (bytes.byteLength > MAX_MANIFEST_BYTES)
+      throw new CopyError('fetching', descriptor, 'source', new Error('manifest too large'));
+    const parsed = await onSide('source', 'reading', descriptor, async () =>
+      parseManifest(bytes, descriptor.mediaType),
+    );
     const extra = options.findExtraSuccessors ? await options.findExtraSuccessors(descriptor) : [];
     await Promise.all([...successors(parsed.manifest), ...extra].map(walk));
     if (present) {

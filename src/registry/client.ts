@@ -3,7 +3,12 @@ import type { CredentialLookup } from '../auth/types.js';
 import type { RepositoryName } from '../ref/types.js';
 import type { Transport } from '../transport/index.js';
 import { paginate } from './pagination.js';
-import { defaultRepositoryOptions, type RegistryConnection, Repository, type RepositoryOptions } from './repository.js';
+import {
+  defaultRepositoryOptions,
+  type RegistryConnection,
+  Repository,
+  type RepositoryOptions,
+} from './repository.js';
 
 export interface RegistryClientOptions extends Partial<RepositoryOptions> {
   transport: Transport;
@@ -53,10 +58,17 @@ export class RegistryClient {
     const connection = await this.#connect(registry);
     const pageSize = this.#options.pageSize ?? defaultRepositoryOptions.pageSize;
     const first = new URL(`/v2/_catalog?n=${pageSize}`, connection.baseUrl);
-    yield* paginate(connection, first, 'repositories', ['registry:catalog:*'], `list the repositories of ${registry}`, {
-      pageSize,
-      maxPages: this.#options.maxPages ?? defaultRepositoryOptions.maxPages,
-    });
+    yield* paginate(
+      connection,
+      first,
+      'repositories',
+      ['registry:catalog:*'],
+      `list the repositories of ${registry}`,
+      {
+        pageSize,
+        maxPages: this.#options.maxPages ?? defaultRepositoryOptions.maxPages,
+      },
+    );
   }
 
   /** For `login`: the registry accepts these credentials (or needs none). */

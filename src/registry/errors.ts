@@ -1,4 +1,4 @@
-import { AuthError, NotFoundError, type TugError, TransportError } from '../errors.js';
+import { AuthError, NotFoundError, TransportError, type TugError } from '../errors.js';
 import { readBodyText } from '../transport/index.js';
 import { redactUrl } from '../transport/redact.js';
 import type { HttpRequest, HttpResponse } from '../transport/types.js';
@@ -47,11 +47,17 @@ const deniedCodes = new Set(['DENIED', 'UNAUTHORIZED']);
  * The typed error for a failed registry call, with the fix where there is one: 404 and the
  * *_UNKNOWN codes are NotFoundError (exit 4), 401/403 and DENIED are AuthError (exit 3).
  */
-export async function errorFromResponse(operation: string, request: HttpRequest, response: HttpResponse): Promise<TugError> {
+export async function errorFromResponse(
+  operation: string,
+  request: HttpRequest,
+  response: HttpResponse,
+): Promise<TugError> {
   const errors = (await parseErrors(response)) ?? [];
   const registry = request.url.host;
   const first = errors[0];
-  const said = first ? `${first.code}${first.message ? `: ${first.message}` : ''}` : `HTTP ${response.status}`;
+  const said = first
+    ? `${first.code}${first.message ? `: ${first.message}` : ''}`
+    : `HTTP ${response.status}`;
   if (response.status === 404 || (first && notFoundCodes.has(first.code))) {
     return new NotFoundError(`${operation}: not found (${said})`);
   }
@@ -67,5 +73,12 @@ export async function errorFromResponse(operation: string, request: HttpRequest,
           ? 'the registry does not allow this operation (deletes are often disabled)'
           : undefined;
   const where = `${request.method} ${redactUrl(request.url)}`;
-  return new RegistryError(`${operation} failed: ${said} from ${registry}`, request.method, where, response.status, errors, hint);
+  return new RegistryError(
+    `${operation} failed: ${said} from ${registry}`,
+    request.method,
+    where,
+    response.status,
+    errors,
+    hint,
+  );
 }

@@ -11,7 +11,8 @@ export function nextLink(header: string | string[] | undefined, current: URL): U
       const match = /^\s*<([^>]*)>\s*;(.*)$/.exec(part);
       if (!match || !/rel="?next"?/i.test(match[2] ?? '')) continue;
       const next = new URL(match[1] ?? '', current);
-      if (!sameOrigin(next, current)) throw new TransportError(`refusing a pagination link to another origin: ${next.host}`);
+      if (!sameOrigin(next, current))
+        throw new TransportError(`refusing a pagination link to another origin: ${next.host}`);
       return next;
     }
   }
@@ -46,7 +47,9 @@ export async function* paginate(
     if (response.status !== 200) throw await errorFromResponse(operation, request, response);
     const body = await readBodyJson<Record<string, unknown>>(response);
     const listed = body[field];
-    const items = Array.isArray(listed) ? listed.filter((item): item is string => typeof item === 'string') : [];
+    const items = Array.isArray(listed)
+      ? listed.filter((item): item is string => typeof item === 'string')
+      : [];
     for (const item of items) {
       if (seen.has(item)) continue;
       seen.add(item);

@@ -86,7 +86,9 @@ export class Repository {
     extra: Partial<HttpRequest> = {},
   ): Promise<{ request: HttpRequest; response: HttpResponse }> {
     const { send, baseUrl } = await this.#connect();
-    const url = path.startsWith('http') ? new URL(path) : new URL(`/v2/${this.name.repository}/${path}`, baseUrl);
+    const url = path.startsWith('http')
+      ? new URL(path)
+      : new URL(`/v2/${this.name.repository}/${path}`, baseUrl);
     const request: HttpRequest = { method, url, scopes, ...extra };
     return { request, response: await send(request) };
   }
@@ -115,7 +117,9 @@ export class Repository {
   }
 
   /** A manifest's exact bytes, capped before they are read and verified against their digest. */
-  async fetchManifest(reference: string | Descriptor): Promise<{ descriptor: Descriptor; bytes: Uint8Array }> {
+  async fetchManifest(
+    reference: string | Descriptor,
+  ): Promise<{ descriptor: Descriptor; bytes: Uint8Array }> {
     const wanted = typeof reference === 'string' ? reference : reference.digest;
     const byDigest = wanted.includes(':');
     const operation = this.#describe(`get manifest ${wanted} from`);
@@ -127,10 +131,14 @@ export class Repository {
     const declared = Number(headerValue(response, 'content-length'));
     if (Number.isFinite(declared) && declared > cap) {
       response.body.destroy();
-      throw new SizeLimitError(`manifest too large: ${wanted} is ${declared} bytes, over the ${cap}-byte limit`);
+      throw new SizeLimitError(
+        `manifest too large: ${wanted} is ${declared} bytes, over the ${cap}-byte limit`,
+      );
     }
     const bytes = await readBodyBytes(response, cap).catch((error: unknown) => {
-      throw error instanceof SizeLimitError ? new SizeLimitError(`manifest too large: ${wanted} is over ${cap} bytes`) : error;
+      throw error instanceof SizeLimitError
+        ? new SizeLimitError(`manifest too large: ${wanted} is over ${cap} bytes`)
+        : error;
     });
     const digest = digestOf(bytes);
     if (byDigest && digest !== wanted) throw new DigestMismatchError(wanted, digest);
@@ -191,7 +199,8 @@ export class Repository {
     discardBody(response);
     if (response.status !== 200) return this.#fail(this.#describe(`blob ${digest} in`), request, response);
     const size = Number(headerValue(response, 'content-length'));
-    if (!Number.isSafeInteger(size) || size < 0) throw new TransportError(`${request.url.host} gave no size for ${digest}`);
+    if (!Number.isSafeInteger(size) || size < 0)
+      throw new TransportError(`${request.url.host} gave no size for ${digest}`);
     return { mediaType: 'application/octet-stream', digest, size };
   }
 
@@ -199,11 +208,14 @@ export class Repository {
   async fetchBlob(descriptor: Descriptor): Promise<Readable> {
     parseDigest(descriptor.digest);
     const { request, response } = await this.#request('GET', `blobs/${descriptor.digest}`, this.#pull);
-    if (response.status !== 200) return this.#fail(this.#describe(`get blob ${descriptor.digest} from`), request, response);
+    if (response.status !== 200)
+      return this.#fail(this.#describe(`get blob ${descriptor.digest} from`), request, response);
     const declared = Number(headerValue(response, 'content-length'));
     if (Number.isFinite(declared) && declared > descriptor.size) {
       response.body.destroy();
-      throw new SizeLimitError(`size exceeds descriptor: ${descriptor.digest} is served as ${declared} bytes, not ${descriptor.size}`);
+      throw new SizeLimitError(
+        `size exceeds descriptor: ${descriptor.digest} is served as ${declared} bytes, not ${descriptor.size}`,
+      );
     }
     const verifier = createVerifier(descriptor);
     response.body.on('error', (error) => verifier.destroy(error));
@@ -244,7 +256,9 @@ export class Repository {
     if (response.status === 202 && location) {
       const session = new URL(location, baseUrl);
       if (sameOrigin(session, baseUrl)) {
-        const cancelled = await this.#request('DELETE', session.toString(), this.#push).catch(() => undefined);
+        const cancelled = await this.#request('DELETE', session.toString(), this.#push).catch(
+          () => undefined,
+        );
         if (cancelled) discardBody(cancelled.response);
       }
     }
@@ -253,7 +267,9 @@ export class Repository {
 
   async deleteBlob(digest: string): Promise<void> {
     parseDigest(digest);
-    const { request, response } = await this.#request('DELETE', `blobs/${digest}`, [`repository:${this.name.repository}:delete`]);
+    const { request, response } = await this.#request('DELETE', `blobs/${digest}`, [
+      `repository:${this.name.repository}:delete`,
+    ]);
     discardBody(response);
     if (response.status !== 202 && response.status !== 200) {
       return this.#fail(this.#describe(`delete blob ${digest} from`), request, response);
@@ -264,7 +280,14 @@ export class Repository {
   async *tags(): AsyncIterable<string> {
     const { baseUrl } = await this.#connect();
     const first = new URL(`/v2/${this.name.repository}/tags/list?n=${this.#options.pageSize}`, baseUrl);
-    yield* paginate(await this.#connect(), first, 'tags', this.#pull, this.#describe('list tags of'), this.#options);
+    yield* paginate(
+      await this.#connect(),
+      first,
+      'tags',
+      this.#pull,
+      this.#describe('list tags of'),
+      this.#options,
+    );
   }
 
   /** The registry's referrers API, or undefined when it has none (404): the caller then uses the tag schema. */
@@ -276,7 +299,8 @@ export class Repository {
       discardBody(response);
       return undefined;
     }
-    if (response.status !== 200) return this.#fail(this.#describe(`list referrers of ${subject.digest} in`), request, response);
+    if (response.status !== 200)
+      return this.#fail(this.#describe(`list referrers of ${subject.digest} in`), request, response);
     const index = await readBodyJson<Partial<ImageIndex>>(response, this.#options.maxManifestBytes);
     const manifests = Array.isArray(index.manifests) ? index.manifests : [];
     return artifactType ? manifests.filter((entry) => entry.artifactType === artifactType) : manifests;

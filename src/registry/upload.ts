@@ -25,7 +25,9 @@ function sessionUrl(location: string | undefined, request: URL, registry: URL): 
   if (!location) throw new TransportError(`${registry.host} started an upload without a Location`);
   const url = new URL(location, request);
   if (!sameOrigin(url, registry)) {
-    throw new TransportError(`refusing an upload Location on another origin (${url.host}) from ${registry.host}`);
+    throw new TransportError(
+      `refusing an upload Location on another origin (${url.host}) from ${registry.host}`,
+    );
   }
   return url;
 }
@@ -82,7 +84,8 @@ export async function uploadBlob(upload: UploadRequest): Promise<void> {
   discardBody(started);
   let location = sessionUrl(headerValue(started, 'location'), startRequest.url, baseUrl);
   const minimum = Number(headerValue(started, 'oci-chunk-min-length') ?? 0);
-  if (minimum > MAX_CHUNK) throw new TransportError(`${baseUrl.host} demands chunks of ${minimum} bytes, over tug's ${MAX_CHUNK}`);
+  if (minimum > MAX_CHUNK)
+    throw new TransportError(`${baseUrl.host} demands chunks of ${minimum} bytes, over tug's ${MAX_CHUNK}`);
 
   try {
     let closing: HttpRequest;
@@ -101,7 +104,10 @@ export async function uploadBlob(upload: UploadRequest): Promise<void> {
           method: 'PATCH',
           url: location,
           scopes,
-          headers: { 'content-type': 'application/octet-stream', 'content-range': `${offset}-${offset + chunk.byteLength - 1}` },
+          headers: {
+            'content-type': 'application/octet-stream',
+            'content-range': `${offset}-${offset + chunk.byteLength - 1}`,
+          },
           body: chunk,
         };
         const response = await send(request);
@@ -110,13 +116,19 @@ export async function uploadBlob(upload: UploadRequest): Promise<void> {
         location = sessionUrl(headerValue(response, 'location') ?? location.toString(), request.url, baseUrl);
         offset += chunk.byteLength;
       }
-      closing = { method: 'PUT', url: withDigest(location, descriptor.digest), scopes, body: new Uint8Array(0) };
+      closing = {
+        method: 'PUT',
+        url: withDigest(location, descriptor.digest),
+        scopes,
+        body: new Uint8Array(0),
+      };
     }
     const done = await send(closing);
     if (done.status !== 201) throw await errorFromResponse(operation, closing, done);
     discardBody(done);
     const answered = headerValue(done, 'docker-content-digest');
-    if (answered && answered !== descriptor.digest) throw new DigestMismatchError(descriptor.digest, answered);
+    if (answered && answered !== descriptor.digest)
+      throw new DigestMismatchError(descriptor.digest, answered);
   } catch (error) {
     const cancel = await send({ method: 'DELETE', url: location, scopes }).catch(() => undefined);
     if (cancel) discardBody(cancel);

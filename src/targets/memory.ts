@@ -35,7 +35,8 @@ export class MemoryTarget implements WriteTarget, TagLister {
   }
 
   async tag(descriptor: Descriptor, reference: string): Promise<void> {
-    if (!this.#content.has(descriptor.digest)) throw new NotFoundError(`${descriptor.digest} not found in memory`);
+    if (!this.#content.has(descriptor.digest))
+      throw new NotFoundError(`${descriptor.digest} not found in memory`);
     this.#tags.set(reference, descriptor);
   }
 

@@ -25,12 +25,15 @@ export async function readReferrersTag(target: ReadTarget, subject: Descriptor):
   try {
     descriptor = await target.resolve(tag);
   } catch (error) {
-    if (error instanceof NotFoundError) return { index: { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [] } };
+    if (error instanceof NotFoundError)
+      return { index: { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [] } };
     throw error;
   }
   const { mediaType, manifest } = parseManifest(await target.fetchBytes(descriptor), descriptor.mediaType);
   if (!isIndex(manifest) || mediaType !== MediaType.ociIndex) {
-    throw new TugError(`the referrers tag ${tag} holds a ${mediaType}, not an OCI index; leaving it untouched`);
+    throw new TugError(
+      `the referrers tag ${tag} holds a ${mediaType}, not an OCI index; leaving it untouched`,
+    );
   }
   return { index: manifest, descriptor };
 }

@@ -30,7 +30,8 @@ export class RegistryTarget implements WriteTarget, Mounter, TagLister, Referrer
       return readVerified(await this.repository.fetchBlob(descriptor), descriptor, MAX_MANIFEST_BYTES);
     }
     const { descriptor: fetched, bytes } = await this.repository.fetchManifest(descriptor);
-    if (fetched.digest !== descriptor.digest) throw new DigestMismatchError(descriptor.digest, fetched.digest);
+    if (fetched.digest !== descriptor.digest)
+      throw new DigestMismatchError(descriptor.digest, fetched.digest);
     return bytes;
   }
 
@@ -40,11 +41,19 @@ export class RegistryTarget implements WriteTarget, Mounter, TagLister, Referrer
 
   async push(descriptor: Descriptor, content: Readable): Promise<void> {
     if (!isManifestMediaType(descriptor.mediaType)) {
-      await this.repository.pushBlob(descriptor, { kind: 'stream', stream: content, length: descriptor.size });
+      await this.repository.pushBlob(descriptor, {
+        kind: 'stream',
+        stream: content,
+        length: descriptor.size,
+      });
       return;
     }
     const bytes = await readVerified(content, descriptor, MAX_MANIFEST_BYTES);
-    const { subjectIndexed } = await this.repository.pushManifest(descriptor.digest, bytes, descriptor.mediaType);
+    const { subjectIndexed } = await this.repository.pushManifest(
+      descriptor.digest,
+      bytes,
+      descriptor.mediaType,
+    );
     if (subjectIndexed) this.#indexedReferrers.add(descriptor.digest);
     this.#remember(descriptor.digest, bytes);
   }

@@ -33,7 +33,8 @@ export async function run(
     await copyGraph(prepared.source, destination, manifest.descriptor, {
       concurrency: context.options.concurrency,
     });
-    const indexed = isReferrersIndexer(destination) && (await destination.indexesReferrers(subject, manifest.descriptor));
+    const indexed =
+      isReferrersIndexer(destination) && (await destination.indexesReferrers(subject, manifest.descriptor));
     if (!indexed) {
       await addToReferrersTag(
         destination,
