@@ -9,14 +9,16 @@ export class Limiter {
   }
 
   async run<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-    if (this.#running >= this.#limit) await new Promise<void>((resolve) => this.#waiting.push(resolve));
-    this.#running += 1;
+    if (this.#running < this.#limit) this.#running += 1;
+    // A finishing task hands its slot straight to the first waiter, so no newcomer can slip in.
+    else await new Promise<void>((resolve) => this.#waiting.push(resolve));
     try {
       signal?.throwIfAborted();
       return await task();
     } finally {
-      this.#running -= 1;
-      this.#waiting.shift()?.();
+      const next = this.#waiting.shift();
+      if (next) next();
+      else this.#running -= 1;
     }
   }
 }
