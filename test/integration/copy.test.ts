@@ -1,0 +1,187 @@
+import { createHash } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runTug } from '../fixtures/cli.js';
+import { type FaultProxy, startFaultProxy } from '../fixtures/fault-proxy.js';
+import { type BuiltImage, buildImageLayout, seedRegistry } from '../fixtures/images.js';
+import { type RegistryFixture, startRegistry } from '../fixtures/registry.js';
+import { registryTransportFlags, skopeo } from '../fixtures/skopeo.js';
+import { tempDir } from '../fixtures/temp.js';
+
+const sha256 = (bytes: Uint8Array) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+
+let a: RegistryFixture;
+let b: RegistryFixture;
+let multi: BuiltImage;
+let big: BuiltImage;
+
+function inspectFlags(registry: RegistryFixture): string[] {
+  return registryTransportFlags(registry, 'src').map((flag) => flag.replace('--src-', '--'));
+}
+
+async function skopeoRawDigest(registry: RegistryFixture, reference: string): Promise<string> {
+  return sha256(
+    (await skopeo(['inspect', '--raw', ...inspectFlags(registry), `docker://${reference}`])).stdoutBytes,
+  );
+}
+
+beforeAll(async () => {
+  [a, b] = await Promise.all([startRegistry(), startRegistry()]);
+  multi = await buildImageLayout({
+    platforms: ['linux/amd64', 'linux/arm64'],
+    layers: 2,
+    layerSize: 64 * 1024,
+    tag: 'v1',
+  });
+  big = await buildImageLayout({ layers: 2, layerSize: 2 * 1024 * 1024, tag: 'v1' });
+  await seedRegistry(a, 'src/multi', multi, 'v1');
+  await seedRegistry(a, 'src/multi', multi, 'v2');
+  await seedRegistry(a, 'src/big', big, 'v1');
+});
+
+afterAll(async () => {
+  await Promise.all([a?.stop(), b?.stop()]);
+});
+
+describe('tug cp between registries', () => {
+  it('copies a two-platform index to another registry byte for byte, and skopeo reads it', async () => {
+    const result = await runTug(['cp', `${a.host}/src/multi:v1`, `${b.host}/dst/multi:v1`]);
+    expect(result.code).toBe(0);
+    expect(result.stdout.trim()).toBe(multi.rootDigest);
+    expect(await skopeoRawDigest(b, `${b.host}/dst/multi:v1`)).toBe(multi.rootDigest);
+    await skopeo([
+      'copy',
+      '--all',
+      ...registryTransportFlags(b, 'src'),
+      `docker://${b.host}/dst/multi:v1`,
+      `oci:${await tempDir()}:x`,
+    ]);
+  });
+
+  it('copies one platform with --platform', async () => {
+    const arm = (
+      await runTug(['digest', '--platform', 'linux/arm64', `${a.host}/src/multi:v1`])
+    ).stdout.trim();
+    const result = await runTug([
+      'cp',
+      '--platform',
+      'linux/arm64',
+      `${a.host}/src/multi:v1`,
+      `${b.host}/dst/arm:v1`,
+    ]);
+    expect(result.stdout.trim()).toBe(arm);
+    expect(await skopeoRawDigest(b, `${b.host}/dst/arm:v1`)).toBe(arm);
+  });
+
+  it('copies every tag with --all-tags', async () => {
+    const result = await runTug(['cp', '--all-tags', `${a.host}/src/multi`, `${b.host}/mirror/multi`]);
+    expect(result.code).toBe(0);
+    const tags = (await runTug(['tags', `${b.host}/mirror/multi`])).stdout.trim().split('\n').sort();
+    expect(tags).toEqual(['v1', 'v2']);
+  });
+
+  it('skips what the destination already has', async () => {
+    await runTug(['cp', `${a.host}/src/big:v1`, `${b.host}/dst/big:v1`]);
+    const again = await runTug(['--json', 'cp', `${a.host}/src/big:v1`, `${b.host}/dst/big:v1`]);
+    expect(JSON.parse(again.stdout)).toMatchObject({ copied: 0, skipped: 1, bytes: 0 });
+  });
+
+  it('mounts inside one registry, moving no layer bytes', async () => {
+    const result = await runTug(['--json', 'cp', `${a.host}/src/big:v1`, `${a.host}/elsewhere/big:v1`]);
+    const summary = JSON.parse(result.stdout) as { mounted: number; bytes: number; digest: string };
+    expect(summary.mounted).toBe(3);
+    expect(summary.bytes).toBeLessThan(4096);
+    expect(await skopeoRawDigest(a, `${a.host}/elsewhere/big:v1`)).toBe(big.rootDigest);
+  });
+
+  it('emits one JSON progress event per line with --progress json', async () => {
+    const result = await runTug([
+      '--progress',
+      'json',
+      'cp',
+      `${a.host}/src/big:v1`,
+      `${b.host}/progress/big:v1`,
+    ]);
+    const events = result.stderr
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { event: string });
+    expect(events.at(-1)?.event).toBe('done');
+    expect(events.filter((event) => event.event === 'copied')).toHaveLength(4);
+    expect(events.some((event) => event.event === 'bytes')).toBe(true);
+  });
+});
+
+describe('tug cp to and from OCI layouts and docker archives', () => {
+  it('writes an OCI layout skopeo reads, and reads a layout skopeo wrote', async () => {
+    const layout = await tempDir();
+    const out = await runTug(['cp', `${a.host}/src/multi:v1`, `oci:${layout}:v1`]);
+    expect(out.code).toBe(0);
+    expect(sha256((await skopeo(['inspect', '--raw', `oci:${layout}:v1`])).stdoutBytes)).toBe(
+      multi.rootDigest,
+    );
+    const back = await runTug(['cp', `oci:${multi.layoutDir}:v1`, `${b.host}/from-layout/multi:v1`]);
+    expect(back.stdout.trim()).toBe(multi.rootDigest);
+    expect(await skopeoRawDigest(b, `${b.host}/from-layout/multi:v1`)).toBe(multi.rootDigest);
+  });
+
+  it('writes a docker-archive skopeo loads, and reads one skopeo wrote', async () => {
+    const directory = await tempDir();
+    const archive = join(directory, 'big.tar');
+    const out = await runTug(['cp', `${a.host}/src/big:v1`, `docker-archive:${archive}:example.test/big:v1`]);
+    expect(out.code).toBe(0);
+    const inspected = JSON.parse((await skopeo(['inspect', `docker-archive:${archive}`])).stdout) as {
+      Layers: string[];
+    };
+    expect(inspected.Layers).toHaveLength(2);
+    const skopeoArchive = join(directory, 'skopeo.tar');
+    await skopeo([
+      'copy',
+      ...registryTransportFlags(a, 'src'),
+      `docker://${a.host}/src/big:v1`,
+      `docker-archive:${skopeoArchive}:example.test/big:v1`,
+    ]);
+    const back = await runTug(['cp', `docker-archive:${skopeoArchive}`, `${b.host}/from-archive/big:v1`]);
+    expect(back.code).toBe(0);
+    await skopeo(['inspect', ...inspectFlags(b), `docker://${b.host}/from-archive/big:v1`]);
+  });
+});
+
+describe('tug cp under faults', () => {
+  let proxy: FaultProxy;
+  beforeAll(async () => {
+    proxy = await startFaultProxy(a.baseUrl);
+  });
+  afterAll(async () => {
+    await proxy?.stop();
+  });
+
+  it('refuses a corrupted blob and leaves nothing under its final name', async () => {
+    const layer = big.blobDigests[0] ?? '';
+    proxy.setRules([{ method: 'GET', path: new RegExp(`/blobs/${layer}`), corruptAt: 1000 }]);
+    const layout = await tempDir();
+    const result = await runTug(['cp', `${proxy.host}/src/big:v1`, `oci:${layout}:v1`]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/digest mismatch/);
+    const blobs = await readdir(join(layout, 'blobs', 'sha256')).catch(() => [] as string[]);
+    expect(blobs).not.toContain(layer.slice(7));
+    expect(blobs.filter((name) => name.startsWith('.'))).toEqual([]);
+  });
+
+  it('completes on a second run after a connection cut mid-blob, leaving a valid destination', async () => {
+    proxy.setRules([{ method: 'GET', path: /\/blobs\/sha256:/, cutAfterBytes: 300_000 }]);
+    const first = await runTug(['cp', `${proxy.host}/src/big:v1`, `${b.host}/resumed/big:v1`]);
+    expect(first.code).not.toBe(0);
+    proxy.setRules([]);
+    const second = await runTug(['cp', `${proxy.host}/src/big:v1`, `${b.host}/resumed/big:v1`]);
+    expect(second.code).toBe(0);
+    await skopeo([
+      'copy',
+      ...registryTransportFlags(b, 'src'),
+      `docker://${b.host}/resumed/big:v1`,
+      `oci:${await tempDir()}:x`,
+    ]);
+    expect(await skopeoRawDigest(b, `${b.host}/resumed/big:v1`)).toBe(big.rootDigest);
+  });
+});
