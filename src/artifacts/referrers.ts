@@ -1,8 +1,14 @@
 import { Readable } from 'node:stream';
-import { digestOf, MediaType } from '../oci/index.js';
+import { type CopyOptions, type CopyResult, copyGraph } from '../copy/index.js';
+import { digestOf, isManifestMediaType, MediaType } from '../oci/index.js';
 import type { Descriptor, ImageIndex, Manifest } from '../oci/types.js';
 import { readReferrersTag, referrersTag } from '../targets/referrers-tag.js';
-import { isReferrerFinder, type ReadTarget, type WriteTarget } from '../targets/target.js';
+import {
+  isReferrerFinder,
+  isReferrersIndexer,
+  type ReadTarget,
+  type WriteTarget,
+} from '../targets/target.js';
 
 /** The descriptor a referrers list holds for a manifest: its artifact type and annotations. */
 export function referrerDescriptor(descriptor: Descriptor, manifest: Manifest): Descriptor {
@@ -86,4 +92,32 @@ export async function referrerTree(
     if (matches(descriptor, artifactType)) nodes.push({ descriptor, referrers: children });
   }
   return nodes;
+}
+
+/**
+ * `cp -r`: the graph under `root` and, recursively, every referrer of every manifest in it, each
+ * copied through the one engine. Where the destination does not index referrers by itself, the
+ * referrers tag schema is kept up to date there.
+ */
+export async function copyWithReferrers(
+  src: ReadTarget,
+  dst: WriteTarget,
+  root: Descriptor,
+  options: CopyOptions = {},
+): Promise<CopyResult> {
+  const found: Array<{ subject: Descriptor; referrer: Descriptor }> = [];
+  const result = await copyGraph(src, dst, root, {
+    ...options,
+    findExtraSuccessors: async (descriptor) => {
+      if (!isManifestMediaType(descriptor.mediaType)) return [];
+      const referrers = await listReferrers(src, descriptor);
+      for (const referrer of referrers) found.push({ subject: descriptor, referrer });
+      return referrers;
+    },
+  });
+  for (const { subject, referrer } of found) {
+    const indexed = isReferrersIndexer(dst) && (await dst.indexesReferrers(subject, referrer));
+    if (!indexed) await addToReferrersTag(dst, subject, referrer);
+  }
+  return result;
 }

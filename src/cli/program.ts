@@ -105,6 +105,7 @@ export function buildProgram(version: string, runCommand: RunCommand): Command {
     .argument('<destination>', 'registry reference, oci:PATH[:TAG], or docker-archive:FILE[:NAME:TAG]')
     .option('--platform <os/arch[/variant]>', 'copy only this platform of an index', collect, [])
     .option('--all-tags', 'copy every tag of the source repository')
+    .option('-r, --recursive', 'also copy referrers (signatures, SBOMs), recursively')
     .action(action(() => import('./commands/cp.js')));
 
   blob

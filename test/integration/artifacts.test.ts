@@ -239,6 +239,56 @@ describe('referrers', () => {
   });
 });
 
+describe('cp -r copies referrers with the graph', () => {
+  it('carries an SBOM and its signature along, from the referrers API to a registry with the tag schema', async () => {
+    const work = await tempDir();
+    await writeFile(join(work, 'hello.txt'), 'hello');
+    await writeFile(join(work, 'sbom.json'), '{"sbom":true}');
+    await writeFile(join(work, 'sig'), 'signature');
+    await runTug(['push', `${referrersApi.host}/signed:v1`, 'hello.txt'], { cwd: work });
+    const sbom = (
+      await runTug(
+        ['attach', '--artifact-type', 'application/spdx+json', `${referrersApi.host}/signed:v1`, 'sbom.json'],
+        { cwd: work },
+      )
+    ).stdout.trim();
+    const signature = (
+      await runTug(
+        [
+          'attach',
+          '--artifact-type',
+          'application/vnd.example.sig',
+          `${referrersApi.host}/signed@${sbom}`,
+          'sig',
+        ],
+        { cwd: work },
+      )
+    ).stdout.trim();
+
+    const plain = await runTug(['cp', `${referrersApi.host}/signed:v1`, `${registry.host}/copied/plain:v1`]);
+    expect(plain.code).toBe(0);
+    expect(
+      JSON.parse((await runTug(['discover', '--format', 'json', `${registry.host}/copied/plain:v1`])).stdout)
+        .referrers,
+    ).toEqual([]);
+
+    const recursive = await runTug([
+      'cp',
+      '-r',
+      `${referrersApi.host}/signed:v1`,
+      `${registry.host}/copied/signed:v1`,
+    ]);
+    expect(recursive.code).toBe(0);
+    const listing = JSON.parse(
+      (await runTug(['discover', '--format', 'json', `${registry.host}/copied/signed:v1`])).stdout,
+    );
+    expect(listing.referrers.map((node: { digest: string }) => node.digest)).toEqual([sbom]);
+    expect(listing.referrers[0].referrers.map((node: { digest: string }) => node.digest)).toEqual([
+      signature,
+    ]);
+  });
+});
+
 describe('Helm charts', () => {
   it('pushes a packaged chart in Helm format tagged by its version, and pulls back the same .tgz', async () => {
     const work = await tempDir();

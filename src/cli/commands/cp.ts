@@ -1,4 +1,5 @@
 import type { OptionValues } from 'commander';
+import { copyWithReferrers } from '../../artifacts/referrers.js';
 import { copyGraph } from '../../copy/index.js';
 import { UsageError } from '../../errors.js';
 import { parsePlatform } from '../../oci/index.js';
@@ -27,24 +28,30 @@ function sourceTag(source: Reference): string | undefined {
   return source.digest ? undefined : source.tag;
 }
 
+interface CopyRequest {
+  reference: string;
+  tag: string | undefined;
+  platforms: string[];
+  recursive: boolean;
+}
+
 async function copyOne(
   context: CliContext,
   source: ReadTarget,
   destination: WriteTarget,
-  reference: string,
-  tag: string | undefined,
-  platforms: string[],
+  request: CopyRequest,
 ): Promise<void> {
   const progress = new CopyProgress(context);
-  let root = await source.resolve(reference);
-  if (platforms.length > 1)
+  let root = await source.resolve(request.reference);
+  if (request.platforms.length > 1)
     throw new UsageError('cp copies one platform or all of them: give --platform once');
-  if (platforms[0]) root = await selectPlatform(source, root, parsePlatform(platforms[0]));
+  if (request.platforms[0]) root = await selectPlatform(source, root, parsePlatform(request.platforms[0]));
   await progress.start(`copying ${root.digest}`);
   try {
-    const result = await copyGraph(source, destination, root, {
+    const copy = request.recursive ? copyWithReferrers : copyGraph;
+    const result = await copy(source, destination, root, {
       concurrency: context.options.concurrency,
-      tags: tag ? [tag] : [],
+      tags: request.tag ? [request.tag] : [],
       events: progress.events,
     });
     progress.finish(result, 'copied');
@@ -64,25 +71,24 @@ export async function run(
   const sourceRef = parseReference(from);
   const destinationRef = parseReference(to);
   const platforms = options.platform as string[];
+  const recursive = options.recursive === true;
   const source = await openReadTarget(context, sourceRef);
   const destination = await openWriteTarget(context, destinationRef);
   try {
     if (options.allTags) {
       if (!isTagLister(source)) throw new UsageError(`${formatReference(sourceRef)} cannot list tags`);
       for await (const tag of source.tags()) {
-        await copyOne(context, source, destination, tag, tag, platforms);
+        await copyOne(context, source, destination, { reference: tag, tag, platforms, recursive });
       }
       return;
     }
-    const reference = targetReference(sourceRef);
-    await copyOne(
-      context,
-      source,
-      destination,
-      reference,
-      destinationTag(destinationRef, sourceTag(sourceRef)),
+    const tag = destinationTag(destinationRef, sourceTag(sourceRef));
+    await copyOne(context, source, destination, {
+      reference: targetReference(sourceRef),
+      tag,
       platforms,
-    );
+      recursive,
+    });
   } finally {
     if (isClosable(destination)) await destination.close();
   }
