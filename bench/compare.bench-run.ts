@@ -113,41 +113,31 @@ for (const dataset of datasets) {
 
     await compare(
       `push ${dataset.name} (layout → registry)`,
-      (i) => ['cp', `oci:${layout}:bench`, `${a.host}/push-tug-${slug}-${i}:bench`],
-      (i) => [
-        'copy',
-        '--all',
-        ...plain,
-        `oci:${layout}:bench`,
-        `docker://${a.host}/push-skopeo-${slug}-${i}:bench`,
-      ],
+      (_i, host) => ['cp', `oci:${layout}:bench`, `${host}/push/${slug}:bench`],
+      (_i, host) => ['copy', '--all', ...plain, `oci:${layout}:bench`, `docker://${host}/push/${slug}:bench`],
     );
     await compare(
       `pull ${dataset.name} (registry → layout)`,
       () => ['cp', source, `oci:${freshDir('pull')}:bench`],
       () => ['copy', '--all', ...plain, `docker://${source}`, `oci:${freshDir('pull')}:bench`],
+      a,
     );
     await compare(
       `copy ${dataset.name} (registry → registry)`,
-      (i) => ['cp', source, `${b.host}/copy-tug-${slug}-${i}:bench`],
-      (i) => [
-        'copy',
-        '--all',
-        ...plain,
-        `docker://${source}`,
-        `docker://${b.host}/copy-skopeo-${slug}-${i}:bench`,
-      ],
+      (_i, host) => ['cp', source, `${host}/copy/${slug}:bench`],
+      (_i, host) => ['copy', '--all', ...plain, `docker://${source}`, `docker://${host}/copy/${slug}:bench`],
     );
     await compare(
       `copy ${dataset.name} inside one registry (mount)`,
-      (i) => ['cp', source, `${a.host}/mount-tug-${slug}-${i}:bench`],
-      (i) => [
+      (i, host) => ['cp', source, `${host}/mount-tug-${slug}-${i}:bench`],
+      (i, host) => [
         'copy',
         '--all',
         ...plain,
         `docker://${source}`,
-        `docker://${a.host}/mount-skopeo-${slug}-${i}:bench`,
+        `docker://${host}/mount-skopeo-${slug}-${i}:bench`,
       ],
+      a,
     );
   });
 }
