@@ -1,6 +1,13 @@
 import { Readable, Transform } from 'node:stream';
 import { type ExitCode, TugError } from '../errors.js';
-import { isManifestMediaType, MAX_MANIFEST_BYTES, parseManifest, successors } from '../oci/index.js';
+import {
+  isManifestMediaType,
+  isVerified,
+  MAX_MANIFEST_BYTES,
+  markVerified,
+  parseManifest,
+  successors,
+} from '../oci/index.js';
 import type { Descriptor } from '../oci/types.js';
 import { isMounter, type ReadTarget, type WriteTarget } from '../targets/target.js';
 import { Limiter } from './limiter.js';
@@ -116,6 +123,7 @@ export async function copyGraph(
         }),
       );
       content.on('error', (error) => counted.destroy(error));
+      if (isVerified(content, descriptor)) markVerified(counted, descriptor);
       try {
         await dst.push(descriptor, counted);
       } catch (error) {

@@ -71,7 +71,9 @@ export class VerifyingStream extends Transform {
 }
 
 export function createVerifier(expected: Expected): VerifyingStream {
-  return new VerifyingStream(expected);
+  const verifier = new VerifyingStream(expected);
+  markVerified(verifier, expected);
+  return verifier;
 }
 
 /**
@@ -93,4 +95,28 @@ export async function readVerified(
   stream.pipe(verifier);
   for await (const chunk of verifier) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
+}
+
+/**
+ * Streams known to fail before they end unless their content matches a descriptor: a verifier,
+ * or a pass-through fed only by one. A target handed such a stream for the same descriptor need
+ * not hash the content a second time.
+ */
+const verifiedFor = new WeakMap<Readable, string>();
+
+export function markVerified(stream: Readable, expected: Expected): Readable {
+  verifiedFor.set(stream, `${expected.digest}/${expected.size}`);
+  return stream;
+}
+
+export function isVerified(stream: Readable, expected: Expected): boolean {
+  return verifiedFor.get(stream) === `${expected.digest}/${expected.size}`;
+}
+
+/** The stream, verified: as it is when it is already verified for this descriptor, else through a verifier. */
+export function ensureVerified(stream: Readable, expected: Expected): Readable {
+  if (isVerified(stream, expected)) return stream;
+  const verifier = createVerifier(expected);
+  stream.on('error', (error) => verifier.destroy(error));
+  return stream.pipe(verifier);
 }

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { pipeline as pipelineWithCallback, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { InvalidContentError, NotFoundError } from '../../errors.js';
-import { createVerifier, parseDigest } from '../../oci/index.js';
+import { createVerifier, ensureVerified, parseDigest } from '../../oci/index.js';
 import type { Descriptor } from '../../oci/types.js';
 import { isErrorCode, temporaryPathBeside } from './small-files.js';
 
@@ -72,8 +72,7 @@ export async function writeBlob(root: string, descriptor: BlobIdentity, content:
   const temporary = temporaryPathBeside(path);
   try {
     await pipeline(
-      content,
-      createVerifier({ digest: descriptor.digest, size: descriptor.size }),
+      ensureVerified(content, descriptor),
       createWriteStream(temporary, { flags: 'wx', mode: 0o644, flush: true }),
     );
     await rename(temporary, path);
