@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { DigestMismatchError, SizeLimitError, TransportError } from '../errors.js';
 import {
   createVerifier,
@@ -48,6 +48,22 @@ export interface PushedManifest {
 }
 
 const acceptManifests = manifestMediaTypes.join(', ');
+
+/** Resolves when the stream wants more, or is gone. */
+function drained(stream: Writable): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off('drain', done);
+      stream.off('close', done);
+      resolve();
+    };
+    stream.on('drain', done);
+    stream.on('close', done);
+  });
+}
+
+/** Reconnects in a row, without a byte of progress, before a blob download gives up. */
+const MAX_RESUMES = 3;
 
 function bareMediaType(value: string | undefined): string | undefined {
   return value?.split(';')[0]?.trim() || undefined;
@@ -204,25 +220,68 @@ export class Repository {
     return { mediaType: 'application/octet-stream', digest, size };
   }
 
-  /** The blob as a stream that fails on a size or digest mismatch before it ends; never buffered. */
-  async fetchBlob(descriptor: Descriptor): Promise<Readable> {
-    parseDigest(descriptor.digest);
-    const { request, response } = await this.#request('GET', `blobs/${descriptor.digest}`, this.#pull);
-    if (response.status !== 200)
-      return this.#fail(this.#describe(`get blob ${descriptor.digest} from`), request, response);
+  /** One GET of a blob, from `offset` on (with Range) when it is not zero. */
+  async #getBlob(descriptor: Descriptor, offset: number): Promise<{ body: Readable; skip: number }> {
+    const headers: Record<string, string> = offset > 0 ? { range: `bytes=${offset}-` } : {};
+    const { request, response } = await this.#request('GET', `blobs/${descriptor.digest}`, this.#pull, { headers });
+    if (response.status === 206 && offset > 0) {
+      const range = /^bytes (\d+)-/.exec(headerValue(response, 'content-range') ?? '');
+      if (Number(range?.[1]) !== offset) {
+        response.body.destroy();
+        throw new TransportError(`${request.url.host} resumed ${descriptor.digest} at the wrong offset`);
+      }
+      return { body: response.body, skip: 0 };
+    }
+    if (response.status !== 200) return this.#fail(this.#describe(`get blob ${descriptor.digest} from`), request, response);
     const declared = Number(headerValue(response, 'content-length'));
     if (Number.isFinite(declared) && declared > descriptor.size) {
       response.body.destroy();
-      throw new SizeLimitError(
-        `size exceeds descriptor: ${descriptor.digest} is served as ${declared} bytes, not ${descriptor.size}`,
-      );
+      throw new SizeLimitError(`size exceeds descriptor: ${descriptor.digest} is served as ${declared} bytes, not ${descriptor.size}`);
     }
+    // A server that ignores Range sends everything again: the bytes already hashed are skipped.
+    return { body: response.body, skip: offset };
+  }
+
+  /**
+   * The blob as a stream that fails on a size or digest mismatch before it ends; never buffered.
+   * A connection lost mid-blob is resumed with `Range` from the last byte received, the hash
+   * running on across reconnects (bounded: a few tries without progress).
+   */
+  async fetchBlob(descriptor: Descriptor): Promise<Readable> {
+    parseDigest(descriptor.digest);
+    const first = await this.#getBlob(descriptor, 0);
     const verifier = createVerifier(descriptor);
-    response.body.on('error', (error) => verifier.destroy(error));
-    verifier.on('close', () => {
-      if (!response.body.readableEnded) response.body.destroy();
-    });
-    return response.body.pipe(verifier);
+    const pump = async () => {
+      let { body, skip } = first;
+      let offset = 0;
+      let failures = 0;
+      for (;;) {
+        try {
+          for await (const piece of body) {
+            let chunk = piece as Buffer;
+            if (skip > 0) {
+              const dropped = Math.min(skip, chunk.byteLength);
+              skip -= dropped;
+              chunk = chunk.subarray(dropped);
+              if (chunk.byteLength === 0) continue;
+            }
+            offset += chunk.byteLength;
+            failures = 0;
+            if (!verifier.write(chunk)) await drained(verifier);
+            if (verifier.destroyed) return body.destroy();
+          }
+          verifier.end();
+          return;
+        } catch (error) {
+          if (verifier.destroyed) return;
+          failures += 1;
+          if (failures > MAX_RESUMES || offset >= descriptor.size) throw error;
+          ({ body, skip } = await this.#getBlob(descriptor, offset));
+        }
+      }
+    };
+    pump().catch((error: unknown) => verifier.destroy(error instanceof Error ? error : new Error(String(error))));
+    return verifier;
   }
 
   async pushBlob(descriptor: Descriptor, body: RequestBody): Promise<void> {

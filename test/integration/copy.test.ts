@@ -169,19 +169,43 @@ describe('tug cp under faults', () => {
     expect(blobs.filter((name) => name.startsWith('.'))).toEqual([]);
   });
 
-  it('completes on a second run after a connection cut mid-blob, leaving a valid destination', async () => {
-    proxy.setRules([{ method: 'GET', path: /\/blobs\/sha256:/, cutAfterBytes: 300_000 }]);
-    const first = await runTug(['cp', `${proxy.host}/src/big:v1`, `${b.host}/resumed/big:v1`]);
-    expect(first.code).not.toBe(0);
-    proxy.setRules([]);
-    const second = await runTug(['cp', `${proxy.host}/src/big:v1`, `${b.host}/resumed/big:v1`]);
-    expect(second.code).toBe(0);
-    await skopeo([
-      'copy',
-      ...registryTransportFlags(b, 'src'),
-      `docker://${b.host}/resumed/big:v1`,
-      `oci:${await tempDir()}:x`,
+  it('resumes a blob download cut mid-way with Range, in the same run', async () => {
+    const layer = big.blobDigests[0] ?? '';
+    proxy.setRules([
+      { method: 'GET', path: new RegExp(`/blobs/${layer}`), cutAfterBytes: 500_000, times: 1 },
     ]);
-    expect(await skopeoRawDigest(b, `${b.host}/resumed/big:v1`)).toBe(big.rootDigest);
+    const before = proxy.hits.length;
+    const result = await runTug(['cp', `${proxy.host}/src/big:v1`, `oci:${await tempDir()}:v1`]);
+    expect(result.code).toBe(0);
+    const resumed = proxy.hits.slice(before).filter((hit) => hit.path.includes(layer) && hit.range);
+    expect(resumed).toHaveLength(1);
+    expect(resumed[0]?.range).toMatch(/^bytes=\d+-$/);
+  });
+
+  it('starts the download again when the server ignores Range, keeping the digest check', async () => {
+    const layer = big.blobDigests[0] ?? '';
+    proxy.setRules([
+      { method: 'GET', path: new RegExp(`/blobs/${layer}`), cutAfterBytes: 500_000, times: 1 },
+      { method: 'GET', path: new RegExp(`/blobs/${layer}`), ignoreRange: true },
+    ]);
+    const layout = await tempDir();
+    const result = await runTug(['cp', `${proxy.host}/src/big:v1`, `oci:${layout}:v1`]);
+    expect(result.code).toBe(0);
+    expect(sha256((await skopeo(['inspect', '--raw', `oci:${layout}:v1`])).stdoutBytes)).toBe(big.rootDigest);
+    await skopeo(['copy', `oci:${layout}:v1`, `oci:${await tempDir()}:v1`]);
+  });
+
+  it('completes on a second run after the first was killed mid-blob, and the layout never held a partial blob', async () => {
+    const layer = big.blobDigests[0] ?? '';
+    proxy.setRules([{ method: 'GET', path: new RegExp(`/blobs/${layer}`), pauseAfterBytes: 400_000 }]);
+    const layout = await tempDir();
+    const killed = await runTug(['cp', `${proxy.host}/src/big:v1`, `oci:${layout}:v1`], { timeoutMs: 2000 });
+    expect(killed.code).not.toBe(0);
+    expect(await readdir(join(layout, 'blobs', 'sha256'))).not.toContain(layer.slice(7));
+    proxy.setRules([]);
+    const second = await runTug(['cp', `${proxy.host}/src/big:v1`, `oci:${layout}:v1`]);
+    expect(second.code).toBe(0);
+    expect(sha256((await skopeo(['inspect', '--raw', `oci:${layout}:v1`])).stdoutBytes)).toBe(big.rootDigest);
+    await skopeo(['copy', `oci:${layout}:v1`, `oci:${await tempDir()}:v1`]);
   });
 });
