@@ -18,11 +18,10 @@ const missing = needs.filter(([binary]) => !onPath(binary)).map(([, debianPackag
 if (missing.length === 0) process.exit(0);
 
 const packages = [...new Set(missing)];
-const command = `apt-get install -y --no-install-recommends ${packages.join(' ')}`;
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 if (!isRoot || !onPath('apt-get')) {
   console.error(
-    `The tests need ${packages.join(', ')}. Install them with:\n  sudo apt-get update && sudo ${command}`,
+    `The tests need ${packages.join(', ')}. Install them with:\n  sudo apt-get install -y ${packages.join(' ')}`,
   );
   process.exit(1);
 }
