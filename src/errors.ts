@@ -5,6 +5,7 @@ export const ExitCode = {
   usage: 2,
   auth: 3,
   notFound: 4,
+  interrupted: 130,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -73,3 +74,12 @@ export class SizeLimitError extends TugError {}
 
 /** A network, TLS, proxy or protocol failure talking to a server. Exit 1. */
 export class TransportError extends TugError {}
+
+/** Stopped by SIGINT or SIGTERM after cleaning up. Exit 130, as shells report an interrupt. */
+export class InterruptedError extends TugError {
+  override readonly exitCode = ExitCode.interrupted;
+
+  constructor(signal: string) {
+    super(`interrupted by ${signal}; nothing partial was left under a final name`);
+  }
+}

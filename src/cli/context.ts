@@ -16,6 +16,8 @@ async function readStdin(io: Io): Promise<Buffer> {
 /** What every command needs, built lazily from the global options so `--help` builds nothing. */
 export class CliContext {
   readonly output: Output;
+  /** Aborted on SIGINT or SIGTERM: transfers stop, temporary files go, sessions are cancelled. */
+  readonly interrupt = new AbortController();
   #transport: Transport | undefined;
   #registry: RegistryClient | undefined;
   #credentials: Promise<CredentialLookup> | undefined;
@@ -44,6 +46,10 @@ export class CliContext {
       env: this.io.env,
       userAgent: `tug/${this.#version}`,
       trace: this.options.verbose ? (line) => this.output.trace(line) : undefined,
+      ...(this.options.timeout
+        ? { timeouts: { headersMs: this.options.timeout * 1000, bodyIdleMs: this.options.timeout * 1000 } }
+        : {}),
+      ...(this.options.retries ? { retry: { attempts: this.options.retries } } : {}),
     });
     return this.#transport;
   }
@@ -90,6 +96,10 @@ export class CliContext {
   async readInputFile(path: string): Promise<Uint8Array> {
     if (path === '-') return readStdin(this.io);
     return readFile(path);
+  }
+
+  get signal(): AbortSignal {
+    return this.interrupt.signal;
   }
 
   async close(): Promise<void> {

@@ -16,6 +16,8 @@ export interface GlobalOptions {
   verbose?: boolean;
   quiet?: boolean;
   progress?: boolean | string;
+  timeout?: number;
+  retries?: number;
 }
 
 export function parsePositiveInteger(value: string): number {
@@ -38,6 +40,12 @@ export function addGlobalOptions(program: Command): Command {
     .option('-p, --password <password>', 'registry password or token (prefer --password-stdin)')
     .option('--password-stdin', 'read the password from standard input')
     .option('-j, --concurrency <n>', 'blobs transferred at once', parsePositiveInteger)
+    .option(
+      '--timeout <seconds>',
+      'longest wait for a server to answer or send more (default 60)',
+      parsePositiveInteger,
+    )
+    .option('--retries <n>', 'attempts for a request that may be retried (default 4)', parsePositiveInteger)
     .option('--json', 'machine-readable output')
     .option('-v, --verbose', 'trace HTTP requests on stderr (secrets redacted)')
     .option('-q, --quiet', 'print only the essential result')

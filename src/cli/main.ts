@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { type Command, CommanderError } from 'commander';
-import { ExitCode, TugError } from '../errors.js';
+import { ExitCode, InterruptedError, TugError } from '../errors.js';
 import type { GlobalOptions } from './global-options.js';
 import { type Io, processIo } from './io.js';
 import { Output } from './output.js';
@@ -41,10 +41,17 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     const { CliContext } = await import('./context.js');
     const context = new CliContext(options, io, version);
     output = context.output;
+    const interrupt = (signal: NodeJS.Signals) => context.interrupt.abort(new InterruptedError(signal));
+    process.once('SIGINT', interrupt);
+    process.once('SIGTERM', interrupt);
     try {
       const module = await load();
       await module.run(context, (command.processedArgs as Array<string | string[]>).flat(), command.opts());
+    } catch (error) {
+      throw context.signal.aborted ? context.signal.reason : error;
     } finally {
+      process.off('SIGINT', interrupt);
+      process.off('SIGTERM', interrupt);
       await context.close();
     }
   };

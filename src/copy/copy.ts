@@ -116,6 +116,10 @@ export async function copyGraph(
         return;
       }
       const content: Readable = await onSide('source', 'fetching', descriptor, () => src.fetch(descriptor));
+      // An abort (Ctrl-C, another node failing) stops the transfers under way, not only the queued ones.
+      const stop = () =>
+        content.destroy(signal.reason instanceof Error ? signal.reason : new Error('copy aborted'));
+      signal.addEventListener('abort', stop, { once: true });
       const counted = content.pipe(
         counting((n) => {
           result.bytes += n;
@@ -126,7 +130,9 @@ export async function copyGraph(
       if (isVerified(content, descriptor)) markVerified(counted, descriptor);
       try {
         await dst.push(descriptor, counted);
+        signal.removeEventListener('abort', stop);
       } catch (error) {
+        signal.removeEventListener('abort', stop);
         content.destroy();
         // A source stream that failed verification makes the push fail: blame the source.
         const side = content.errored ? 'source' : 'destination';

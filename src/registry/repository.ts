@@ -223,7 +223,9 @@ export class Repository {
   /** One GET of a blob, from `offset` on (with Range) when it is not zero. */
   async #getBlob(descriptor: Descriptor, offset: number): Promise<{ body: Readable; skip: number }> {
     const headers: Record<string, string> = offset > 0 ? { range: `bytes=${offset}-` } : {};
-    const { request, response } = await this.#request('GET', `blobs/${descriptor.digest}`, this.#pull, { headers });
+    const { request, response } = await this.#request('GET', `blobs/${descriptor.digest}`, this.#pull, {
+      headers,
+    });
     if (response.status === 206 && offset > 0) {
       const range = /^bytes (\d+)-/.exec(headerValue(response, 'content-range') ?? '');
       if (Number(range?.[1]) !== offset) {
@@ -232,11 +234,14 @@ export class Repository {
       }
       return { body: response.body, skip: 0 };
     }
-    if (response.status !== 200) return this.#fail(this.#describe(`get blob ${descriptor.digest} from`), request, response);
+    if (response.status !== 200)
+      return this.#fail(this.#describe(`get blob ${descriptor.digest} from`), request, response);
     const declared = Number(headerValue(response, 'content-length'));
     if (Number.isFinite(declared) && declared > descriptor.size) {
       response.body.destroy();
-      throw new SizeLimitError(`size exceeds descriptor: ${descriptor.digest} is served as ${declared} bytes, not ${descriptor.size}`);
+      throw new SizeLimitError(
+        `size exceeds descriptor: ${descriptor.digest} is served as ${declared} bytes, not ${descriptor.size}`,
+      );
     }
     // A server that ignores Range sends everything again: the bytes already hashed are skipped.
     return { body: response.body, skip: offset };
@@ -251,8 +256,11 @@ export class Repository {
     parseDigest(descriptor.digest);
     const first = await this.#getBlob(descriptor, 0);
     const verifier = createVerifier(descriptor);
+    let body = first.body;
+    // A reader that stops (an error elsewhere, an interrupt) releases the connection at once.
+    verifier.on('close', () => body.destroy());
     const pump = async () => {
-      let { body, skip } = first;
+      let { skip } = first;
       let offset = 0;
       let failures = 0;
       for (;;) {
@@ -277,10 +285,13 @@ export class Repository {
           failures += 1;
           if (failures > MAX_RESUMES || offset >= descriptor.size) throw error;
           ({ body, skip } = await this.#getBlob(descriptor, offset));
+          if (verifier.destroyed) return body.destroy();
         }
       }
     };
-    pump().catch((error: unknown) => verifier.destroy(error instanceof Error ? error : new Error(String(error))));
+    pump().catch((error: unknown) =>
+      verifier.destroy(error instanceof Error ? error : new Error(String(error))),
+    );
     return verifier;
   }
 

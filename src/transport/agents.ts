@@ -120,6 +120,7 @@ export class DispatcherPool {
   async close(): Promise<void> {
     const dispatchers = await Promise.all(this.#dispatchers.values());
     this.#dispatchers.clear();
-    await Promise.all(dispatchers.map((dispatcher) => dispatcher.close()));
+    // destroy, not close: a command that ends (or is interrupted) waits for no response it abandoned.
+    await Promise.all(dispatchers.map((dispatcher) => dispatcher.destroy()));
   }
 }

@@ -21,7 +21,8 @@ export function redactHeaders(
     if (value === undefined) continue;
     const lower = name.toLowerCase();
     const secret = secretHeaders.has(lower) || lower.includes('token') || lower.includes('secret');
-    out[lower] = secret ? redacted : Array.isArray(value) ? value.join(', ') : value;
+    const text = Array.isArray(value) ? value.join(', ') : value;
+    out[lower] = secret ? redacted : lower === 'location' || lower === 'link' ? redactUrlsIn(text) : text;
   }
   return out;
 }
@@ -35,6 +36,17 @@ export function redactUrl(url: URL | string): string {
     if (secretQuery.test(key)) parsed.searchParams.set(key, redacted);
   }
   return parsed.toString();
+}
+
+/** Redacts every absolute URL inside a header value (Location, Link). */
+function redactUrlsIn(text: string): string {
+  return text.replace(/https?:\/\/[^\s<>",]+/g, (url) => {
+    try {
+      return redactUrl(url);
+    } catch {
+      return url;
+    }
+  });
 }
 
 /** Hides secret values in a JSON text (a token response, a credential helper's answer). */

@@ -32,6 +32,7 @@ export async function run(
     const { manifest } = prepared;
     await copyGraph(prepared.source, destination, manifest.descriptor, {
       concurrency: context.options.concurrency,
+      signal: context.signal,
     });
     const indexed =
       isReferrersIndexer(destination) && (await destination.indexesReferrers(subject, manifest.descriptor));

@@ -51,6 +51,7 @@ async function copyOne(
     const copy = request.recursive ? copyWithReferrers : copyGraph;
     const result = await copy(source, destination, root, {
       concurrency: context.options.concurrency,
+      signal: context.signal,
       tags: request.tag ? [request.tag] : [],
       events: progress.events,
     });

@@ -16,7 +16,10 @@ export async function run(context: CliContext, [input = '', ...sources]: string[
     const root = await target.resolve(targetReference(sourceRef));
     for (const entry of await indexEntries(target, root)) {
       // The index may only point at manifests its own repository holds.
-      await copyGraph(target, destination, entry, { concurrency: context.options.concurrency });
+      await copyGraph(target, destination, entry, {
+        concurrency: context.options.concurrency,
+        signal: context.signal,
+      });
       entries.push(entry);
     }
   }

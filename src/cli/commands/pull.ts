@@ -44,6 +44,7 @@ export async function run(context: CliContext, [input = '']: string[], options: 
   await progress.start('pulling');
   const result = await copyGraph(target, files, descriptor, {
     concurrency: context.options.concurrency,
+    signal: context.signal,
     events: progress.events,
   });
   progress.finish(result, 'pulled');

@@ -73,6 +73,7 @@ async function copyToDestination(
   await progress.start('pushing');
   const result = await copyGraph(source, destination, root, {
     concurrency: context.options.concurrency,
+    signal: context.signal,
     tags: tag ? [tag] : [],
     events: progress.events,
   });

@@ -1,0 +1,161 @@
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runTug } from '../fixtures/cli.js';
+import { type FaultProxy, startFaultProxy } from '../fixtures/fault-proxy.js';
+import { type BuiltImage, buildImageLayout, seedRegistry } from '../fixtures/images.js';
+import { type RegistryFixture, startRegistry } from '../fixtures/registry.js';
+import { tempDir } from '../fixtures/temp.js';
+
+let open: RegistryFixture;
+let basic: RegistryFixture;
+let token: RegistryFixture;
+let proxy: FaultProxy;
+let image: BuiltImage;
+
+beforeAll(async () => {
+  [open, basic, token] = await Promise.all([
+    startRegistry(),
+    startRegistry({ auth: 'htpasswd' }),
+    startRegistry({ auth: 'token' }),
+  ]);
+  image = await buildImageLayout({ layers: 2, layerSize: 1024 * 1024, tag: 'v1' });
+  await Promise.all([
+    seedRegistry(open, 'app', image),
+    seedRegistry(basic, 'app', image),
+    seedRegistry(token, 'private/app', image),
+  ]);
+  proxy = await startFaultProxy(open.baseUrl);
+});
+
+afterAll(async () => {
+  await proxy?.stop();
+  await Promise.all([open?.stop(), basic?.stop(), token?.stop()]);
+});
+
+describe('faults the registry or the network produce', () => {
+  it('retries 503 answers with back-off and succeeds', async () => {
+    proxy.setRules([{ path: /\/manifests\/v1$/, status: 503, times: 2 }]);
+    const before = proxy.hits.length;
+    const result = await runTug(['digest', `${proxy.host}/app:v1`]);
+    expect(result.stdout.trim()).toBe(image.rootDigest);
+    expect(proxy.hits.slice(before).filter((hit) => hit.path.endsWith('/manifests/v1'))).toHaveLength(3);
+  });
+
+  it('waits as long as a short Retry-After says on 429, then succeeds', async () => {
+    proxy.setRules([{ path: /\/manifests\/v1$/, status: 429, times: 1, headers: { 'retry-after': '1' } }]);
+    const started = Date.now();
+    const result = await runTug(['digest', `${proxy.host}/app:v1`]);
+    expect(result.stdout.trim()).toBe(image.rootDigest);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+  });
+
+  it('fails fast with the wait when Retry-After is over the ceiling', async () => {
+    proxy.setRules([
+      {
+        path: /\/manifests\/v1$/,
+        status: 429,
+        headers: { 'retry-after': '86400', 'ratelimit-remaining': '0;w=21600' },
+      },
+    ]);
+    const result = await runTug(['digest', `${proxy.host}/app:v1`]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/rate limited by .*retry after 86400 s.*remaining quota: 0;w=21600/);
+  });
+
+  it('gives up on a stalled server after --timeout, without hanging', async () => {
+    proxy.setRules([{ path: /\/manifests\/v1$/, stallMs: 5000 }]);
+    const result = await runTug(['--timeout', '1', '--retries', '1', 'digest', `${proxy.host}/app:v1`]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/did not answer in time/);
+  });
+
+  it('refuses a manifest cut short', async () => {
+    proxy.setRules([
+      { method: 'GET', path: /\/manifests\//, cutAfterBytes: 100 },
+      { method: 'HEAD', path: /\/manifests\//, status: 200 },
+    ]);
+    const result = await runTug(['--retries', '1', 'manifest', 'get', `${proxy.host}/app:v1`]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('follows a redirect to another host without the Authorization header', async () => {
+    const storage = await startFaultProxy(open.baseUrl);
+    const front = await startFaultProxy(basic.baseUrl);
+    try {
+      const layer = image.blobDigests[0] ?? '';
+      front.setRules([
+        {
+          method: 'GET',
+          path: new RegExp(`/blobs/${layer}`),
+          redirectTo: `${storage.baseUrl}/v2/app/blobs/${layer}?X-Amz-Signature=secret`,
+        },
+      ]);
+      const out = join(await tempDir(), 'layer');
+      const result = await runTug([
+        '-v',
+        'blob',
+        'get',
+        '-u',
+        basic.username,
+        '-p',
+        basic.password,
+        `${front.host}/app@${layer}`,
+        '-o',
+        out,
+      ]);
+      expect(result.code).toBe(0);
+      expect(front.hits.some((hit) => hit.authorization?.startsWith('Basic '))).toBe(true);
+      expect(storage.hits.length).toBeGreaterThan(0);
+      expect(storage.hits.every((hit) => hit.authorization === undefined)).toBe(true);
+      expect(result.stderr).not.toContain('X-Amz-Signature=secret');
+    } finally {
+      await Promise.all([storage.stop(), front.stop()]);
+    }
+  });
+
+  it('stops on SIGINT mid-blob with exit 130, leaving no partial or temporary file', async () => {
+    const layer = image.blobDigests[0] ?? '';
+    proxy.setRules([{ method: 'GET', path: new RegExp(`/blobs/${layer}`), pauseAfterBytes: 200_000 }]);
+    const layout = await tempDir();
+    const result = await runTug(['cp', `${proxy.host}/app:v1`, `oci:${layout}:v1`], {
+      signal: { name: 'SIGINT', afterMs: 1500 },
+    });
+    expect(result.code).toBe(130);
+    expect(result.stderr).toMatch(/interrupted/);
+    const blobs = await readdir(join(layout, 'blobs', 'sha256')).catch(() => [] as string[]);
+    expect(blobs).not.toContain(layer.slice(7));
+    expect(blobs.filter((name) => name.startsWith('.'))).toEqual([]);
+  });
+});
+
+describe('secrets stay secret', () => {
+  it('keeps passwords, Basic credentials and tokens out of the -v trace and errors', async () => {
+    const result = await runTug([
+      '-v',
+      'digest',
+      '-u',
+      token.username,
+      '-p',
+      token.password,
+      `${token.host}/private/app:v1`,
+    ]);
+    expect(result.stdout.trim()).toBe(image.rootDigest);
+    expect(result.stderr).toContain('"authorization":"***"');
+    const basicValue = Buffer.from(`${token.username}:${token.password}`).toString('base64');
+    for (const secret of [token.password, basicValue, 'Bearer ey'])
+      expect(result.stderr).not.toContain(secret);
+    const wrong = await runTug([
+      '-v',
+      'digest',
+      '-u',
+      token.username,
+      '-p',
+      'a-wrong-secret',
+      `${token.host}/private/app:v1`,
+    ]);
+    expect(wrong.code).toBe(3);
+    expect(wrong.stderr).not.toContain('a-wrong-secret');
+  });
+});
