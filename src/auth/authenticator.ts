@@ -1,147 +1,202 @@
-import { AuthError } from '../errors.js';
+import { AuthError, TugError } from '../errors.js';
 import { discardBody, isReplayable } from '../transport/index.js';
 import type { HttpRequest, HttpResponse, Send } from '../transport/types.js';
-import { mergeScopes, parseChallenges } from './challenge.js';
+import { mergeScopes, parseChallenges, parseScope } from './challenge.js';
 import { fetchToken, type Token } from './token.js';
-import type { BearerChallenge, Credential, CredentialLookup } from './types.js';
+import type { BearerChallenge, Challenge, Credential, CredentialLookup } from './types.js';
 
 export interface AuthenticatorOptions {
   /** As the user names it (`docker.io`, `127.0.0.1:5000`): for credential lookup and messages. */
   registry: string;
   /** The registry's base URL origin; credentials go only here and to its validated token realm. */
   origin: string;
+  /** The transport stack without auth. */
   send: Send;
   credentials: CredentialLookup;
   now?: () => number;
 }
 
 export interface Authenticator {
+  /**
+   * Sends with auth for `request.scopes`: reuses a cached token or Basic credential, answers a 401
+   * challenge, and retries (only when the body is replayable or absent), at most twice.
+   */
   send: Send;
-  /** For `login`: completes the handshake at /v2/ with the credential, or throws AuthError. */
+  /** For `login`: GET /v2/ and complete the handshake with the credential; AuthError when refused. */
   verify(): Promise<void>;
 }
 
-const expirySkewMs = 10_000;
+/** A token this close to its expiry is not sent any more. */
+const EXPIRY_SKEW_MS = 10_000;
+const MAX_AUTH_RETRIES = 2;
 
-function basicHeader(credential: Credential): string {
+/** What went out with a request, to judge the 401 that came back. */
+type Sent = { scheme: 'none' } | { scheme: 'basic' } | { scheme: 'bearer'; token: string };
+
+function basicAuthorization(credential: Credential): string {
   return `Basic ${Buffer.from(`${credential.username ?? ''}:${credential.password ?? ''}`).toString('base64')}`;
 }
 
+/** `repository:a:pull,push` → `pull,push on a`. */
+function describeScopes(scopes: readonly string[]): string {
+  return scopes
+    .map((scope) => {
+      const { resource, actions } = parseScope(scope);
+      return `${actions.join(',') || 'access'} on ${resource.replace(/^repository:/, '')}`;
+    })
+    .join(', ');
+}
+
 function repositoriesOf(scopes: readonly string[]): string {
-  return scopes.map((scope) => scope.replace(/^repository:/, '')).join(', ') || 'the registry';
+  return scopes.map((scope) => parseScope(scope).resource.replace(/^repository:/, '')).join(', ');
+}
+
+function withAuthorization(request: HttpRequest, value: string | undefined): HttpRequest {
+  return value ? { ...request, headers: { ...request.headers, authorization: value } } : request;
+}
+
+/** The challenge to answer: Bearer when offered, else Basic. */
+function chooseChallenge(response: HttpResponse, registry: string): Challenge {
+  const header = response.headers['www-authenticate'];
+  if (!header) throw new AuthError(`${registry} answered 401 without a WWW-Authenticate challenge`);
+  const challenges = parseChallenges(header);
+  const chosen = challenges.find((challenge) => challenge.scheme === 'bearer') ?? challenges[0];
+  if (!chosen) throw new AuthError(`${registry} asked for an authentication scheme tug does not support`);
+  return chosen;
 }
 
 /**
- * Answers registry challenges: remembers the scheme after the first 401 so later requests carry
- * their Authorization up front, caches Bearer tokens per scope set until they expire (one fetch
- * shared by concurrent requests), and retries a request at most twice for auth.
+ * Answers registry challenges. After the first 401 the scheme is remembered, so later requests
+ * carry their Authorization up front; Bearer tokens are cached per service and scope set until
+ * they expire, and concurrent requests needing the same token share one fetch.
  */
 export function createAuthenticator(options: AuthenticatorOptions): Authenticator {
   const now = options.now ?? Date.now;
+  const { registry } = options;
   const tokens = new Map<string, Promise<Token>>();
-  let scheme: 'basic' | 'bearer' | undefined;
-  let bearer: BearerChallenge | undefined;
+  let learned: Challenge | undefined;
   let credential: Promise<Credential | undefined> | undefined;
 
   const lookup = () => {
-    credential ??= options.credentials(options.registry);
+    credential ??= options.credentials(registry);
     return credential;
   };
 
-  const tokenFor = async (scopes: string[], fresh: boolean): Promise<Token> => {
-    const challenge = bearer!;
-    const key = `${challenge.service ?? ''} ${scopes.join(' ')}`;
-    const cached = tokens.get(key);
-    if (cached && !fresh) {
-      const token = await cached.catch(() => undefined);
-      if (token && token.expiresAt - expirySkewMs > now()) return token;
-    }
+  const startFetch = (key: string, bearer: BearerChallenge, scopes: string[]): Promise<Token> => {
     const pending = lookup().then((found) =>
       fetchToken({
         send: options.send,
-        registry: options.registry,
+        registry,
         registryOrigin: options.origin,
-        challenge,
+        challenge: bearer,
         scopes,
         credential: found,
         now: now(),
       }),
     );
     tokens.set(key, pending);
-    pending.catch(() => tokens.delete(key));
+    pending.catch(() => {
+      if (tokens.get(key) === pending) tokens.delete(key);
+    });
     return pending;
   };
 
-  const authorization = async (scopes: string[], fresh = false): Promise<string | undefined> => {
-    if (scheme === 'bearer') return `Bearer ${(await tokenFor(scopes, fresh)).value}`;
-    if (scheme === 'basic') {
-      const found = await lookup();
-      return found?.username !== undefined ? basicHeader(found) : undefined;
+  /** A live token for the scopes, other than `rejected` (one the registry just refused). */
+  const tokenFor = async (bearer: BearerChallenge, scopes: string[], rejected?: string): Promise<Token> => {
+    const key = `${bearer.service ?? ''}\n${scopes.join(' ')}`;
+    const cached = tokens.get(key);
+    if (cached) {
+      const token = await cached.catch(() => undefined);
+      if (token && token.value !== rejected && token.expiresAt - EXPIRY_SKEW_MS > now()) return token;
+      // Another request may have started the replacement while this one waited.
+      const current = tokens.get(key);
+      if (current && current !== cached) return current;
     }
-    return undefined;
+    return startFetch(key, bearer, scopes);
   };
 
-  const withHeader = (request: HttpRequest, value: string | undefined): HttpRequest =>
-    value ? { ...request, headers: { ...request.headers, authorization: value } } : request;
+  const authorize = async (
+    request: HttpRequest,
+    scopes: string[],
+    rejected?: string,
+  ): Promise<{ request: HttpRequest; sent: Sent }> => {
+    if (learned?.scheme === 'bearer') {
+      const token = await tokenFor(learned, scopes, rejected);
+      return {
+        request: withAuthorization(request, `Bearer ${token.value}`),
+        sent: { scheme: 'bearer', token: token.value },
+      };
+    }
+    if (learned?.scheme === 'basic') {
+      const found = await lookup();
+      if (found?.username !== undefined) {
+        return { request: withAuthorization(request, basicAuthorization(found)), sent: { scheme: 'basic' } };
+      }
+    }
+    return { request, sent: { scheme: 'none' } };
+  };
 
-  const denied = async (request: HttpRequest, scopes: string[]): Promise<AuthError> => {
+  const refusal = async (scopes: string[], challenge: Challenge): Promise<AuthError> => {
     const found = await lookup();
-    if (!found) {
-      return new AuthError(`${options.registry} requires authentication for ${repositoriesOf(scopes)}`, {
-        hint: `run: tug login ${options.registry}`,
+    if (found === undefined) {
+      return new AuthError(`${registry} requires authentication`, { hint: `run \`tug login ${registry}\`` });
+    }
+    if (challenge.scheme === 'basic' || scopes.length === 0) {
+      return new AuthError(`authentication failed for ${registry}`, {
+        hint: `check the username and password, or run \`tug login ${registry}\``,
       });
     }
-    if (scheme === 'basic' || request.url.pathname === '/v2/') {
-      return new AuthError(`authentication failed for ${options.registry}`, {
-        hint: `check the username and password, or run: tug login ${options.registry}`,
-      });
-    }
-    return new AuthError(`access denied to ${repositoriesOf(scopes)} on ${options.registry}`, {
-      hint: 'check that this account has the permission it needs',
+    return new AuthError(`access denied to ${repositoriesOf(scopes)}: need ${describeScopes(scopes)}`, {
+      hint: `check that the account used for ${registry} has this permission`,
     });
   };
 
-  /** Learns from a 401; returns the scopes to ask for next time, or undefined when nothing changes. */
-  const learn = (response: HttpResponse, scopes: string[]): string[] => {
-    const header = response.headers['www-authenticate'];
-    if (!header) throw new AuthError(`${options.registry} answered 401 without a challenge`);
-    const challenges = parseChallenges(header);
-    const offered = challenges.find((challenge) => challenge.scheme === 'bearer') ?? challenges[0];
-    if (!offered)
-      throw new AuthError(`${options.registry} asked for an authentication scheme tug does not know`);
-    scheme = offered.scheme;
-    if (offered.scheme === 'basic') return scopes;
-    bearer = offered;
-    return mergeScopes(scopes, offered.scopes);
+  /**
+   * What to do about a 401: the scopes and rejected token to retry with, or an error. A retry must
+   * be able to change something — a first answer, more scopes, or a fresh token once.
+   */
+  const answer = async (
+    response: HttpResponse,
+    sent: Sent,
+    scopes: string[],
+    refreshed: boolean,
+  ): Promise<{ challenge: Challenge; scopes: string[]; rejected?: string }> => {
+    const challenge = chooseChallenge(response, registry);
+    learned = challenge;
+    if (challenge.scheme === 'basic') {
+      if (sent.scheme === 'basic' || (await lookup())?.username === undefined) {
+        throw await refusal(scopes, challenge);
+      }
+      return { challenge, scopes };
+    }
+    const merged = mergeScopes(scopes, challenge.scopes);
+    if (sent.scheme !== 'bearer' || merged.join(' ') !== scopes.join(' '))
+      return { challenge, scopes: merged };
+    // Same scopes: a stale token deserves one refresh; a token that lacks the scope does not.
+    if (challenge.error === 'insufficient_scope' || refreshed) throw await refusal(merged, challenge);
+    return { challenge, scopes: merged, rejected: sent.token };
   };
 
-  const send: Send = async (request) => {
-    if (request.url.origin !== options.origin) return options.send(request);
-    let scopes = [...(request.scopes ?? [])];
-    let response = await options.send(withHeader(request, await authorization(scopes)));
-    for (let retry = 0; response.status === 401; retry++) {
+  const send: Send = async (original) => {
+    if (original.url.origin !== options.origin) return options.send(original);
+    let scopes = mergeScopes(original.scopes ?? []);
+    let { request, sent } = await authorize(original, scopes);
+    let response = await options.send(request);
+    let refreshed = false;
+    for (let retry = 0; response.status === 401 && response.url.origin === options.origin; retry++) {
       discardBody(response);
-      const before = { scheme, scopes: scopes.join(' ') };
-      scopes = learn(response, scopes);
-      const learned = before.scheme !== scheme || before.scopes !== scopes.join(' ');
-      const found = await lookup();
-      // A second Basic refusal, or a second 401 that taught nothing new, will not change with more tries.
-      const hopeless =
-        retry >= 2 ||
-        (scheme === 'basic' && (!found || before.scheme === 'basic')) ||
-        (retry > 0 && !learned);
-      if (hopeless) throw await denied(request, scopes);
-      if (!isReplayable(request)) {
+      const next = await answer(response, sent, scopes, refreshed);
+      if (retry >= MAX_AUTH_RETRIES) throw await refusal(next.scopes, next.challenge);
+      if (!isReplayable(original)) {
         throw new AuthError(
-          `${options.registry} asked to authenticate again during an upload that cannot be re-sent`,
-          {
-            hint: 'retry the command; tug will send the credentials up front',
-          },
+          `${registry} asked to authenticate again and the upload could not be re-sent after re-authentication`,
+          { hint: 'retry with a file source; the credentials are then sent up front' },
         );
       }
-      response = await options.send(
-        withHeader(request, await authorization(scopes, before.scheme === 'bearer')),
-      );
+      scopes = next.scopes;
+      refreshed ||= next.rejected !== undefined;
+      ({ request, sent } = await authorize(original, scopes, next.rejected));
+      response = await options.send(request);
     }
     return response;
   };
@@ -151,8 +206,13 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     async verify() {
       const response = await send({ method: 'GET', url: new URL('/v2/', options.origin) });
       discardBody(response);
+      if (response.status === 401 || response.status === 403) {
+        throw new AuthError(`authentication failed for ${registry} (HTTP ${response.status})`, {
+          hint: `check the username and password, or run \`tug login ${registry}\``,
+        });
+      }
       if (response.status !== 200) {
-        throw new AuthError(`${options.registry} refused the credentials (HTTP ${response.status})`);
+        throw new TugError(`${registry} answered HTTP ${response.status} at /v2/; is it a registry?`);
       }
     },
   };

@@ -58,7 +58,8 @@ function parseOne(header: string): Array<{ scheme: string; params: Record<string
       params[name] = value;
       rest = rest.replace(/^\s+/, '');
       if (!rest.startsWith(',')) break;
-      const afterComma = rest.slice(1).replace(/^\s+/, '');
+      // RFC 7235 lists allow empty elements: `a=1, , b=2`.
+      const afterComma = rest.slice(1).replace(/^[\s,]+/, '');
       if (!parameterStart.test(afterComma)) break;
       rest = afterComma;
     }

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, realpath, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readFile, readlink, rename, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
+import { TugError } from '../../errors.js';
 import type { Credential } from '../types.js';
 
 /** The parts of docker's config.json tug reads; every other key is kept as it is on write. */
@@ -37,45 +38,72 @@ export async function loadDockerConfig(
   let text: string;
   try {
     text = await readFile(path, 'utf8');
-  } catch {
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') warn(`ignoring ${path}: it cannot be read`);
     return {};
   }
+  let parsed: unknown;
   try {
-    const parsed = JSON.parse(text) as unknown;
-    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed))
-      return parsed as DockerConfigData;
+    parsed = JSON.parse(text);
   } catch {
-    // reported below
+    parsed = undefined;
   }
-  warn(`ignoring ${path}: it is not a valid JSON object`);
-  return {};
+  if (!isRecord(parsed)) {
+    warn(`ignoring ${path}: it is not a valid JSON object`);
+    return {};
+  }
+  const config: DockerConfigData = { ...parsed };
+  for (const key of ['auths', 'credHelpers'] as const) {
+    if (config[key] !== undefined && !isRecord(config[key])) {
+      warn(`ignoring "${key}" in ${path}: it is not a JSON object`);
+      delete config[key];
+    }
+  }
+  if (config.credsStore !== undefined && typeof config.credsStore !== 'string') delete config.credsStore;
+  return config;
 }
 
-/** The keys docker would use for a registry in `auths` and for helpers, most specific first. */
-export function configKeys(registry: string): string[] {
-  if (registry === 'docker.io')
-    return [dockerHubConfigKey, 'index.docker.io', 'docker.io', 'registry-1.docker.io'];
-  return [
-    registry,
-    `https://${registry}`,
-    `http://${registry}`,
-    `https://${registry}/`,
-    `http://${registry}/`,
-  ];
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** The key to store a registry under, as docker login writes it. */
+const dockerHubHosts = ['index.docker.io', 'docker.io', 'registry-1.docker.io'];
+
+/** The key to store a registry under, as `docker login` writes it. */
 export function configKey(registry: string): string {
   return registry === 'docker.io' ? dockerHubConfigKey : registry;
 }
 
+/** A config key reduced to its host, as docker compares them: `https://host:5000/v1/` → `host:5000`. */
+function keyHost(key: string): string {
+  return key
+    .replace(/^[a-z][a-z0-9+.-]*:\/\//i, '')
+    .replace(/\/.*$/, '')
+    .toLowerCase();
+}
+
+function keyMatches(key: string, registry: string): boolean {
+  const host = keyHost(key);
+  return registry === 'docker.io' ? dockerHubHosts.includes(host) : host === registry.toLowerCase();
+}
+
+/** Every key of a config record that names this registry: the exact key first, then by host. */
+export function matchingKeys(record: Record<string, unknown> | undefined, registry: string): string[] {
+  if (!record) return [];
+  const exact = configKey(registry);
+  const others = Object.keys(record).filter((key) => key !== exact && keyMatches(key, registry));
+  return Object.hasOwn(record, exact) ? [exact, ...others] : others;
+}
+
 export function findEntry<T>(record: Record<string, T> | undefined, registry: string): T | undefined {
-  if (!record) return undefined;
-  for (const key of configKeys(registry)) {
-    const value = record[key];
-    if (value !== undefined) return value;
-  }
-  return undefined;
+  const [key] = matchingKeys(record, registry);
+  return key === undefined ? undefined : record?.[key];
+}
+
+/** The helper named in `credHelpers` for this registry, when it is a usable name. */
+export function credHelperFor(config: DockerConfigData, registry: string): string | undefined {
+  const name: unknown = findEntry(config.credHelpers, registry);
+  return typeof name === 'string' && name !== '' ? name : undefined;
 }
 
 /** A credential from an `auths` entry: `auth` (base64 user:pass), `username`/`password`, or `identitytoken`. */
@@ -84,6 +112,7 @@ export function credentialFromEntry(
   registry: string,
   warn: (message: string) => void,
 ): Credential | undefined {
+  if (typeof entry !== 'object' || entry === null) return undefined;
   if (typeof entry.identitytoken === 'string' && entry.identitytoken) {
     const username = typeof entry.username === 'string' ? entry.username : undefined;
     return { ...(username ? { username } : {}), identityToken: entry.identitytoken };
@@ -105,12 +134,27 @@ export function credentialFromEntry(
   return undefined;
 }
 
+/** Follows symbolic links, dangling ones too, to the file they finally name. */
+async function linkTarget(path: string): Promise<string> {
+  let current = path;
+  for (let hops = 0; hops < 40; hops++) {
+    let link: string;
+    try {
+      link = await readlink(current);
+    } catch {
+      return current;
+    }
+    current = resolve(dirname(current), link);
+  }
+  throw new TugError(`too many levels of symbolic links at ${path}`);
+}
+
 /**
  * Writes the config atomically with mode 0600: a temporary file beside the real one (a symlinked
  * config.json is followed, so the link survives), flushed, then renamed over it.
  */
 export async function writeDockerConfig(path: string, data: DockerConfigData): Promise<void> {
-  const target = await realpath(path).catch(() => path);
+  const target = await linkTarget(path);
   await mkdir(dirname(target), { recursive: true, mode: 0o700 });
   const temporary = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
   const handle = await open(temporary, 'wx', 0o600);

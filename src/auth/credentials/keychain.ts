@@ -1,3 +1,4 @@
+import { TugError } from '../../errors.js';
 import type { Credential } from '../types.js';
 
 /** tug's entries in the OS keychain: service `tug`, account = registry, secret = the credential as JSON. */
@@ -11,6 +12,18 @@ export interface Keychain {
 
 const service = 'tug';
 const timeoutMs = 5000;
+
+/** An entry's secret as tug wrote it; anything else is treated as no entry. */
+function parseStoredCredential(secret: string): Credential | undefined {
+  const parsed: unknown = JSON.parse(secret);
+  if (typeof parsed !== 'object' || parsed === null) return undefined;
+  const credential: Credential = {};
+  for (const key of ['username', 'password', 'identityToken'] as const) {
+    const value: unknown = (parsed as Record<string, unknown>)[key];
+    if (typeof value === 'string') credential[key] = value;
+  }
+  return credential.password !== undefined || credential.identityToken !== undefined ? credential : undefined;
+}
 
 type AsyncEntryClass = typeof import('@napi-rs/keyring').AsyncEntry;
 
@@ -44,14 +57,14 @@ export function osKeychain(env: NodeJS.ProcessEnv = process.env): Keychain {
       if (!found) return undefined;
       try {
         const secret = await bounded((signal) => found.getPassword(signal));
-        return secret ? (JSON.parse(secret) as Credential) : undefined;
+        return secret ? parseStoredCredential(secret) : undefined;
       } catch {
         return undefined;
       }
     },
     async set(registry, credential) {
       const found = await entry(registry);
-      if (!found) throw new Error('no keychain');
+      if (!found) throw new TugError('no OS keychain can be reached');
       await bounded((signal) => found.setPassword(JSON.stringify(credential), signal));
     },
     async delete(registry) {

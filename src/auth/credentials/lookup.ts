@@ -2,6 +2,7 @@ import type { Credential, CredentialLookup } from '../types.js';
 import {
   configKey,
   credentialFromEntry,
+  credHelperFor,
   dockerConfigPath,
   findEntry,
   loadDockerConfig,
@@ -12,6 +13,7 @@ import { type Keychain, osKeychain } from './keychain.js';
 export interface CredentialOptions {
   /** --registry-config */
   configPath?: string;
+  /** HOME, DOCKER_CONFIG, PATH, DBUS_SESSION_BUS_ADDRESS; default `process.env`. */
   env?: NodeJS.ProcessEnv;
   /** -u/-p/--password-stdin: used for every registry. */
   flags?: Credential;
@@ -27,8 +29,8 @@ export function keychainOf(options: CredentialOptions): Keychain | undefined {
 
 /**
  * Credentials in PRODUCT.md's order: flags; the docker config's `credHelpers[host]`, then
- * `credsStore`, then `auths[host]`; tug's keychain entry; else anonymous. A helper that fails is a
- * warning and the next source is tried. Each registry is looked up once per process.
+ * `credsStore`, then `auths[host]`; tug's keychain entry; else anonymous (undefined). A helper
+ * that cannot answer is a warning and the next source is tried. Each registry is looked up once.
  */
 export function createCredentialLookup(options: CredentialOptions = {}): CredentialLookup {
   const env = options.env ?? process.env;
@@ -39,7 +41,7 @@ export function createCredentialLookup(options: CredentialOptions = {}): Credent
 
   const fromHelper = async (helper: string, registry: string): Promise<Credential | undefined> => {
     try {
-      return await helperGet(helper, configKey(registry), env);
+      return await helperGet(helper, configKey(registry), { env });
     } catch (error) {
       if (!(error instanceof CredentialHelperError)) throw error;
       warn(`${error.message}; trying the next source`);
@@ -51,21 +53,13 @@ export function createCredentialLookup(options: CredentialOptions = {}): Credent
     if (options.flags) return options.flags;
     config ??= loadDockerConfig(path, warn);
     const data = await config;
-    const helper = findEntry(data.credHelpers, registry);
-    if (helper) {
-      const found = await fromHelper(helper, registry);
-      if (found) return found;
-    }
-    if (data.credsStore) {
-      const found = await fromHelper(data.credsStore, registry);
+    for (const helper of [credHelperFor(data, registry), data.credsStore]) {
+      const found = helper ? await fromHelper(helper, registry) : undefined;
       if (found) return found;
     }
     const entry = findEntry(data.auths, registry);
-    if (entry) {
-      const found = credentialFromEntry(entry, registry, warn);
-      if (found) return found;
-    }
-    return keychainOf(options)?.get(registry);
+    const found = entry ? credentialFromEntry(entry, registry, warn) : undefined;
+    return found ?? keychainOf(options)?.get(registry);
   };
 
   return (registry) => {

@@ -1,10 +1,11 @@
 import type { Credential, CredentialStoreKind } from '../types.js';
 import {
   configKey,
-  configKeys,
+  credHelperFor,
+  type DockerConfigData,
   dockerConfigPath,
-  findEntry,
   loadDockerConfig,
+  matchingKeys,
   writeDockerConfig,
 } from './docker-config.js';
 import { helperErase, helperStore } from './helper.js';
@@ -14,6 +15,17 @@ export interface StoredCredential {
   kind: CredentialStoreKind;
   location: string;
   warning?: string;
+}
+
+/** The helper that holds this registry's credentials: `credHelpers[host]`, else `credsStore`. */
+function helperOf(data: DockerConfigData, registry: string): string | undefined {
+  return credHelperFor(data, registry) ?? (data.credsStore || undefined);
+}
+
+function withoutRegistry(data: DockerConfigData, registry: string): NonNullable<DockerConfigData['auths']> {
+  const auths = { ...data.auths };
+  for (const key of matchingKeys(auths, registry)) delete auths[key];
+  return auths;
 }
 
 /**
@@ -29,20 +41,25 @@ export async function storeCredential(
   const env = options.env ?? process.env;
   const path = dockerConfigPath(options);
   const data = await loadDockerConfig(path, options.warn ?? (() => {}));
-  const helper = findEntry(data.credHelpers, registry) ?? data.credsStore;
+  const helper = helperOf(data, registry);
   if (helper) {
-    await helperStore(helper, configKey(registry), credential, env);
+    await helperStore(helper, configKey(registry), credential, { env });
     return { kind: 'helper', location: `docker-credential-${helper}` };
   }
   const keychain = keychainOf(options);
   if (keychain && (await keychain.available())) {
-    await keychain.set(registry, credential);
-    return { kind: 'keychain', location: 'the OS keychain' };
+    const stored = await keychain.set(registry, credential).then(
+      () => true,
+      () => false,
+    );
+    if (stored) return { kind: 'keychain', location: 'the OS keychain' };
   }
-  const auths = { ...data.auths };
-  for (const key of configKeys(registry)) delete auths[key];
+  const auths = withoutRegistry(data, registry);
   auths[configKey(registry)] = credential.identityToken
-    ? { auth: '', identitytoken: credential.identityToken }
+    ? {
+        auth: Buffer.from(`${credential.username ?? ''}:`).toString('base64'),
+        identitytoken: credential.identityToken,
+      }
     : { auth: Buffer.from(`${credential.username ?? ''}:${credential.password ?? ''}`).toString('base64') };
   await writeDockerConfig(path, { ...data, auths });
   return {
@@ -56,17 +73,20 @@ export async function storeCredential(
 export async function eraseCredential(registry: string, options: CredentialOptions = {}): Promise<boolean> {
   const env = options.env ?? process.env;
   const path = dockerConfigPath(options);
-  const data = await loadDockerConfig(path, options.warn ?? (() => {}));
+  const warn = options.warn ?? (() => {});
+  const data = await loadDockerConfig(path, warn);
   let removed = false;
-  const helper = findEntry(data.credHelpers, registry) ?? data.credsStore;
-  if (helper) removed = await helperErase(helper, configKey(registry), env).catch(() => false);
+  const helper = helperOf(data, registry);
+  if (helper) {
+    removed = await helperErase(helper, configKey(registry), { env }).catch((error: Error) => {
+      warn(error.message);
+      return false;
+    });
+  }
   const keychain = keychainOf(options);
-  if (keychain) removed = (await keychain.delete(registry)) || removed;
-  const keys = configKeys(registry).filter((key) => data.auths?.[key] !== undefined);
-  if (keys.length > 0) {
-    const auths = { ...data.auths };
-    for (const key of keys) delete auths[key];
-    await writeDockerConfig(path, { ...data, auths });
+  if (keychain) removed = (await keychain.delete(registry).catch(() => false)) || removed;
+  if (matchingKeys(data.auths, registry).length > 0) {
+    await writeDockerConfig(path, { ...data, auths: withoutRegistry(data, registry) });
     removed = true;
   }
   return removed;
