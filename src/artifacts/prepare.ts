@@ -80,7 +80,14 @@ export function parseAnnotationFile(text: string, file: string): AnnotationSet {
 
 function titleOf(path: string, allowAbsolute: boolean): string {
   const trimmed = path.replace(/\/+$/, '');
-  return allowAbsolute ? trimmed : confinedPath(trimmed);
+  if (allowAbsolute) return trimmed;
+  try {
+    return confinedPath(trimmed);
+  } catch (error) {
+    throw new UsageError(`${path} cannot be a title: ${(error as Error).message}`, {
+      hint: 'push files by relative paths from their directory, or pass --disable-path-validation',
+    });
+  }
 }
 
 /**
@@ -145,10 +152,10 @@ async function describeInput(
     source.addFile(spooled.descriptor, spooled.path);
     return spooled.descriptor;
   }
-  const title = titleOf(spec.path, input.allowAbsolutePaths === true);
   const stats = await stat(spec.path).catch(() => {
     throw new UsageError(`cannot read ${spec.path}: no such file or directory`);
   });
+  const title = titleOf(spec.path, input.allowAbsolutePaths === true);
   if (stats.isDirectory()) {
     const packed = await packDirectory(spec.path, title);
     cleanups.push(packed.remove);

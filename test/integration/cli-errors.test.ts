@@ -11,6 +11,7 @@ let registry: RegistryFixture;
 let proxy: FaultProxy;
 let image: BuiltImage;
 let oversizeDigest: string;
+let scratch: string;
 
 const ociManifest = 'application/vnd.oci.image.manifest.v1+json';
 
@@ -32,6 +33,10 @@ beforeAll(async () => {
     },
   ]);
   oversizeDigest = `sha256:${'0'.repeat(64)}`;
+  scratch = await tempDir();
+  await writeFile(join(scratch, 'huge.json'), Buffer.alloc(5 * 1024 * 1024, 0x20));
+  await writeFile(join(scratch, 'annotations.json'), '{ not json');
+  await writeFile(join(scratch, 'file.txt'), 'x');
 });
 
 afterAll(async () => {
@@ -165,6 +170,80 @@ const badInputs: BadInput[] = [
     code: 4,
     message: /no OCI layout/,
   },
+  {
+    name: 'a file to push that does not exist',
+    args: () => ['push', 'oci:x:v1', '/nonexistent/file'],
+    code: 2,
+    message: /cannot read/,
+  },
+  {
+    name: 'an annotation without =',
+    args: () => ['push', '-a', 'novalue', 'oci:x:v1', join(scratch, 'file.txt')],
+    code: 2,
+    message: /KEY=VALUE/,
+  },
+  {
+    name: 'an annotation file that is not JSON',
+    args: () => [
+      'push',
+      '--annotation-file',
+      join(scratch, 'annotations.json'),
+      'oci:x:v1',
+      join(scratch, 'file.txt'),
+    ],
+    code: 2,
+    message: /not valid JSON/,
+  },
+  {
+    name: 'an unknown discover format',
+    args: () => ['discover', '--format', 'xml', 'localhost:5000/a:v1'],
+    code: 2,
+    message: /tree or json/,
+  },
+  {
+    name: 'two platforms where one is read',
+    args: () => [
+      'digest',
+      '--platform',
+      'linux/amd64',
+      '--platform',
+      'linux/arm64',
+      `${registry.host}/app:v1`,
+    ],
+    code: 2,
+    message: /one --platform/,
+  },
+  {
+    name: 'a manifest file over 4 MiB',
+    args: () => ['manifest', 'put', 'oci:x:v1', join(scratch, 'huge.json')],
+    code: 2,
+    message: /limited to/,
+  },
+  {
+    name: 'attach without an artifact type',
+    args: () => ['attach', 'localhost:5000/a:v1', 'f'],
+    code: 2,
+    message: /artifact-type/,
+  },
+  {
+    name: 'a path in a digest',
+    args: () => ['blob', 'get', 'localhost:5000/a@sha256:../../etc/passwd'],
+    code: 2,
+    message: /digest/,
+  },
+  {
+    name: 'login without credentials and no terminal',
+    args: () => ['login', registry.host],
+    code: 2,
+    message: /password-stdin/,
+  },
+  {
+    name: 'an invalid tag for an OCI layout',
+    args: () => ['digest', 'oci:dir:bad tag!'],
+    code: 2,
+    message: /invalid reference/,
+  },
+  { name: 'an empty registry name', args: () => ['catalog', ''], code: 2, message: /empty registry/ },
 ];
 
 describe('bad input gets a one-line error and the right exit code', () => {
