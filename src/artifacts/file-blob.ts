@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, type Hash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -6,6 +6,17 @@ import { join } from 'node:path';
 import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Descriptor } from '../oci/types.js';
+
+/** A pass-through that feeds every chunk to `hash` (and its size to `onBytes`). */
+export function hashing(hash: Hash, onBytes: (n: number) => void = () => {}): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      hash.update(chunk);
+      onBytes(chunk.byteLength);
+      done(null, chunk);
+    },
+  });
+}
 
 /** The digest and size of a file, read once as a stream. */
 export async function describeFile(path: string, mediaType: string): Promise<Descriptor> {
@@ -34,15 +45,11 @@ export async function spoolToFile(content: Readable, mediaType: string): Promise
   const remove = () => rm(directory, { recursive: true, force: true });
   const hash = createHash('sha256');
   let size = 0;
-  const hashing = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      hash.update(chunk);
-      size += chunk.byteLength;
-      done(null, chunk);
-    },
+  const hashed = hashing(hash, (n) => {
+    size += n;
   });
   try {
-    await pipeline(content, hashing, createWriteStream(path, { mode: 0o600 }));
+    await pipeline(content, hashed, createWriteStream(path, { mode: 0o600 }));
   } catch (error) {
     await remove();
     throw error;

@@ -1,28 +1,18 @@
-import { createHash, type Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { lstat, mkdtemp, readdir, readlink, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
-import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { pack as createPack, type Header, type Pack } from 'tar-stream';
 import { MediaType } from '../oci/index.js';
 import type { Descriptor } from '../oci/types.js';
 import { Annotation } from './annotations.js';
+import { hashing } from './file-blob.js';
 
 /** Every packed entry gets this time, owner and a normalised mode, so a directory packs to the same bytes twice. */
 const fixedTime = new Date(0);
-
-function hashing(hash: Hash, onBytes: (n: number) => void = () => {}): Transform {
-  return new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      hash.update(chunk);
-      onBytes(chunk.byteLength);
-      done(null, chunk);
-    },
-  });
-}
 
 type EntryHeader = Partial<Header> & Pick<Header, 'name'>;
 

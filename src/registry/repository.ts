@@ -185,15 +185,8 @@ export class Repository {
     };
   }
 
-  async deleteManifest(digest: string): Promise<void> {
-    parseDigest(digest);
-    const { request, response } = await this.#request('DELETE', `manifests/${digest}`, [
-      `repository:${this.name.repository}:delete`,
-    ]);
-    discardBody(response);
-    if (response.status !== 202 && response.status !== 200) {
-      return this.#fail(this.#describe(`delete manifest ${digest} from`), request, response);
-    }
+  deleteManifest(digest: string): Promise<void> {
+    return this.#delete('manifests', digest);
   }
 
   async exists(descriptor: Descriptor): Promise<boolean> {
@@ -335,14 +328,18 @@ export class Repository {
     return false;
   }
 
-  async deleteBlob(digest: string): Promise<void> {
+  deleteBlob(digest: string): Promise<void> {
+    return this.#delete('blobs', digest);
+  }
+
+  async #delete(kind: 'manifests' | 'blobs', digest: string): Promise<void> {
     parseDigest(digest);
-    const { request, response } = await this.#request('DELETE', `blobs/${digest}`, [
-      `repository:${this.name.repository}:delete`,
-    ]);
+    const scopes = [`repository:${this.name.repository}:delete`];
+    const { request, response } = await this.#request('DELETE', `${kind}/${digest}`, scopes);
     discardBody(response);
     if (response.status !== 202 && response.status !== 200) {
-      return this.#fail(this.#describe(`delete blob ${digest} from`), request, response);
+      const what = kind === 'manifests' ? 'manifest' : 'blob';
+      return this.#fail(this.#describe(`delete ${what} ${digest} from`), request, response);
     }
   }
 
