@@ -14,8 +14,14 @@ function ipv4Scope(address: string): AddressScope {
 
 function ipv6Scope(address: string): AddressScope {
   if (address === '::1' || address === '::') return 'loopback';
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(address);
-  if (mapped?.[1]) return ipv4Scope(mapped[1]);
+  const dotted = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(address)?.[1];
+  if (dotted) return ipv4Scope(dotted);
+  // WHATWG URLs write an IPv4-mapped address in hex: [::ffff:127.0.0.1] becomes [::ffff:7f00:1].
+  const hex = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(address);
+  if (hex?.[1] && hex[2]) {
+    const [high, low] = [Number.parseInt(hex[1], 16), Number.parseInt(hex[2], 16)];
+    return ipv4Scope(`${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`);
+  }
   if (/^fe[89ab]/.test(address)) return 'link-local';
   if (/^f[cd]/.test(address)) return 'private';
   return 'public';
@@ -51,17 +57,18 @@ export function validateRealm(realm: string, registryOrigin: string, registry: s
     throw new AuthError(`${registry} named an invalid token realm "${realm.slice(0, 100)}"`);
   }
   const origin = new URL(registryOrigin);
+  const named = `${url.protocol}//${url.host}${url.pathname}`;
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new AuthError(`refusing the token realm ${url.protocol}//${url.host} of ${registry}: not http(s)`);
+    throw new AuthError(`refusing the token realm ${named} of ${registry}: not http(s)`);
   }
   if (origin.protocol === 'https:' && url.protocol === 'http:') {
-    throw new AuthError(`refusing the plain-HTTP token realm ${url.host} of the HTTPS registry ${registry}`);
+    throw new AuthError(`refusing the plain-HTTP token realm ${named} of the HTTPS registry ${registry}`);
   }
   const registryScope = addressScope(origin.hostname);
   const realmScope = addressScope(url.hostname);
   if (!allowedRealmScopes[registryScope].includes(realmScope)) {
     throw new AuthError(
-      `refusing the token realm ${url.host} of ${registry}: a private address (${realmScope}) that a ${registryScope} registry may not send credentials to`,
+      `refusing the token realm ${named} of ${registry}: a private address (${realmScope}) that a ${registryScope} registry may not send credentials to`,
     );
   }
   return url;
