@@ -10,6 +10,12 @@ const needs = [
   ['openssl', 'openssl'],
   ['htpasswd', 'apache2-utils'],
   ['tar', 'tar'],
+  // Real credential stores: the Secret Service keychain and docker-credential-pass.
+  ['dbus-run-session', 'dbus'],
+  ['gnome-keyring-daemon', 'gnome-keyring'],
+  ['gpg', 'gnupg'],
+  ['pass', 'pass'],
+  ['docker-credential-pass', 'golang-docker-credential-helpers'],
 ];
 
 const onPath = (binary) => spawnSync('sh', ['-c', `command -v ${binary}`], { stdio: 'ignore' }).status === 0;
