@@ -1,5 +1,5 @@
 import { Readable, Transform } from 'node:stream';
-import { type ExitCode, TugError } from '../errors.js';
+import { type ExitCode, TransportError, TugError } from '../errors.js';
 import {
   isManifestMediaType,
   isVerified,
@@ -9,10 +9,14 @@ import {
   successors,
 } from '../oci/index.js';
 import type { Descriptor } from '../oci/types.js';
+import { RegistryError } from '../registry/errors.js';
 import { isMounter, type ReadTarget, type WriteTarget } from '../targets/target.js';
 import { Limiter } from './limiter.js';
 
 export type CopyOutcome = 'copied' | 'skipped' | 'mounted';
+
+/** Attempts at one blob when the network fails under it (each from the source, in a new session). */
+const BLOB_ATTEMPTS = 3;
 
 export interface CopyEvents {
   onStart?(descriptor: Descriptor): void;
@@ -106,6 +110,38 @@ export async function copyGraph(
     events.onDone?.(descriptor, outcome);
   };
 
+  /** One attempt: fetch from the source and stream into the destination. */
+  const streamBlob = async (descriptor: Descriptor): Promise<void> => {
+    const content: Readable = await onSide('source', 'fetching', descriptor, () => src.fetch(descriptor));
+    // An abort (Ctrl-C, another node failing) stops the transfers under way, not only the queued ones.
+    const stop = () =>
+      content.destroy(signal.reason instanceof Error ? signal.reason : new Error('copy aborted'));
+    signal.addEventListener('abort', stop, { once: true });
+    const counted = content.pipe(
+      counting((n) => {
+        result.bytes += n;
+        events.onBytes?.(descriptor, n);
+      }),
+    );
+    content.on('error', (error) => counted.destroy(error));
+    if (isVerified(content, descriptor)) markVerified(counted, descriptor);
+    try {
+      await dst.push(descriptor, counted);
+    } catch (error) {
+      content.destroy();
+      // A source stream that failed verification makes the push fail: blame the source.
+      const side = content.errored ? 'source' : 'destination';
+      throw new CopyError(
+        side === 'source' ? 'reading' : 'pushing',
+        descriptor,
+        side,
+        content.errored ?? error,
+      );
+    } finally {
+      signal.removeEventListener('abort', stop);
+    }
+  };
+
   const transferBlob = (descriptor: Descriptor) =>
     limiter.run(async () => {
       if (
@@ -115,33 +151,16 @@ export async function copyGraph(
         finish(descriptor, 'mounted');
         return;
       }
-      const content: Readable = await onSide('source', 'fetching', descriptor, () => src.fetch(descriptor));
-      // An abort (Ctrl-C, another node failing) stops the transfers under way, not only the queued ones.
-      const stop = () =>
-        content.destroy(signal.reason instanceof Error ? signal.reason : new Error('copy aborted'));
-      signal.addEventListener('abort', stop, { once: true });
-      const counted = content.pipe(
-        counting((n) => {
-          result.bytes += n;
-          events.onBytes?.(descriptor, n);
-        }),
-      );
-      content.on('error', (error) => counted.destroy(error));
-      if (isVerified(content, descriptor)) markVerified(counted, descriptor);
-      try {
-        await dst.push(descriptor, counted);
-        signal.removeEventListener('abort', stop);
-      } catch (error) {
-        signal.removeEventListener('abort', stop);
-        content.destroy();
-        // A source stream that failed verification makes the push fail: blame the source.
-        const side = content.errored ? 'source' : 'destination';
-        throw new CopyError(
-          side === 'source' ? 'reading' : 'pushing',
-          descriptor,
-          side,
-          content.errored ?? error,
-        );
+      // A broken upload starts again from the source, in a new upload session.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await streamBlob(descriptor);
+          break;
+        } catch (error) {
+          const retriable =
+            error instanceof CopyError && error.cause instanceof TransportError && !signal.aborted;
+          if (!retriable || attempt >= BLOB_ATTEMPTS) throw error;
+        }
       }
       finish(descriptor, 'copied');
     }, signal);

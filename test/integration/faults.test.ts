@@ -5,6 +5,7 @@ import { runTug } from '../fixtures/cli.js';
 import { type FaultProxy, startFaultProxy } from '../fixtures/fault-proxy.js';
 import { type BuiltImage, buildImageLayout, seedRegistry } from '../fixtures/images.js';
 import { type RegistryFixture, startRegistry } from '../fixtures/registry.js';
+import { skopeo } from '../fixtures/skopeo.js';
 import { tempDir } from '../fixtures/temp.js';
 
 let open: RegistryFixture;
@@ -112,6 +113,28 @@ describe('faults the registry or the network produce', () => {
       expect(result.stderr).not.toContain('X-Amz-Signature=secret');
     } finally {
       await Promise.all([storage.stop(), front.stop()]);
+    }
+  });
+
+  it('starts a broken upload again in a new session, and the destination is whole', async () => {
+    const destination = await startFaultProxy(open.baseUrl);
+    try {
+      destination.setRules([{ method: 'PUT', path: /\/blobs\/uploads\//, status: 500, times: 1 }]);
+      const result = await runTug(['cp', `oci:${image.layoutDir}:v1`, `${destination.host}/rebuilt:v1`]);
+      expect(result.code).toBe(0);
+      const sessions = destination.hits.filter(
+        (hit) => hit.method === 'POST' && hit.path.includes('/blobs/uploads/'),
+      );
+      expect(sessions.length).toBe(image.blobDigests.length - 1 + 1);
+      expect((await runTug(['digest', `${open.host}/rebuilt:v1`])).stdout.trim()).toBe(image.rootDigest);
+      await skopeo([
+        'copy',
+        '--src-tls-verify=false',
+        `docker://${open.host}/rebuilt:v1`,
+        `oci:${await tempDir()}:v1`,
+      ]);
+    } finally {
+      await destination.stop();
     }
   });
 
