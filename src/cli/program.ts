@@ -1,6 +1,6 @@
 import { Command, type OptionValues } from 'commander';
 import type { CliContext } from './context.js';
-import { addGlobalOptions } from './global-options.js';
+import { addGlobalOptions, parsePositiveInteger } from './global-options.js';
 
 /** What a command module exports; it is imported only when its command runs. */
 export interface CommandModule {
@@ -163,6 +163,16 @@ export function buildProgram(version: string, runCommand: RunCommand): Command {
     .option('--platform <os/arch[/variant]>', 'the manifest of one platform of an index', collect, [])
     .option('--keep-old-files', 'refuse to overwrite existing files')
     .option('--allow-path-traversal', 'allow titles that write outside the output directory')
+    .option(
+      '--max-unpack-size <bytes>',
+      'most bytes a packed directory may unpack to (default 16 GiB)',
+      parsePositiveInteger,
+    )
+    .option(
+      '--max-unpack-ratio <n>',
+      'most uncompressed bytes per compressed byte (default 200)',
+      parsePositiveInteger,
+    )
     .action(action(() => import('./commands/pull.js')));
 
   program

@@ -39,6 +39,10 @@ export async function run(context: CliContext, [input = '']: string[], options: 
     allowPathTraversal: options.allowPathTraversal === true,
     warn: (message) => context.output.warn(message),
     names,
+    limits: {
+      ...(options.maxUnpackSize ? { maxBytes: options.maxUnpackSize as number } : {}),
+      ...(options.maxUnpackRatio ? { maxRatio: options.maxUnpackRatio as number } : {}),
+    },
   });
   const progress = new CopyProgress(context);
   await progress.start('pulling');
