@@ -96,6 +96,9 @@ export function validateDescriptor(value: unknown): Descriptor {
   if (candidate.artifactType !== undefined && typeof candidate.artifactType !== 'string') {
     throw new InvalidContentError(`invalid descriptor ${candidate.digest}: artifactType must be a string`);
   }
+  if (candidate.data !== undefined && typeof candidate.data !== 'string') {
+    throw new InvalidContentError(`invalid descriptor ${candidate.digest}: data must be a base64 string`);
+  }
   if (candidate.platform !== undefined) validatePlatform(candidate.platform);
   return candidate as unknown as Descriptor;
 }

@@ -25,6 +25,16 @@ function parseJson(bytes: Uint8Array): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
+/** Validates one descriptor of a manifest, naming where it sits when it is wrong. */
+function validateAt(where: string, value: unknown): void {
+  try {
+    validateDescriptor(value);
+  } catch (error) {
+    if (!(error instanceof InvalidContentError)) throw error;
+    throw new InvalidContentError(`manifest ${where}: ${error.message}`);
+  }
+}
+
 /** The media type without parameters (`; charset=utf-8`), or undefined for a generic JSON type. */
 function specificMediaType(header: string | undefined): string | undefined {
   const bare = header?.split(';')[0]?.trim();
@@ -55,15 +65,16 @@ export function parseManifest(bytes: Uint8Array, mediaTypeHeader?: string): Pars
   if (hasManifests !== isIndexMediaType(mediaType)) {
     throw new InvalidContentError(`manifest content does not fit its media type ${mediaType}`);
   }
-  if (document.subject !== undefined) validateDescriptor(document.subject);
+  if (document.subject !== undefined) validateAt('subject', document.subject);
   if (hasManifests) {
     if (!Array.isArray(document.manifests))
       throw new InvalidContentError('index "manifests" must be an array');
-    document.manifests.forEach(validateDescriptor);
+    for (const [i, entry] of document.manifests.entries()) validateAt(`manifests[${i}]`, entry);
   } else {
-    validateDescriptor(document.config);
+    if (document.config === undefined) throw new InvalidContentError('manifest has no "config"');
+    validateAt('config', document.config);
     if (!Array.isArray(document.layers)) throw new InvalidContentError('manifest "layers" must be an array');
-    document.layers.forEach(validateDescriptor);
+    for (const [i, layer] of document.layers.entries()) validateAt(`layers[${i}]`, layer);
   }
   return { mediaType, manifest: document as unknown as Manifest };
 }

@@ -1,5 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
-import { type Readable, Transform, type TransformCallback } from 'node:stream';
+import { pipeline, type Readable, Transform, type TransformCallback } from 'node:stream';
+import { pipeline as pipelineAsync } from 'node:stream/promises';
 import { DigestMismatchError, SizeLimitError } from '../errors.js';
 import { parseDigest } from './digest.js';
 
@@ -85,15 +86,23 @@ export async function readVerified(
   expected: Expected,
   maxBytes = Number.MAX_SAFE_INTEGER,
 ): Promise<Uint8Array> {
-  if (expected.size > maxBytes) {
+  let verifier: VerifyingStream;
+  try {
+    if (expected.size > maxBytes) {
+      throw new SizeLimitError(
+        `${expected.digest} is ${expected.size} bytes, over the ${maxBytes}-byte limit`,
+      );
+    }
+    verifier = createVerifier(expected);
+  } catch (error) {
     stream.destroy();
-    throw new SizeLimitError(`${expected.digest} is ${expected.size} bytes, over the ${maxBytes}-byte limit`);
+    throw error;
   }
-  const verifier = createVerifier(expected);
   const chunks: Buffer[] = [];
-  stream.on('error', (error) => verifier.destroy(error));
-  stream.pipe(verifier);
-  for await (const chunk of verifier) chunks.push(chunk as Buffer);
+  // pipeline destroys the source when verification fails, releasing its connection or file.
+  await pipelineAsync(stream, verifier, async (verified: AsyncIterable<Buffer>) => {
+    for await (const chunk of verified) chunks.push(chunk);
+  });
   return Buffer.concat(chunks);
 }
 
@@ -116,7 +125,6 @@ export function isVerified(stream: Readable, expected: Expected): boolean {
 /** The stream, verified: as it is when it is already verified for this descriptor, else through a verifier. */
 export function ensureVerified(stream: Readable, expected: Expected): Readable {
   if (isVerified(stream, expected)) return stream;
-  const verifier = createVerifier(expected);
-  stream.on('error', (error) => verifier.destroy(error));
-  return stream.pipe(verifier);
+  // Errors reach the reader through the returned stream; pipeline's callback has nothing to add.
+  return pipeline(stream, createVerifier(expected), () => undefined);
 }

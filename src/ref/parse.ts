@@ -15,12 +15,15 @@ const tagPattern = /^[\w][\w.-]{0,127}$/;
 const hostnameComponent = /^(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])$/;
 const maxNameLength = 255;
 
+function validPort(port: string | undefined): boolean {
+  return port === undefined || (/^\d{1,5}$/.test(port) && Number(port) <= 65535);
+}
+
 function validHost(host: string): boolean {
-  const ipv6 = /^\[[0-9a-fA-F:.]+\](?::\d{1,5})?$/;
-  if (ipv6.test(host)) return true;
+  const ipv6 = /^\[[0-9a-fA-F:.]+\](?::(\d+))?$/.exec(host);
+  if (ipv6) return validPort(ipv6[1]);
   const [name = '', port, extra] = host.split(':');
-  if (extra !== undefined) return false;
-  if (port !== undefined && !/^\d{1,5}$/.test(port)) return false;
+  if (extra !== undefined || !validPort(port)) return false;
   return name.split('.').every((part) => hostnameComponent.test(part));
 }
 
@@ -31,6 +34,16 @@ function looksLikeHost(component: string): boolean {
     component === 'localhost' ||
     component.startsWith('[')
   );
+}
+
+/**
+ * `localhost:5000`, `registry.example.com:443` or `[::1]:5000` alone. The docker grammar reads these as a Docker
+ * Hub repository with a numeric tag; nobody means that, so tug says the repository is missing.
+ */
+function isBareHost(name: string, tag: string | undefined): boolean {
+  if (name.includes('/')) return false;
+  if (name.startsWith('[')) return true;
+  return tag !== undefined && /^\d+$/.test(tag) && (name === 'localhost' || name.includes('.'));
 }
 
 function normaliseRegistry(host: string): string {
@@ -50,8 +63,6 @@ function parseName(input: string, name: string): RepositoryName {
     if (!validHost(first)) throw new InvalidReferenceError(input, `invalid registry host "${first}"`);
     registry = normaliseRegistry(first);
     repository = name.slice(slash + 1);
-  } else if (looksLikeHost(first) && slash < 0 && first.includes(':')) {
-    throw new InvalidReferenceError(input, 'missing repository after the registry host');
   }
   if (repository === '') throw new InvalidReferenceError(input, 'missing repository');
   const components = repository.split('/');
@@ -108,10 +119,16 @@ export function parseRegistryReference(input: string): RegistryReference {
   }
   let tag: string | undefined;
   const lastColon = rest.lastIndexOf(':');
-  if (lastColon > rest.lastIndexOf('/') && lastColon >= 0) {
+  if (lastColon > rest.lastIndexOf('/') && lastColon > rest.lastIndexOf(']')) {
     tag = rest.slice(lastColon + 1);
     rest = rest.slice(0, lastColon);
     checkTag(input, tag);
+  }
+  if (isBareHost(rest, tag)) {
+    throw new InvalidReferenceError(
+      input,
+      'missing repository: this names only a registry host; add /REPOSITORY',
+    );
   }
   const name = parseName(input, rest);
   const reference: RegistryReference = { kind: 'registry', ...name };
@@ -144,15 +161,28 @@ export function registryApiHost(registry: string): string {
 
 /** `localhost`, `127.0.0.0/8` and `[::1]`, with or without a port. */
 export function isLoopbackHost(registry: string): boolean {
-  const host = registry.startsWith('[')
-    ? registry.slice(0, registry.indexOf(']') + 1)
-    : (registry.split(':')[0] ?? '');
+  const lower = registry.toLowerCase();
+  const host = lower.startsWith('[') ? lower.slice(0, lower.indexOf(']') + 1) : (lower.split(':')[0] ?? '');
   return host === 'localhost' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
 /**
- * `oci:PATH[:TAG|@DIGEST]`. A digest follows the last `@`; otherwise a tag follows the last `:`
- * when what follows is a valid tag and what precedes is not a bare drive letter (`C:`).
+ * Splits `PATH:TAG` at the last `:` when what follows is a tag. The `:` stays in the path when it
+ * is a drive (`C:`, `C:\\dir`) or when what follows holds a path separator (`/tmp/a:b/c`); any
+ * other remainder is a malformed tag and is reported as one.
+ */
+function splitLayoutTag(input: string, body: string): { path: string; tag?: string } {
+  const colon = body.lastIndexOf(':');
+  const remainder = body.slice(colon + 1);
+  if (colon < 0 || /^[a-zA-Z]$/.test(body.slice(0, colon)) || /[/\\]/.test(remainder)) return { path: body };
+  checkTag(input, remainder);
+  return { path: body.slice(0, colon), tag: remainder };
+}
+
+/**
+ * `oci:PATH[:TAG|@DIGEST]`. A digest follows the last `@` when what follows it has a `:`
+ * (`algo:hex`); otherwise a tag may follow the last `:` (see splitLayoutTag). Giving both is an
+ * error rather than a path that silently ends in `:TAG`.
  */
 function parseOciLayout(input: string, body: string): OciLayoutReference {
   const at = body.lastIndexOf('@');
@@ -161,16 +191,13 @@ function parseOciLayout(input: string, body: string): OciLayoutReference {
     checkDigest(input, digest);
     const path = body.slice(0, at);
     if (path === '') throw new InvalidReferenceError(input, 'missing layout path');
+    if (splitLayoutTag(input, path).tag !== undefined)
+      throw new InvalidReferenceError(input, 'a layout reference takes a tag or a digest, not both');
     return { kind: 'oci', path, digest };
   }
-  const colon = body.lastIndexOf(':');
-  if (colon > 0 && !/^[a-zA-Z]$/.test(body.slice(0, colon))) {
-    const tag = body.slice(colon + 1);
-    checkTag(input, tag);
-    return { kind: 'oci', path: body.slice(0, colon), tag };
-  }
-  if (body === '') throw new InvalidReferenceError(input, 'missing layout path');
-  return { kind: 'oci', path: body };
+  const { path, tag } = splitLayoutTag(input, body);
+  if (path === '') throw new InvalidReferenceError(input, 'missing layout path');
+  return tag === undefined ? { kind: 'oci', path } : { kind: 'oci', path, tag };
 }
 
 /** `docker-archive:FILE[:NAME:TAG]`: FILE up to the first `:`; the rest names an image. */

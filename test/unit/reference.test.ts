@@ -2,10 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { InvalidReferenceError } from '../../src/errors.js';
 import {
   formatReference,
+  formatRepository,
   isLoopbackHost,
   parseReference,
   parseRegistryHost,
   parseRegistryReference,
+  parseRepositoryName,
+  referenceOf,
   registryApiHost,
 } from '../../src/ref/index.js';
 
@@ -51,6 +54,14 @@ describe('registry references normalise as docker does', () => {
     ['x.io/a.b.c', 'x.io/a.b.c:latest'],
     ['x.io/a:1', 'x.io/a:1'],
     ['localhost:65535/a', 'localhost:65535/a:latest'],
+    ['registry.hub.docker.com/x/y:1', 'docker.io/x/y:1'],
+    ['docker.io/library/alpine', 'docker.io/library/alpine:latest'],
+    ['localhost:5000/app:5000', 'localhost:5000/app:5000'],
+    ['[::1]:5000/app', '[::1]:5000/app:latest'],
+    ['[fe80::1]:1/x', '[fe80::1]:1/x:latest'],
+    ['alpine:3', 'docker.io/library/alpine:3'],
+    ['app.io:v1', 'docker.io/library/app.io:v1'],
+    [`x.io/${'a'.repeat(250)}`, `x.io/${'a'.repeat(250)}:latest`],
   ])('%s → %s', (input, expected) => {
     expect(formatReference(parseRegistryReference(input))).toBe(expected);
   });
@@ -91,6 +102,21 @@ describe('invalid references say what is wrong', () => {
     [`x.io/${'a'.repeat(256)}`, /longer than 255/],
     ['host:port:x/a', /invalid registry host/],
     ['::1:5000/a', /invalid registry host/],
+    ['localhost:5000', /missing repository/],
+    ['registry.example.com:443', /missing repository/],
+    ['[::1]:5000', /missing repository/],
+    ['[::1]', /missing repository/],
+    ['localhost:99999/a', /invalid registry host/],
+    ['a@', /algorithm:hex/],
+    ['a:t@', /algorithm:hex/],
+    ['http://localhost:5000/a', /no scheme/],
+    ['a\tb', /whitespace/],
+    [' alpine', /whitespace/],
+    ['org/App', /lowercase/],
+    ['a/_b', /invalid repository path component/],
+    ['a/b.', /invalid repository path component/],
+    ['a-/b', /invalid repository path component/],
+    ['host_x.io/a', /invalid registry host/],
   ])('refuses %j', (input, reason) => {
     expect(() => parseRegistryReference(input)).toThrow(InvalidReferenceError);
     expect(() => parseRegistryReference(input)).toThrow(reason);
@@ -113,18 +139,71 @@ describe('layout and archive references', () => {
       'docker-archive:img.tar:localhost:5000/a:v1',
       { kind: 'docker-archive', path: 'img.tar', imageName: 'localhost:5000/a:v1' },
     ],
+    ['oci:C:\\images\\app:v1', { kind: 'oci', path: 'C:\\images\\app', tag: 'v1' }],
+    ['oci:/tmp/a:b/c', { kind: 'oci', path: '/tmp/a:b/c' }],
+    ['oci:/tmp/a:b/c:v2', { kind: 'oci', path: '/tmp/a:b/c', tag: 'v2' }],
+    ['oci:dir@notadigest', { kind: 'oci', path: 'dir@notadigest' }],
+    [
+      'docker-archive:img.tar:alpine',
+      { kind: 'docker-archive', path: 'img.tar', imageName: 'docker.io/library/alpine:latest' },
+    ],
   ])('%s', (input, expected) => {
     expect(parseReference(input)).toEqual(expected);
   });
 
+  it('parses what is neither oci: nor docker-archive: as a registry reference', () => {
+    expect(parseReference('ghcr.io/a/b:v1')).toEqual(parseRegistryReference('ghcr.io/a/b:v1'));
+  });
+
   it.each([
-    ['oci:'],
-    ['oci:dir:bad tag'],
-    ['oci:dir@sha256:short'],
-    ['docker-archive:'],
-    [`docker-archive:f.tar:a@${d}`],
-  ])('refuses %s', (input) => {
+    ['oci:', /missing layout path/],
+    ['oci::v1', /missing layout path/],
+    ['oci:dir:', /tag "" is invalid/],
+    ['oci:dir:bad tag', /tag "bad tag" is invalid/],
+    ['oci:dir@sha256:short', /digest/],
+    [`oci:dir:v1@${d}`, /a tag or a digest, not both/],
+    ['docker-archive:', /missing archive file/],
+    ['docker-archive:f.tar:', /empty reference/],
+    ['docker-archive:f.tar:Alpine:1', /lowercase/],
+    [`docker-archive:f.tar:a@${d}`, /not by digest/],
+  ])('refuses %s', (input, reason) => {
     expect(() => parseReference(input)).toThrow(InvalidReferenceError);
+    expect(() => parseReference(input)).toThrow(reason);
+  });
+
+  it.each([
+    'oci:dir',
+    'oci:dir:v1',
+    `oci:dir@${d}`,
+    'docker-archive:img.tar',
+    'docker-archive:img.tar:docker.io/library/alpine:3.20',
+  ])('formats %s back to itself', (input) => {
+    expect(formatReference(parseReference(input))).toBe(input);
+  });
+});
+
+describe('repository names and manifest references', () => {
+  it('accepts and ignores a tag or digest on a repository', () => {
+    expect(parseRepositoryName('alpine:3.20')).toEqual({
+      registry: 'docker.io',
+      repository: 'library/alpine',
+    });
+    expect(parseRepositoryName(`localhost:5000/a/b@${d}`)).toEqual({
+      registry: 'localhost:5000',
+      repository: 'a/b',
+    });
+    expect(formatRepository(parseRepositoryName('ghcr.io/org/app'))).toBe('ghcr.io/org/app');
+  });
+
+  it('refuses an invalid repository', () => {
+    expect(() => parseRepositoryName('Org/App')).toThrow(/lowercase/);
+  });
+
+  it('asks for the digest when there is one, else the tag', () => {
+    expect(referenceOf(parseRegistryReference(`a:v1@${d}`))).toBe(d);
+    expect(referenceOf(parseRegistryReference('a:v1'))).toBe('v1');
+    expect(referenceOf(parseRegistryReference('a'))).toBe('latest');
+    expect(referenceOf({ kind: 'oci', path: 'dir', tag: 'v2' })).toBe('v2');
   });
 });
 
@@ -135,18 +214,38 @@ describe('registry hosts', () => {
     ['registry-1.docker.io', 'docker.io'],
     ['GHCR.io', 'ghcr.io'],
     ['http://127.0.0.1:5000/', '127.0.0.1:5000'],
+    ['docker.io', 'docker.io'],
+    ['index.docker.io', 'docker.io'],
+    ['[::1]:5000', '[::1]:5000'],
+    [' ghcr.io ', 'ghcr.io'],
   ])('%s → %s', (input, expected) => {
     expect(parseRegistryHost(input)).toBe(expected);
   });
+
+  it.each(['', 'https://', 'bad_host', 'a:b:c', '::1', 'localhost:70000'])(
+    'refuses registry host %j',
+    (input) => {
+      expect(() => parseRegistryHost(input)).toThrow(InvalidReferenceError);
+    },
+  );
 
   it('knows Docker Hub API host and loopback hosts', () => {
     expect(registryApiHost('docker.io')).toBe('registry-1.docker.io');
     expect(registryApiHost('ghcr.io')).toBe('ghcr.io');
     expect(
-      ['localhost', 'localhost:5000', '127.0.0.1:1', '127.8.9.10', '[::1]:5000'].every(isLoopbackHost),
+      ['localhost', 'localhost:5000', 'LOCALHOST', '127.0.0.1:1', '127.8.9.10', '[::1]', '[::1]:5000'].every(
+        isLoopbackHost,
+      ),
     ).toBe(true);
-    expect(['ghcr.io', '10.0.0.1:5000', '128.0.0.1', 'localhost.example.com'].some(isLoopbackHost)).toBe(
-      false,
-    );
+    expect(
+      [
+        'ghcr.io',
+        '10.0.0.1:5000',
+        '128.0.0.1',
+        'localhost.example.com',
+        '[::2]:5000',
+        '127.0.0.1.nip.io',
+      ].some(isLoopbackHost),
+    ).toBe(false);
   });
 });
