@@ -165,6 +165,32 @@ describe('hostile artifacts are refused', () => {
   );
 });
 
+describe('decompression bombs', () => {
+  it('refuses a packed directory that expands too far, and pulls it when the cap is raised', async () => {
+    const work = await tempDir();
+    await mkdir(join(work, 'zeros'));
+    await writeFile(join(work, 'zeros', 'blank.img'), Buffer.alloc(80 * 1024 * 1024));
+    const pushed = await runTug(['push', `${registry.host}/bombs/zeros:v1`, 'zeros'], { cwd: work });
+    expect(pushed.code).toBe(0);
+    const parent = await tempDir();
+    const refused = await runTug(['pull', `${registry.host}/bombs/zeros:v1`, '-o', join(parent, 'out')]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('uncompressed size limit exceeded');
+    expect(refused.stderr).toContain('--max-unpack-ratio');
+    expect(await readdir(join(parent, 'out')).catch(() => [])).toEqual([]);
+    const allowed = await runTug([
+      'pull',
+      '--max-unpack-ratio',
+      '5000',
+      `${registry.host}/bombs/zeros:v1`,
+      '-o',
+      join(parent, 'out'),
+    ]);
+    expect(allowed.code).toBe(0);
+    expect((await stat(join(parent, 'out', 'zeros', 'blank.img'))).size).toBe(80 * 1024 * 1024);
+  });
+});
+
 describe('referrers', () => {
   it('attaches an SBOM on a registry without the referrers API and discovers it through the tag schema', async () => {
     const work = await tempDir();
