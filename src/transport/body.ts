@@ -35,10 +35,26 @@ export async function readBodyJson<T>(response: HttpResponse, maxBytes = MAX_SMA
   }
 }
 
-/** Frees the connection of a response whose body is not wanted. */
+/** Up to this much of an unwanted body is read so its connection can be reused; past it the socket is closed. */
+const DISCARD_LIMIT = 128 * 1024;
+
+interface Dumpable {
+  dump(options: { limit: number }): Promise<void>;
+}
+
+function canDump(body: Readable): body is Readable & Dumpable {
+  return typeof (body as Partial<Dumpable>).dump === 'function';
+}
+
+/** Frees the connection of a response whose body is not wanted, without reading an endless body. */
 export function discardBody(response: { body: Readable }): void {
-  response.body.resume();
-  response.body.on('error', () => {});
+  const { body } = response;
+  body.on('error', () => {});
+  if (canDump(body)) {
+    body.dump({ limit: DISCARD_LIMIT }).catch(() => body.destroy());
+    return;
+  }
+  body.resume();
 }
 
 export function headerValue(response: HttpResponse, name: string): string | undefined {

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { DispatcherPool } from './agents.js';
 import { withRedirects } from './redirect.js';
-import { defaultRetryPolicy, withRetry } from './retry.js';
+import { abortableSleep, defaultRetryPolicy, withRetry } from './retry.js';
 import { SchemeResolver } from './scheme.js';
 import { createBaseSend } from './send.js';
 import { withTrace } from './trace.js';
@@ -9,39 +9,42 @@ import type { Send, Timeouts, TransportOptions } from './types.js';
 
 export * from './address.js';
 export * from './body.js';
+export { NetworkError, type NetworkFailure } from './network-error.js';
+export { bypassesProxy, proxyFor } from './proxy.js';
 export * from './redact.js';
-export { checkRedirect, MAX_REDIRECTS } from './redirect.js';
+export { becomesGet, checkRedirect, headersForRedirect, MAX_REDIRECTS } from './redirect.js';
 export { backoffDelay, defaultRetryPolicy, isReplayable, parseRetryAfter } from './retry.js';
+export { type SchemePlan, schemePlan } from './scheme.js';
 export * from './types.js';
 
 export const defaultTimeouts: Timeouts = { connectMs: 30_000, headersMs: 60_000, bodyIdleMs: 60_000 };
 
 export interface Transport {
-  /** The stack without auth: retry → redirects → trace → one request. */
+  /**
+   * The stack without auth: retry → redirects → trace → one request. The trace sits at the
+   * bottom so every hop and every attempt is its own line.
+   */
   send: Send;
-  /** The base URL of a registry (scheme decided once per registry). */
+  /** The base URL of a registry (scheme decided once per registry), e.g. https://registry-1.docker.io */
   baseUrl(registry: string): Promise<URL>;
   close(): Promise<void>;
 }
 
-function defaultUserAgent(): string {
+function packageUserAgent(): string {
   const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
   return `tug/${version}`;
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 export function createTransport(options: TransportOptions = {}): Transport {
   const timeouts = { ...defaultTimeouts, ...options.timeouts };
   const pool = new DispatcherPool(options, timeouts);
-  let single: Send = createBaseSend(pool, options.userAgent ?? defaultUserAgent());
-  if (options.trace) single = withTrace(single, options.trace);
+  const base = createBaseSend(pool, options.userAgent ?? packageUserAgent(), timeouts);
+  const single = options.trace ? withTrace(base, options.trace) : base;
   const send = withRetry(
     withRedirects(single),
     { ...defaultRetryPolicy, ...options.retry },
-    options.sleep ?? sleep,
+    options.sleep ?? abortableSleep,
   );
-  // The scheme probe is one attempt: a plain-HTTP answer to TLS is the expected outcome, not a fault.
   const schemes = new SchemeResolver(single, options.plainHttp === true);
   return {
     send,

@@ -1,7 +1,8 @@
 import { TransportError } from '../errors.js';
-import { isPrivateAddress, sameOrigin } from './address.js';
+import { mayPointTo, sameOrigin } from './address.js';
 import { discardBody, headerValue } from './body.js';
 import { redactUrl } from './redact.js';
+import { isReplayable } from './retry.js';
 import type { HttpRequest, Send } from './types.js';
 
 const redirectStatuses = new Set([301, 302, 303, 307, 308]);
@@ -12,15 +13,17 @@ const portableHeaders = new Set([
   'accept',
   'accept-encoding',
   'content-type',
+  'content-length',
   'range',
   'user-agent',
   'if-match',
   'if-none-match',
 ]);
+const bodyHeaders = ['content-type', 'content-length', 'content-range', 'content-encoding', 'digest'];
 
 /**
- * Where a redirect may go. Refused: a scheme other than http(s), an https → http downgrade, and a
- * public origin sending the client to a loopback, link-local or private address.
+ * Where a redirect may go. Refused: a scheme other than http(s), an https → http downgrade, and
+ * a server sending tug to an address closer to this machine than itself (public → private IP).
  */
 export function checkRedirect(from: URL, location: string): URL {
   let to: URL;
@@ -30,61 +33,89 @@ export function checkRedirect(from: URL, location: string): URL {
     throw new TransportError(`${from.host} redirected to an invalid location`);
   }
   if (to.protocol !== 'https:' && to.protocol !== 'http:') {
-    throw new TransportError(`refusing a redirect from ${from.host} to a ${to.protocol} URL`);
+    throw new TransportError(
+      `refusing a redirect from ${from.host} to a ${to.protocol} URL: ${redactUrl(to)}`,
+    );
   }
   if (from.protocol === 'https:' && to.protocol === 'http:') {
     throw new TransportError(`refusing a redirect from HTTPS to plain HTTP: ${redactUrl(to)}`);
   }
-  if (!isPrivateAddress(from.hostname) && isPrivateAddress(to.hostname)) {
-    throw new TransportError(`refusing a redirect from ${from.host} to the private address ${to.host}`);
+  if (!mayPointTo(from.hostname, to.hostname)) {
+    throw new TransportError(
+      `refusing a redirect from ${from.host} to the private address in ${redactUrl(to)}`,
+    );
   }
   return to;
 }
 
-function headersFor(request: HttpRequest, to: URL): Record<string, string> {
-  if (sameOrigin(request.url, to)) return { ...request.headers };
+/** Whether a redirect answer turns the request into a GET without a body (RFC 9110 §15.4). */
+export function becomesGet(status: number, method: string): boolean {
+  if (method === 'GET' || method === 'HEAD') return false;
+  return status === 303 || ((status === 301 || status === 302) && method === 'POST');
+}
+
+/** Same origin: every header goes on. Another origin: only the headers in `portableHeaders`. */
+export function headersForRedirect(
+  headers: Record<string, string> | undefined,
+  from: URL,
+  to: URL,
+): Record<string, string> {
+  if (sameOrigin(from, to)) return { ...headers };
   return Object.fromEntries(
-    Object.entries(request.headers ?? {}).filter(([name]) => portableHeaders.has(name.toLowerCase())),
+    Object.entries(headers ?? {}).filter(([name]) => portableHeaders.has(name.toLowerCase())),
   );
+}
+
+function withoutBodyHeaders(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(headers).filter(([name]) => !bodyHeaders.includes(name.toLowerCase())),
+  );
+}
+
+/** The request to send after a redirect answer, or an error when it may not be sent. */
+export function redirectedRequest(request: HttpRequest, status: number, to: URL): HttpRequest {
+  const headers = headersForRedirect(request.headers, request.url, to);
+  const crossOrigin = request.crossOrigin === true || !sameOrigin(request.url, to);
+  const next: HttpRequest = { ...request, url: to, headers, crossOrigin };
+  if (becomesGet(status, request.method)) {
+    next.method = 'GET';
+    next.headers = withoutBodyHeaders(headers);
+    delete next.body;
+    return next;
+  }
+  if (!isReplayable(request)) {
+    throw new TransportError(
+      `${request.url.host} redirected an upload that cannot be sent twice, to ${redactUrl(to)}`,
+      {
+        hint: 'retry with a file source',
+      },
+    );
+  }
+  return next;
 }
 
 /** Follows redirects in tug's own code, so that credentials never cross to another origin. */
 export function withRedirects(send: Send): Send {
   return async (original) => {
     let request = original;
-    const visited = new Set<string>([original.url.toString()]);
+    const visited = new Set<string>([original.url.href]);
     for (let hop = 0; ; hop++) {
       const response = await send(request);
       if (!redirectStatuses.has(response.status)) return response;
       const location = headerValue(response, 'location');
       discardBody(response);
-      if (!location)
+      if (!location) {
         throw new TransportError(`${request.url.host} answered ${response.status} without a Location`);
-      if (hop >= MAX_REDIRECTS)
-        throw new TransportError(`too many redirects (over ${MAX_REDIRECTS}) from ${original.url.host}`);
+      }
       const to = checkRedirect(request.url, location);
-      if (visited.has(to.toString())) throw new TransportError(`redirect loop at ${redactUrl(to)}`);
-      visited.add(to.toString());
-      const becomesGet =
-        response.status === 303 ||
-        ((response.status === 301 || response.status === 302) && request.method === 'POST');
-      if (
-        !becomesGet &&
-        request.body !== undefined &&
-        !(request.body instanceof Uint8Array) &&
-        request.body.kind === 'stream'
-      ) {
-        throw new TransportError(`${request.url.host} redirected an upload that cannot be sent twice`, {
-          hint: 'retry with a file source',
-        });
+      if (hop >= MAX_REDIRECTS) {
+        throw new TransportError(
+          `too many redirects (over ${MAX_REDIRECTS}) from ${redactUrl(original.url)}`,
+        );
       }
-      const next: HttpRequest = { ...request, url: to, headers: headersFor(request, to) };
-      if (becomesGet) {
-        next.method = 'GET';
-        delete next.body;
-      }
-      if (!sameOrigin(request.url, to)) next.crossOrigin = true;
-      request = next;
+      if (visited.has(to.href)) throw new TransportError(`redirect loop at ${redactUrl(to)}`);
+      visited.add(to.href);
+      request = redirectedRequest(request, response.status, to);
     }
   };
 }

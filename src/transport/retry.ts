@@ -1,6 +1,8 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { TransportError } from '../errors.js';
 import { discardBody, headerValue } from './body.js';
-import type { HttpRequest, HttpResponse, RetryPolicy, Send } from './types.js';
+import { NetworkError } from './network-error.js';
+import type { HttpRequest, HttpResponse, RetryPolicy, Send, Sleep } from './types.js';
 
 export const defaultRetryPolicy: RetryPolicy = {
   attempts: 4,
@@ -11,18 +13,22 @@ export const defaultRetryPolicy: RetryPolicy = {
 
 const retryableStatuses = new Set([408, 429, 500, 502, 503, 504]);
 
+/** Waits `ms`, or rejects with the signal's reason as soon as it is aborted. */
+export const abortableSleep: Sleep = (ms, signal) => delay(ms, undefined, { signal });
+
 /** `Retry-After` in seconds or as an HTTP date, in milliseconds from `now`; undefined if unusable. */
 export function parseRetryAfter(value: string | undefined, now: Date): number | undefined {
   if (value === undefined) return undefined;
   const trimmed = value.trim();
   if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  // Anything numeric that is not a plain count of seconds (-5, 1.5) is garbage, not a date.
   if (!/[a-z]/i.test(trimmed)) return undefined;
   const date = Date.parse(trimmed);
   if (Number.isNaN(date)) return undefined;
   return Math.max(0, date - now.getTime());
 }
 
-/** Exponential back-off with full jitter: a random delay up to base × 2^attempt, capped. */
+/** Exponential back-off with full jitter: a random delay below min(cap, base × 2^attempt). */
 export function backoffDelay(
   attempt: number,
   policy: RetryPolicy,
@@ -37,48 +43,55 @@ export function isReplayable(request: HttpRequest): boolean {
   return body === undefined || body instanceof Uint8Array || body.kind === 'replayable';
 }
 
-function rateLimitMessage(response: HttpResponse, waitMs: number | undefined): string {
+function rateLimited(response: HttpResponse, waitMs: number | undefined): TransportError {
   const remaining = headerValue(response, 'ratelimit-remaining');
-  const quota = remaining ? ` (remaining quota: ${remaining})` : '';
-  const after = waitMs !== undefined ? `; retry after ${Math.ceil(waitMs / 1000)} s` : '';
-  return `rate limited by ${response.url.host}${after}${quota}`;
+  const after = waitMs === undefined ? '' : `; retry after ${Math.ceil(waitMs / 1000)} s`;
+  const quota = remaining ? ` (ratelimit-remaining: ${remaining})` : '';
+  return new TransportError(`rate limited by ${response.url.host}${after}${quota}`, {
+    hint: 'wait and try again, or log in: authenticated pulls have a higher quota on most registries',
+  });
+}
+
+function afterAttempts(error: NetworkError, attempts: number): NetworkError {
+  return new NetworkError(`${error.message} (${attempts} attempts)`, error.failure, error.code, true, {
+    hint: error.hint,
+    cause: error.cause,
+  });
 }
 
 /**
- * Retries what is safe to retry — connection failures and 408/429/5xx — with back-off, honouring
- * `Retry-After` up to a ceiling. A wait over the ceiling fails at once with the time to wait.
+ * Retries what is safe to retry: transient connection failures and 408/429/5xx answers, for a
+ * request whose body can be sent again. Waits with back-off, or as long as `Retry-After` says up
+ * to a ceiling; a longer `Retry-After` on a 429 fails at once with the time to wait.
  */
-export function withRetry(send: Send, policy: RetryPolicy, sleep: (ms: number) => Promise<void>): Send {
+export function withRetry(send: Send, policy: RetryPolicy, sleep: Sleep = abortableSleep): Send {
   return async (request) => {
-    const replayable = isReplayable(request);
+    const attempts = isReplayable(request) ? Math.max(1, policy.attempts) : 1;
     for (let attempt = 0; ; attempt++) {
-      const last = attempt + 1 >= policy.attempts || !replayable;
+      const last = attempt + 1 >= attempts;
       let response: HttpResponse;
       try {
         response = await send(request);
       } catch (error) {
-        if (last || !(error instanceof TransportError) || request.signal?.aborted) throw error;
-        await sleep(backoffDelay(attempt, policy));
+        if (!(error instanceof NetworkError) || !error.transient || request.signal?.aborted) throw error;
+        if (last) throw attempts > 1 ? afterAttempts(error, attempts) : error;
+        await sleep(backoffDelay(attempt, policy), request.signal);
         continue;
       }
       if (!retryableStatuses.has(response.status)) return response;
       const retryAfter = parseRetryAfter(headerValue(response, 'retry-after'), new Date());
-      if (response.status === 429 && retryAfter !== undefined && retryAfter > policy.maxRetryAfterMs) {
+      const overCeiling = retryAfter !== undefined && retryAfter > policy.maxRetryAfterMs;
+      if (response.status === 429 && (overCeiling || last)) {
         discardBody(response);
-        throw new TransportError(rateLimitMessage(response, retryAfter));
+        throw rateLimited(response, retryAfter);
       }
-      if (last) {
-        if (response.status === 429) {
-          discardBody(response);
-          throw new TransportError(rateLimitMessage(response, retryAfter));
-        }
-        return response;
-      }
+      if (last) return response;
       discardBody(response);
       await sleep(
-        retryAfter !== undefined
-          ? Math.min(retryAfter, policy.maxRetryAfterMs)
-          : backoffDelay(attempt, policy),
+        retryAfter === undefined
+          ? backoffDelay(attempt, policy)
+          : Math.min(retryAfter, policy.maxRetryAfterMs),
+        request.signal,
       );
     }
   };

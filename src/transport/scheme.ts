@@ -1,55 +1,64 @@
-import { TransportError } from '../errors.js';
 import { isLoopbackHost, registryApiHost } from '../ref/parse.js';
 import { discardBody } from './body.js';
-import { notTlsErrors } from './send.js';
+import { NetworkError } from './network-error.js';
 import type { Send } from './types.js';
 
-function causeCode(error: TransportError): string | undefined {
-  const cause = error.cause as { code?: string; cause?: { code?: string } } | undefined;
-  return cause?.code ?? cause?.cause?.code;
+/** How a registry's base URL is found: fixed, or HTTPS tried first with plain HTTP as the fallback. */
+export type SchemePlan = { kind: 'fixed'; url: URL } | { kind: 'probe'; https: URL; http: URL };
+
+/**
+ * `docker.io` is served by registry-1.docker.io; `plainHttp` means http:// everywhere; loopback
+ * hosts (docker's and crane's "insecure registries") are probed; anything else is https://.
+ */
+export function schemePlan(registry: string, plainHttp: boolean): SchemePlan {
+  const host = registryApiHost(registry);
+  if (plainHttp) return { kind: 'fixed', url: new URL(`http://${host}`) };
+  const https = new URL(`https://${host}`);
+  if (!isLoopbackHost(registry)) return { kind: 'fixed', url: https };
+  return { kind: 'probe', https, http: new URL(`http://${host}`) };
 }
 
-/** True when a TLS attempt failed because the server answered in plain HTTP. */
+/** A TLS attempt that failed because the server does not speak TLS (not an untrusted certificate). */
 function spokePlainHttp(error: unknown): boolean {
-  if (!(error instanceof TransportError)) return false;
-  const code = causeCode(error) ?? '';
-  const message = String((error.cause as Error | undefined)?.message ?? '');
-  return notTlsErrors.has(code) || /wrong version number|packet length too long|http request/i.test(message);
+  return (
+    error instanceof NetworkError && (error.failure === 'not-tls' || error.failure === 'handshake-closed')
+  );
 }
 
 /**
- * Decides the base URL of each registry once. Loopback registries are what docker and crane call
- * insecure: HTTPS is tried, and plain HTTP used when the server does not speak TLS. A loopback
- * server that speaks TLS with an untrusted certificate is an error, never a downgrade.
+ * Decides the base URL of each registry once per transport. A loopback server that speaks TLS
+ * with an untrusted certificate is an error, never a downgrade; concurrent callers share a probe.
  */
 export class SchemeResolver {
   readonly #known = new Map<string, Promise<URL>>();
+  readonly #send: Send;
+  readonly #plainHttp: boolean;
 
-  constructor(
-    readonly send: Send,
-    readonly plainHttp: boolean,
-  ) {}
+  /** `send` should make one attempt: a plain-HTTP answer to TLS is the expected outcome, not a fault. */
+  constructor(send: Send, plainHttp: boolean) {
+    this.#send = send;
+    this.#plainHttp = plainHttp;
+  }
 
   baseUrl(registry: string): Promise<URL> {
     let known = this.#known.get(registry);
     if (!known) {
       known = this.#decide(registry);
       this.#known.set(registry, known);
+      // A failed probe (registry not up yet) is not remembered.
       known.catch(() => this.#known.delete(registry));
     }
     return known;
   }
 
   async #decide(registry: string): Promise<URL> {
-    const host = registryApiHost(registry);
-    if (this.plainHttp) return new URL(`http://${host}`);
-    const https = new URL(`https://${host}`);
-    if (!isLoopbackHost(registry)) return https;
+    const plan = schemePlan(registry, this.#plainHttp);
+    if (plan.kind === 'fixed') return plan.url;
     try {
-      discardBody(await this.send({ method: 'GET', url: new URL('/v2/', https) }));
-      return https;
+      discardBody(await this.#send({ method: 'GET', url: new URL('/v2/', plan.https) }));
+      return plan.https;
     } catch (error) {
-      if (spokePlainHttp(error)) return new URL(`http://${host}`);
+      if (spokePlainHttp(error)) return plan.http;
       throw error;
     }
   }

@@ -1,21 +1,23 @@
 import { redactHeaders, redactUrl } from './redact.js';
 import type { Send } from './types.js';
 
-/** One line per request and per answer on the trace sink, every secret redacted. */
+function headerText(headers: Record<string, string | string[] | undefined>): string {
+  return JSON.stringify(redactHeaders(headers));
+}
+
+/** One line per request and one per answer on the trace sink, with headers, every secret redacted. */
 export function withTrace(send: Send, trace: (line: string) => void): Send {
   return async (request) => {
-    const started = Date.now();
-    const headers = JSON.stringify(redactHeaders(request.headers ?? {}));
-    trace(`--> ${request.method} ${redactUrl(request.url)} ${headers}`);
+    const started = performance.now();
+    const target = `${request.method} ${redactUrl(request.url)}`;
+    trace(`--> ${target} ${headerText(request.headers ?? {})}`);
+    const elapsed = () => `${Math.round(performance.now() - started)} ms`;
     try {
       const response = await send(request);
-      const answer = JSON.stringify(redactHeaders(response.headers));
-      trace(
-        `<-- ${response.status} ${request.method} ${redactUrl(request.url)} (${Date.now() - started} ms) ${answer}`,
-      );
+      trace(`<-- ${response.status} ${target} (${elapsed()}) ${headerText(response.headers)}`);
       return response;
     } catch (error) {
-      trace(`<-- failed ${request.method} ${redactUrl(request.url)}: ${(error as Error).message}`);
+      trace(`<-- failed ${target} (${elapsed()}): ${error instanceof Error ? error.message : String(error)}`);
       throw error;
     }
   };

@@ -36,6 +36,9 @@ export interface HttpResponse {
 /** One step of the HTTP stack. Layers wrap a `Send` and return a `Send`. */
 export type Send = (request: HttpRequest) => Promise<HttpResponse>;
 
+/** Waits `ms`; rejects early when `signal` is aborted. */
+export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
+
 export interface RetryPolicy {
   /** Total attempts including the first. */
   attempts: number;
@@ -73,5 +76,5 @@ export interface TransportOptions {
   /** Verbose HTTP trace sink (one line per call); secrets are redacted before it is called. */
   trace?: (line: string) => void;
   /** Sleep used by retry back-off; tests may shorten it. */
-  sleep?: (ms: number) => Promise<void>;
+  sleep?: Sleep;
 }
