@@ -1,5 +1,5 @@
-import { Readable, Transform } from 'node:stream';
-import { type ExitCode, TransportError, TugError } from '../errors.js';
+import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { SizeLimitError } from '../errors.js';
 import {
   isManifestMediaType,
   isVerified,
@@ -9,31 +9,30 @@ import {
   successors,
 } from '../oci/index.js';
 import type { Descriptor } from '../oci/types.js';
-import { RegistryError } from '../registry/errors.js';
 import { isMounter, type ReadTarget, type WriteTarget } from '../targets/target.js';
+import { CopyError, onSide } from './copy-error.js';
 import { Limiter } from './limiter.js';
+import { WaitGraph } from './wait-graph.js';
 
 export type CopyOutcome = 'copied' | 'skipped' | 'mounted';
 
-/** Attempts at one blob when the network fails under it (each from the source, in a new session). */
-const BLOB_ATTEMPTS = 3;
-
 export interface CopyEvents {
   onStart?(descriptor: Descriptor): void;
+  /** Increments as bytes flow to the destination. */
   onBytes?(descriptor: Descriptor, bytes: number): void;
   onDone?(descriptor: Descriptor, outcome: CopyOutcome): void;
 }
 
 export interface CopyOptions {
-  /** Transfers at once (default 5). */
+  /** Transfers (fetch and push of one node) at once; default 5. */
   concurrency?: number;
-  /** Walk below nodes the destination has, to fill a partly filled destination. */
+  /** Verify every node of the graph at the destination instead of skipping a sub-graph whose root exists (a partly filled destination). */
   checkEveryNode?: boolean;
-  /** Tags to give the root once the whole graph is at the destination. */
+  /** References to tag the root with at the destination once the whole graph is there. */
   tags?: string[];
   events?: CopyEvents;
   signal?: AbortSignal;
-  /** Extra successors of a manifest (its referrers, for `cp -r`). */
+  /** Extra successors of a manifest, e.g. its referrers (for `cp -r`). */
   findExtraSuccessors?: (descriptor: Descriptor) => Promise<Descriptor[]>;
 }
 
@@ -46,51 +45,14 @@ export interface CopyResult {
   bytes: number;
 }
 
-/** A failed copy, saying which side failed; it keeps the exit code of its cause. */
-export class CopyError extends TugError {
-  override readonly exitCode: ExitCode;
-
-  constructor(action: string, descriptor: Descriptor, side: 'source' | 'destination', cause: unknown) {
-    const reason = cause instanceof Error ? cause.message : String(cause);
-    super(
-      `copy failed: ${action} ${descriptor.digest} ${side === 'source' ? 'from the source' : 'to the destination'}: ${reason}`,
-      {
-        cause,
-        hint: cause instanceof TugError ? cause.hint : undefined,
-      },
-    );
-    this.exitCode = cause instanceof TugError ? cause.exitCode : 1;
-  }
-}
-
-async function onSide<T>(
-  side: 'source' | 'destination',
-  action: string,
-  descriptor: Descriptor,
-  work: () => Promise<T>,
-): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    if (error instanceof CopyError) throw error;
-    throw new CopyError(action, descriptor, side, error);
-  }
-}
-
-function counting(onBytes: (n: number) => void): Transform {
-  return new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      onBytes(chunk.byteLength);
-      done(null, chunk);
-    },
-  });
-}
+const DEFAULT_CONCURRENCY = 5;
 
 /**
- * Copies the graph under `root` from `src` to `dst`: index → manifests → configs and layers.
- * Children are at the destination before their parent is pushed, each digest is handled once,
- * transfers are bounded (a manifest waiting for its children holds no slot), blobs stream from
- * source to destination, and a node the destination has is skipped with everything under it.
+ * Copies the graph under `root` from `src` to `dst`: index → manifests → configs and layers (and
+ * any extra successors). Children reach the destination before their parent, each digest is
+ * handled once, transfers are bounded (a manifest waiting for its children holds no slot), blobs
+ * stream from source to destination, and a node the destination has is skipped with everything
+ * under it. On failure the rest is aborted and settled before the first error is thrown.
  */
 export async function copyGraph(
   src: ReadTarget,
@@ -98,121 +60,225 @@ export async function copyGraph(
   root: Descriptor,
   options: CopyOptions = {},
 ): Promise<CopyResult> {
-  const limiter = new Limiter(options.concurrency ?? 5);
-  const events = options.events ?? {};
-  const controller = new AbortController();
-  const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
-  const visits = new Map<string, Promise<void>>();
-  const result: CopyResult = { root, copied: 0, skipped: 0, mounted: 0, bytes: 0 };
+  return new GraphCopy(src, dst, root, options).run();
+}
 
-  const finish = (descriptor: Descriptor, outcome: CopyOutcome) => {
-    result[outcome] += 1;
-    events.onDone?.(descriptor, outcome);
-  };
+class GraphCopy {
+  readonly #src: ReadTarget;
+  readonly #dst: WriteTarget;
+  readonly #root: Descriptor;
+  readonly #options: CopyOptions;
+  readonly #events: CopyEvents;
+  readonly #limiter: Limiter;
+  readonly #stopAll = new AbortController();
+  readonly #signal: AbortSignal;
+  readonly #visits = new Map<string, Promise<void>>();
+  readonly #waits = new WaitGraph();
+  readonly #result: CopyResult;
+  #failure: { error: unknown } | undefined;
 
-  /** One attempt: fetch from the source and stream into the destination. */
-  const streamBlob = async (descriptor: Descriptor): Promise<void> => {
-    const content: Readable = await onSide('source', 'fetching', descriptor, () => src.fetch(descriptor));
-    // An abort (Ctrl-C, another node failing) stops the transfers under way, not only the queued ones.
-    const stop = () =>
-      content.destroy(signal.reason instanceof Error ? signal.reason : new Error('copy aborted'));
-    signal.addEventListener('abort', stop, { once: true });
-    const counted = content.pipe(
-      counting((n) => {
-        result.bytes += n;
-        events.onBytes?.(descriptor, n);
-      }),
-    );
-    content.on('error', (error) => counted.destroy(error));
-    if (isVerified(content, descriptor)) markVerified(counted, descriptor);
+  constructor(src: ReadTarget, dst: WriteTarget, root: Descriptor, options: CopyOptions) {
+    this.#src = src;
+    this.#dst = dst;
+    this.#root = root;
+    this.#options = options;
+    this.#events = options.events ?? {};
+    this.#limiter = new Limiter(options.concurrency ?? DEFAULT_CONCURRENCY);
+    this.#signal = options.signal
+      ? AbortSignal.any([options.signal, this.#stopAll.signal])
+      : this.#stopAll.signal;
+    this.#result = { root, copied: 0, skipped: 0, mounted: 0, bytes: 0 };
+  }
+
+  async run(): Promise<CopyResult> {
+    this.#signal.throwIfAborted();
     try {
-      await dst.push(descriptor, counted);
+      await this.#walk(this.#root);
     } catch (error) {
-      content.destroy();
-      // A source stream that failed verification makes the push fail: blame the source.
-      const side = content.errored ? 'source' : 'destination';
-      throw new CopyError(
-        side === 'source' ? 'reading' : 'pushing',
-        descriptor,
-        side,
-        content.errored ?? error,
-      );
-    } finally {
-      signal.removeEventListener('abort', stop);
+      await this.#settle();
+      const interrupted = this.#options.signal?.aborted;
+      throw interrupted ? this.#options.signal?.reason : (this.#failure?.error ?? error);
     }
-  };
+    for (const tag of this.#options.tags ?? []) {
+      this.#signal.throwIfAborted();
+      await onSide(
+        'destination',
+        this.#root,
+        `tagging ${this.#root.digest} as ${tag} at the destination`,
+        () => this.#dst.tag(this.#root, tag),
+      );
+    }
+    return this.#result;
+  }
 
-  const transferBlob = (descriptor: Descriptor) =>
-    limiter.run(async () => {
-      if (
-        isMounter(dst) &&
-        (await onSide('destination', 'mounting', descriptor, () => dst.mount(descriptor, src)))
-      ) {
-        finish(descriptor, 'mounted');
-        return;
-      }
-      // A broken upload starts again from the source, in a new upload session.
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await streamBlob(descriptor);
-          break;
-        } catch (error) {
-          const retriable =
-            error instanceof CopyError && error.cause instanceof TransportError && !signal.aborted;
-          if (!retriable || attempt >= BLOB_ATTEMPTS) throw error;
-        }
-      }
-      finish(descriptor, 'copied');
-    }, signal);
+  #walk(descriptor: Descriptor): Promise<void> {
+    let visit = this.#visits.get(descriptor.digest);
+    if (!visit) {
+      visit = this.#visit(descriptor).finally(() => this.#waits.finished(descriptor.digest));
+      visit.catch((error: unknown) => this.#fail(error));
+      this.#visits.set(descriptor.digest, visit);
+    }
+    return visit;
+  }
 
-  const visit = async (descriptor: Descriptor): Promise<void> => {
-    events.onStart?.(descriptor);
-    const present = await limiter.run(
-      () => onSide('destination', 'checking', descriptor, () => dst.exists(descriptor)),
-      signal,
+  #fail(error: unknown): void {
+    if (this.#failure) return;
+    this.#failure = { error };
+    this.#stopAll.abort();
+  }
+
+  /** Waits until no work is under way (visits started while settling included), so nothing outlives the copy. */
+  async #settle(): Promise<void> {
+    for (let settled = -1; settled !== this.#visits.size; ) {
+      settled = this.#visits.size;
+      await Promise.allSettled(this.#visits.values());
+    }
+  }
+
+  async #visit(descriptor: Descriptor): Promise<void> {
+    this.#events.onStart?.(descriptor);
+    const present = await this.#limiter.run(
+      () =>
+        onSide('destination', descriptor, `checking for ${descriptor.digest} at the destination`, () =>
+          this.#dst.exists(descriptor),
+        ),
+      this.#signal,
     );
     const manifest = isManifestMediaType(descriptor.mediaType);
-    if (present && (!options.checkEveryNode || !manifest)) {
-      finish(descriptor, 'skipped');
-      return;
-    }
-    if (!manifest) return transferBlob(descriptor);
-    const bytes = await limiter.run(
-      () => onSide('source', 'fetching', descriptor, () => src.fetchBytes(descriptor)),
-      signal,
-    );
-    if (bytes.byteLength > MAX_MANIFEST_BYTES)
-      throw new CopyError('fetching', descriptor, 'source', new Error('manifest too large'));
-    const parsed = await onSide('source', 'reading', descriptor, async () =>
-      parseManifest(bytes, descriptor.mediaType),
-    );
-    const extra = options.findExtraSuccessors ? await options.findExtraSuccessors(descriptor) : [];
-    await Promise.all([...successors(parsed.manifest), ...extra].map(walk));
-    if (present) {
-      finish(descriptor, 'skipped');
-      return;
-    }
-    await limiter.run(async () => {
-      await onSide('destination', 'pushing', descriptor, () => dst.push(descriptor, Readable.from([bytes])));
-      result.bytes += bytes.byteLength;
-      events.onBytes?.(descriptor, bytes.byteLength);
-    }, signal);
-    finish(descriptor, 'copied');
-  };
-
-  const walk = (descriptor: Descriptor): Promise<void> => {
-    let pending = visits.get(descriptor.digest);
-    if (!pending) {
-      pending = visit(descriptor);
-      pending.catch(() => controller.abort());
-      visits.set(descriptor.digest, pending);
-    }
-    return pending;
-  };
-
-  await walk(root);
-  for (const tag of options.tags ?? []) {
-    await onSide('destination', `tagging ${tag} as`, root, () => dst.tag(root, tag));
+    let outcome: CopyOutcome;
+    if (present && !(manifest && this.#options.checkEveryNode)) outcome = 'skipped';
+    else if (manifest) outcome = await this.#copyManifest(descriptor, present);
+    else outcome = await this.#copyBlob(descriptor);
+    this.#result[outcome] += 1;
+    this.#events.onDone?.(descriptor, outcome);
   }
-  return result;
+
+  /** Fetches the manifest once, copies what it points at, then pushes the same bytes (unless present). */
+  async #copyManifest(descriptor: Descriptor, present: boolean): Promise<CopyOutcome> {
+    const bytes = await this.#fetchManifest(descriptor);
+    await this.#copySuccessors(descriptor, bytes);
+    if (present) return 'skipped';
+    await this.#limiter.run(
+      () =>
+        onSide('destination', descriptor, `pushing ${descriptor.digest} to the destination`, () =>
+          this.#dst.push(descriptor, Readable.from([bytes], { objectMode: false })),
+        ),
+      this.#signal,
+    );
+    this.#count(descriptor, bytes.byteLength);
+    return 'copied';
+  }
+
+  #fetchManifest(descriptor: Descriptor): Promise<Uint8Array> {
+    const operation = `fetching ${descriptor.digest} from the source`;
+    if (descriptor.size > MAX_MANIFEST_BYTES) {
+      const cause = new SizeLimitError(
+        `manifest too large: ${descriptor.size} bytes, over the ${MAX_MANIFEST_BYTES}-byte limit`,
+      );
+      return Promise.reject(new CopyError('source', descriptor, operation, cause));
+    }
+    return this.#limiter.run(
+      () => onSide('source', descriptor, operation, () => this.#src.fetchBytes(descriptor)),
+      this.#signal,
+    );
+  }
+
+  async #copySuccessors(descriptor: Descriptor, bytes: Uint8Array): Promise<void> {
+    const { manifest } = await onSide(
+      'source',
+      descriptor,
+      `reading ${descriptor.digest} from the source`,
+      async () => parseManifest(bytes, descriptor.mediaType),
+    );
+    const extra = await this.#extraSuccessors(descriptor);
+    const children = [...successors(manifest), ...extra].filter((child) =>
+      this.#waits.tryWait(descriptor.digest, child.digest),
+    );
+    // Not in a limiter slot: a parent waiting for its children must not starve them.
+    await Promise.all(children.map((child) => this.#walk(child)));
+  }
+
+  async #extraSuccessors(descriptor: Descriptor): Promise<Descriptor[]> {
+    const find = this.#options.findExtraSuccessors;
+    if (!find) return [];
+    return this.#limiter.run(
+      () =>
+        onSide(
+          'source',
+          descriptor,
+          `finding the extra successors of ${descriptor.digest} at the source`,
+          () => find(descriptor),
+        ),
+      this.#signal,
+    );
+  }
+
+  #copyBlob(descriptor: Descriptor): Promise<CopyOutcome> {
+    return this.#limiter.run(async () => {
+      if (await this.#mount(descriptor)) return 'mounted';
+      await this.#stream(descriptor);
+      return 'copied';
+    }, this.#signal);
+  }
+
+  async #mount(descriptor: Descriptor): Promise<boolean> {
+    const dst = this.#dst;
+    if (!isMounter(dst)) return false;
+    return onSide('destination', descriptor, `mounting ${descriptor.digest} at the destination`, () =>
+      dst.mount(descriptor, this.#src),
+    );
+  }
+
+  /** Source stream → counting pass-through → destination push, never buffered whole. */
+  async #stream(descriptor: Descriptor): Promise<void> {
+    const content = await onSide('source', descriptor, `fetching ${descriptor.digest} from the source`, () =>
+      this.#src.fetch(descriptor),
+    );
+    let sourceFailure: { error: unknown } | undefined;
+    const counter = new Transform({
+      transform: (chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback) => {
+        this.#count(descriptor, chunk.byteLength);
+        done(null, chunk);
+      },
+    });
+    // A verified source fails the stream on a mismatch, so the destination need not hash it again.
+    if (isVerified(content, descriptor)) markVerified(counter, descriptor);
+    content.on('error', (error) => {
+      sourceFailure ??= { error };
+      counter.destroy(error);
+    });
+    const stop = () => content.destroy(asError(this.#signal.reason));
+    this.#signal.addEventListener('abort', stop, { once: true });
+    content.pipe(counter);
+    try {
+      await this.#dst.push(descriptor, counter);
+    } catch (error) {
+      if (sourceFailure) {
+        throw new CopyError(
+          'source',
+          descriptor,
+          `reading ${descriptor.digest} from the source`,
+          sourceFailure.error,
+        );
+      }
+      throw new CopyError(
+        'destination',
+        descriptor,
+        `pushing ${descriptor.digest} to the destination`,
+        error,
+      );
+    } finally {
+      this.#signal.removeEventListener('abort', stop);
+      content.destroy();
+    }
+  }
+
+  #count(descriptor: Descriptor, bytes: number): void {
+    this.#result.bytes += bytes;
+    this.#events.onBytes?.(descriptor, bytes);
+  }
+}
+
+function asError(reason: unknown): Error {
+  return reason instanceof Error ? reason : new Error(String(reason));
 }

@@ -1,14 +1,21 @@
-/** A counting semaphore: at most `limit` tasks run at once; the others wait in order. */
+import { UsageError } from '../errors.js';
+
+/** A counting semaphore: at most `limit` tasks run at once; the others wait in arrival order. */
 export class Limiter {
   readonly #limit: number;
   #running = 0;
   readonly #waiting: Array<() => void> = [];
 
   constructor(limit: number) {
-    this.#limit = Math.max(1, Math.floor(limit));
+    if (!Number.isSafeInteger(limit) || limit < 1) {
+      throw new UsageError(`concurrency must be a whole number of at least 1, not ${limit}`);
+    }
+    this.#limit = limit;
   }
 
+  /** Runs `task` in a slot. A task queued when `signal` aborts does not start: it rejects with the reason. */
   async run<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    signal?.throwIfAborted();
     if (this.#running < this.#limit) this.#running += 1;
     // A finishing task hands its slot straight to the first waiter, so no newcomer can slip in.
     else await new Promise<void>((resolve) => this.#waiting.push(resolve));
