@@ -76,6 +76,7 @@ export function withRetry(send: Send, policy: RetryPolicy, sleep: Sleep = aborta
         if (!(error instanceof NetworkError) || !error.transient || request.signal?.aborted) throw error;
         if (last) throw attempts > 1 ? afterAttempts(error, attempts) : error;
         await sleep(backoffDelay(attempt, policy), request.signal);
+        request.signal?.throwIfAborted();
         continue;
       }
       if (!retryableStatuses.has(response.status)) return response;
@@ -93,6 +94,7 @@ export function withRetry(send: Send, policy: RetryPolicy, sleep: Sleep = aborta
           : Math.min(retryAfter, policy.maxRetryAfterMs),
         request.signal,
       );
+      request.signal?.throwIfAborted();
     }
   };
 }
