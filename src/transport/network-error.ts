@@ -130,7 +130,7 @@ export function describeNetworkError(error: unknown, url: URL, timeouts: Timeout
   }
   if (timeoutCodes.has(code)) {
     return new NetworkError(
-      `${host} did not answer within ${timeoutSeconds(code, timeouts)} s`,
+      `${host} did not answer in time (within ${timeoutSeconds(code, timeouts)} s)`,
       'timeout',
       code,
       true,

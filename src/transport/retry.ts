@@ -46,7 +46,7 @@ export function isReplayable(request: HttpRequest): boolean {
 function rateLimited(response: HttpResponse, waitMs: number | undefined): TransportError {
   const remaining = headerValue(response, 'ratelimit-remaining');
   const after = waitMs === undefined ? '' : `; retry after ${Math.ceil(waitMs / 1000)} s`;
-  const quota = remaining ? ` (ratelimit-remaining: ${remaining})` : '';
+  const quota = remaining ? ` (remaining quota: ${remaining})` : '';
   return new TransportError(`rate limited by ${response.url.host}${after}${quota}`, {
     hint: 'wait and try again, or log in: authenticated pulls have a higher quota on most registries',
   });

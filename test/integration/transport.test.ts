@@ -179,7 +179,7 @@ describe('retries', () => {
     const client = transport();
     const error = await failureOf(get(client, `${server.origin}/v2/`));
     expect(error.message).toBe(
-      `rate limited by ${server.host}; retry after 3600 s (ratelimit-remaining: 0;w=21600)`,
+      `rate limited by ${server.host}; retry after 3600 s (remaining quota: 0;w=21600)`,
     );
     expect(server.seen).toHaveLength(1);
     expect(client.waits).toEqual([]);
@@ -238,7 +238,7 @@ describe('retries', () => {
     const server = await serve(() => {});
     const client = transport({ retry: { attempts: 1 }, timeouts: { headersMs: 300 } });
     const error = await failureOf(get(client, `${server.origin}/v2/`));
-    expect(error.message).toBe(`${server.host} did not answer within 0.3 s`);
+    expect(error.message).toBe(`${server.host} did not answer in time (within 0.3 s)`);
   });
 });
 

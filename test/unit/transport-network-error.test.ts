@@ -62,9 +62,9 @@ describe('describeNetworkError', () => {
   });
 
   it.each([
-    ['UND_ERR_CONNECT_TIMEOUT', 'registry.example.com:5000 did not answer within 30 s'],
-    ['UND_ERR_HEADERS_TIMEOUT', 'registry.example.com:5000 did not answer within 60 s'],
-    ['UND_ERR_BODY_TIMEOUT', 'registry.example.com:5000 did not answer within 45 s'],
+    ['UND_ERR_CONNECT_TIMEOUT', 'registry.example.com:5000 did not answer in time (within 30 s)'],
+    ['UND_ERR_HEADERS_TIMEOUT', 'registry.example.com:5000 did not answer in time (within 60 s)'],
+    ['UND_ERR_BODY_TIMEOUT', 'registry.example.com:5000 did not answer in time (within 45 s)'],
   ])('names the timeout that expired for %s', (code, message) => {
     expect(describeNetworkError(failure(code), url, timeouts).message).toBe(message);
   });
