@@ -18,7 +18,7 @@ interface HostMaterial {
   key?: Buffer;
 }
 
-export const defaultCertsDir = '/etc/docker/certs.d';
+const defaultCertsDir = '/etc/docker/certs.d';
 
 async function readGiven(path: string, what: string): Promise<Buffer> {
   try {
