@@ -1,5 +1,5 @@
 import { Readable, Transform, type TransformCallback } from 'node:stream';
-import { SizeLimitError } from '../errors.js';
+import { SizeLimitError, TransportError } from '../errors.js';
 import {
   isManifestMediaType,
   isVerified,
@@ -9,6 +9,7 @@ import {
   successors,
 } from '../oci/index.js';
 import type { Descriptor } from '../oci/types.js';
+import { RegistryError } from '../registry/errors.js';
 import { isMounter, type ReadTarget, type WriteTarget } from '../targets/target.js';
 import { CopyError, onSide } from './copy-error.js';
 import { Limiter } from './limiter.js';
@@ -216,8 +217,15 @@ class GraphCopy {
   #copyBlob(descriptor: Descriptor): Promise<CopyOutcome> {
     return this.#limiter.run(async () => {
       if (await this.#mount(descriptor)) return 'mounted';
-      await this.#stream(descriptor);
-      return 'copied';
+      // A broken upload (network, 5xx) starts again from the source, in a new upload session.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await this.#stream(descriptor);
+          return 'copied';
+        } catch (error) {
+          if (attempt >= BLOB_ATTEMPTS || this.#signal.aborted || !isTransientPushFailure(error)) throw error;
+        }
+      }
     }, this.#signal);
   }
 
@@ -277,6 +285,17 @@ class GraphCopy {
     this.#result.bytes += bytes;
     this.#events.onBytes?.(descriptor, bytes);
   }
+}
+
+/** Attempts at one blob whose upload breaks under it. */
+const BLOB_ATTEMPTS = 3;
+
+/** A push that failed on the network or with a server error, not a refusal or bad content. */
+function isTransientPushFailure(error: unknown): boolean {
+  if (!(error instanceof CopyError) || error.side !== 'destination') return false;
+  const { cause } = error;
+  if (cause instanceof RegistryError) return cause.status >= 500;
+  return cause instanceof TransportError;
 }
 
 function asError(reason: unknown): Error {
