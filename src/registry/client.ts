@@ -1,7 +1,8 @@
 import { createAuthenticator } from '../auth/authenticator.js';
 import type { CredentialLookup } from '../auth/types.js';
 import type { RepositoryName } from '../ref/types.js';
-import type { Transport } from '../transport/index.js';
+import { discardBody, type Transport } from '../transport/index.js';
+import { errorFromResponse } from './errors.js';
 import { paginate } from './pagination.js';
 import {
   defaultRepositoryOptions,
@@ -10,6 +11,10 @@ import {
   type RepositoryOptions,
 } from './repository.js';
 
+/**
+ * `maxManifestBytes` (default MAX_MANIFEST_BYTES), `pageSize` (`n` of tags and catalog pages,
+ * default 1000), `maxPages` (default 10 000, an error past it) and the upload sizes are optional.
+ */
 export interface RegistryClientOptions extends Partial<RepositoryOptions> {
   transport: Transport;
   credentials: CredentialLookup;
@@ -69,6 +74,15 @@ export class RegistryClient {
         maxPages: this.#options.maxPages ?? defaultRepositoryOptions.maxPages,
       },
     );
+  }
+
+  /** `GET /v2/`: the registry answers the Distribution API, with these credentials if it asks for any. */
+  async ping(registry: string): Promise<void> {
+    const connection = await this.#connect(registry);
+    const request = { method: 'GET' as const, url: new URL('/v2/', connection.baseUrl), scopes: [] };
+    const response = await connection.send(request);
+    if (response.status !== 200) throw await errorFromResponse(`ping ${registry}`, request, response);
+    discardBody(response);
   }
 
   /** For `login`: the registry accepts these credentials (or needs none). */

@@ -1,6 +1,5 @@
 import { AuthError, NotFoundError, TransportError, type TugError } from '../errors.js';
-import { readBodyText } from '../transport/index.js';
-import { redactUrl } from '../transport/redact.js';
+import { MAX_SMALL_BODY, readBodyText, redactUrl } from '../transport/index.js';
 import type { HttpRequest, HttpResponse } from '../transport/types.js';
 
 export interface RegistryErrorDetail {
@@ -23,62 +22,139 @@ export class RegistryError extends TransportError {
   }
 }
 
-const MAX_ERROR_BODY = 1024 * 1024;
-
-async function parseErrors(response: HttpResponse): Promise<RegistryErrorDetail[] | undefined> {
-  const text = await readBodyText(response, MAX_ERROR_BODY).catch(() => '');
+/** The spec's `{"errors": [...]}` body, or undefined for anything else (HTML, plain text, garbage). */
+export function parseErrorBody(text: string): RegistryErrorDetail[] | undefined {
+  let parsed: unknown;
   try {
-    const parsed = JSON.parse(text) as { errors?: unknown };
-    if (!Array.isArray(parsed.errors)) return undefined;
-    return parsed.errors.flatMap((entry) =>
-      typeof entry === 'object' && entry !== null && typeof (entry as RegistryErrorDetail).code === 'string'
-        ? [entry as RegistryErrorDetail]
-        : [],
-    );
+    parsed = JSON.parse(text);
   } catch {
     return undefined;
   }
+  const listed = typeof parsed === 'object' && parsed !== null ? (parsed as { errors?: unknown }).errors : [];
+  if (!Array.isArray(listed)) return undefined;
+  const errors = listed.flatMap((entry: unknown): RegistryErrorDetail[] => {
+    if (typeof entry !== 'object' || entry === null) return [];
+    const { code, message, detail } = entry as Record<string, unknown>;
+    if (typeof code !== 'string') return [];
+    return [{ code, ...(typeof message === 'string' ? { message } : {}), detail }];
+  });
+  return errors.length > 0 ? errors : undefined;
 }
 
-const notFoundCodes = new Set(['MANIFEST_UNKNOWN', 'BLOB_UNKNOWN', 'NAME_UNKNOWN', 'REFERRER_UNKNOWN']);
+export type SubjectKind =
+  | 'manifest'
+  | 'blob'
+  | 'upload'
+  | 'repository'
+  | 'referrers'
+  | 'catalog'
+  | 'registry';
+
+/** What a Distribution API URL is about, named as a user would write it. */
+export interface RequestSubject {
+  kind: SubjectKind;
+  name: string;
+}
+
+export function subjectOf(url: URL): RequestSubject {
+  const host = url.host;
+  const path = url.pathname;
+  const upload = /^\/v2\/(.+)\/blobs\/uploads(?:\/[^/]*)?$/.exec(path);
+  if (upload) return { kind: 'upload', name: `${host}/${upload[1]}` };
+  const content = /^\/v2\/(.+)\/(manifests|blobs|referrers)\/([^/]+)$/.exec(path);
+  if (content) {
+    const [, repository, kind, reference = ''] = content;
+    const separator = kind === 'manifests' && !reference.includes(':') ? ':' : '@';
+    const name = `${host}/${repository}${separator}${reference}`;
+    if (kind === 'manifests') return { kind: 'manifest', name };
+    return { kind: kind === 'blobs' ? 'blob' : 'referrers', name };
+  }
+  const tags = /^\/v2\/(.+)\/tags\/list$/.exec(path);
+  if (tags) return { kind: 'repository', name: `${host}/${tags[1]}` };
+  if (path === '/v2/_catalog') return { kind: 'catalog', name: host };
+  return { kind: 'registry', name: host };
+}
+
+/** `host/name` of any repository-scoped URL, for NAME_UNKNOWN. */
+function repositoryOf(url: URL): string {
+  const match = /^\/v2\/(.+?)\/(?:manifests|blobs|tags|referrers)\//.exec(url.pathname);
+  return match ? `${url.host}/${match[1]}` : url.host;
+}
+
+/** Registry-supplied text on one short line: no control characters to reach a terminal. */
+function oneLine(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point
+  const flat = text.replace(/[\u0000-\u001f\u007f-\u009f\s]+/g, ' ').trim();
+  return flat.length > 200 ? `${flat.slice(0, 200)}…` : flat;
+}
+
+const notFoundCodes: Record<string, SubjectKind> = {
+  MANIFEST_UNKNOWN: 'manifest',
+  BLOB_UNKNOWN: 'blob',
+  NAME_UNKNOWN: 'repository',
+  REFERRER_UNKNOWN: 'referrers',
+};
 const deniedCodes = new Set(['DENIED', 'UNAUTHORIZED']);
 
 /**
- * The typed error for a failed registry call, with the fix where there is one: 404 and the
+ * The typed error for a registry's failure answer, with the fix where there is one: 404 and the
  * *_UNKNOWN codes are NotFoundError (exit 4), 401/403 and DENIED are AuthError (exit 3).
+ * `errors` is undefined when the body was not the spec's JSON.
  */
+export function classifyFailure(
+  operation: string,
+  request: Pick<HttpRequest, 'method' | 'url'>,
+  status: number,
+  errors: RegistryErrorDetail[] | undefined,
+): TugError {
+  const url = redactUrl(request.url);
+  const where = `HTTP ${status} from ${request.url.host} (${request.method} ${url.slice(request.url.origin.length)})`;
+  const first = errors?.[0];
+  const said = first ? `${first.code}${first.message ? `: ${oneLine(first.message)}` : ''}` : undefined;
+  const codes = new Set(errors?.map((error) => error.code));
+  const subject = subjectOf(request.url);
+  const failure = (message: string, hint?: string) =>
+    new RegistryError(message, request.method, url, status, errors ?? [], hint);
+
+  if (codes.has('BLOB_UPLOAD_UNKNOWN') || (status === 404 && subject.kind === 'upload')) {
+    return failure(
+      `${operation}: the upload session is gone (${said ?? where})`,
+      'the upload session expired; push again',
+    );
+  }
+  const unknown = errors?.find((error) => error.code in notFoundCodes);
+  if (unknown || status === 404) {
+    if (unknown?.code === 'NAME_UNKNOWN')
+      return new NotFoundError(`repository not found: ${repositoryOf(request.url)}`);
+    const kind = unknown ? notFoundCodes[unknown.code] : subject.kind;
+    return new NotFoundError(`${kind ?? subject.kind} not found: ${subject.name}`);
+  }
+  if (status === 401 || status === 403 || [...codes].some((code) => deniedCodes.has(code))) {
+    return new AuthError(`${operation}: access denied${said ? ` (${said})` : ''}`, {
+      hint: `tug login ${request.url.host}`,
+    });
+  }
+  if (status === 413) {
+    const what = subject.kind === 'manifest' ? 'manifest' : 'blob';
+    return failure(`${what} too large for the registry: ${subject.name} (${where})`);
+  }
+  if (status === 405 || codes.has('UNSUPPORTED')) {
+    return failure(
+      `${operation}: not supported by ${request.url.host} (${said ?? where})`,
+      request.method === 'DELETE'
+        ? 'the registry has deletes disabled'
+        : 'the registry does not offer this operation',
+    );
+  }
+  return failure(said ? `${operation} failed: ${said}; ${where}` : where);
+}
+
+/** Reads a failure answer's body (capped; an oversized or broken body counts as not JSON) and classifies it. */
 export async function errorFromResponse(
   operation: string,
   request: HttpRequest,
   response: HttpResponse,
 ): Promise<TugError> {
-  const errors = (await parseErrors(response)) ?? [];
-  const registry = request.url.host;
-  const first = errors[0];
-  const said = first
-    ? `${first.code}${first.message ? `: ${first.message}` : ''}`
-    : `HTTP ${response.status}`;
-  if (response.status === 404 || (first && notFoundCodes.has(first.code))) {
-    return new NotFoundError(`${operation}: not found (${said})`);
-  }
-  if (response.status === 401 || response.status === 403 || (first && deniedCodes.has(first.code))) {
-    return new AuthError(`${operation}: access denied (${said})`, { hint: `run: tug login ${registry}` });
-  }
-  const hint =
-    first?.code === 'BLOB_UPLOAD_UNKNOWN' || first?.code === 'BLOB_UNKNOWN'
-      ? 'the upload was interrupted or expired; push again'
-      : response.status === 413
-        ? 'the registry refuses content this large'
-        : first?.code === 'UNSUPPORTED' || response.status === 405
-          ? 'the registry does not allow this operation (deletes are often disabled)'
-          : undefined;
-  const where = `${request.method} ${redactUrl(request.url)}`;
-  return new RegistryError(
-    `${operation} failed: ${said} from ${registry}`,
-    request.method,
-    where,
-    response.status,
-    errors,
-    hint,
-  );
+  const text = await readBodyText(response, MAX_SMALL_BODY).catch(() => '');
+  return classifyFailure(operation, request, response.status, parseErrorBody(text));
 }

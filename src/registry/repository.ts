@@ -65,6 +65,12 @@ function drained(stream: Writable): Promise<void> {
 /** Reconnects in a row, without a byte of progress, before a blob download gives up. */
 const MAX_RESUMES = 3;
 
+/** `4 MiB` for whole mebibytes, else bytes: sizes in messages. */
+function formatSize(bytes: number): string {
+  const mebibyte = 1024 * 1024;
+  return bytes % mebibyte === 0 ? `${bytes / mebibyte} MiB` : `${bytes} bytes`;
+}
+
 function bareMediaType(value: string | undefined): string | undefined {
   return value?.split(';')[0]?.trim() || undefined;
 }
@@ -93,6 +99,11 @@ export class Repository {
 
   #describe(what: string): string {
     return `${what} ${formatRepository(this.name)}`;
+  }
+
+  /** A tag or digest of this repository as a user writes it: `host/name:tag` or `host/name@digest`. */
+  #named(reference: string): string {
+    return `${formatRepository(this.name)}${reference.includes(':') ? '@' : ':'}${reference}`;
   }
 
   async #request(
@@ -144,17 +155,15 @@ export class Repository {
     });
     if (response.status !== 200) return this.#fail(operation, request, response);
     const cap = this.#options.maxManifestBytes;
+    const tooLarge = () =>
+      new SizeLimitError(`manifest too large: ${this.#named(wanted)} is over ${formatSize(cap)}`);
     const declared = Number(headerValue(response, 'content-length'));
     if (Number.isFinite(declared) && declared > cap) {
       response.body.destroy();
-      throw new SizeLimitError(
-        `manifest too large: ${wanted} is ${declared} bytes, over the ${cap}-byte limit`,
-      );
+      throw tooLarge();
     }
     const bytes = await readBodyBytes(response, cap).catch((error: unknown) => {
-      throw error instanceof SizeLimitError
-        ? new SizeLimitError(`manifest too large: ${wanted} is over ${cap} bytes`)
-        : error;
+      throw error instanceof SizeLimitError ? tooLarge() : error;
     });
     const digest = digestOf(bytes);
     if (byDigest && digest !== wanted) throw new DigestMismatchError(wanted, digest);
@@ -167,7 +176,10 @@ export class Repository {
   async pushManifest(reference: string, bytes: Uint8Array, mediaType: string): Promise<PushedManifest> {
     const cap = this.#options.maxManifestBytes;
     if (bytes.byteLength > cap) {
-      throw new SizeLimitError(`manifest too large: ${bytes.byteLength} bytes, over the ${cap}-byte limit`);
+      throw new SizeLimitError(
+        `manifest too large: ${formatSize(bytes.byteLength)}, over the ${formatSize(cap)} limit`,
+        { hint: 'registries only promise to accept manifests up to 4 MiB' },
+      );
     }
     const digest = digestOf(bytes);
     const operation = this.#describe(`put manifest ${reference} to`);
@@ -175,8 +187,8 @@ export class Repository {
       headers: { 'content-type': mediaType },
       body: bytes,
     });
-    discardBody(response);
     if (response.status !== 201 && response.status !== 200) return this.#fail(operation, request, response);
+    discardBody(response);
     const answered = headerValue(response, 'docker-content-digest');
     if (answered && answered !== digest) throw new DigestMismatchError(digest, answered);
     return {
@@ -336,25 +348,21 @@ export class Repository {
     parseDigest(digest);
     const scopes = [`repository:${this.name.repository}:delete`];
     const { request, response } = await this.#request('DELETE', `${kind}/${digest}`, scopes);
-    discardBody(response);
     if (response.status !== 202 && response.status !== 200) {
       const what = kind === 'manifests' ? 'manifest' : 'blob';
       return this.#fail(this.#describe(`delete ${what} ${digest} from`), request, response);
     }
+    discardBody(response);
   }
 
   /** Every tag, following Link pages (or `last=` when a full page has no Link), bounded and de-duplicated. */
   async *tags(): AsyncIterable<string> {
-    const { baseUrl } = await this.#connect();
-    const first = new URL(`/v2/${this.name.repository}/tags/list?n=${this.#options.pageSize}`, baseUrl);
-    yield* paginate(
-      await this.#connect(),
-      first,
-      'tags',
-      this.#pull,
-      this.#describe('list tags of'),
-      this.#options,
+    const connection = await this.#connect();
+    const first = new URL(
+      `/v2/${this.name.repository}/tags/list?n=${this.#options.pageSize}`,
+      connection.baseUrl,
     );
+    yield* paginate(connection, first, 'tags', this.#pull, this.#describe('list tags of'), this.#options);
   }
 
   /** The registry's referrers API, or undefined when it has none (404): the caller then uses the tag schema. */

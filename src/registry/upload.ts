@@ -20,8 +20,11 @@ export interface UploadRequest {
   describe: (what: string) => string;
 }
 
-/** An upload session's Location, resolved against the request; it must stay on the registry's origin. */
-function sessionUrl(location: string | undefined, request: URL, registry: URL): URL {
+/**
+ * An upload session's Location, resolved against the request URL with its query kept; it must stay
+ * on the registry's origin, where the credentials may go.
+ */
+export function uploadLocation(location: string | undefined, request: URL, registry: URL): URL {
   if (!location) throw new TransportError(`${registry.host} started an upload without a Location`);
   const url = new URL(location, request);
   if (!sameOrigin(url, registry)) {
@@ -59,6 +62,20 @@ async function* chunksOf(source: Readable, size: number): AsyncIterable<Buffer> 
   if (pendingBytes > 0) yield Buffer.concat(pending);
 }
 
+/**
+ * A chunk's answer must not say the registry holds a different number of bytes than were sent
+ * (`Range: 0-<last>`, with or without `bytes=`); without the header there is nothing to check.
+ */
+export function checkUploadedRange(range: string | undefined, sent: number, host: string): void {
+  if (range === undefined) return;
+  const match = /^\s*(?:bytes=)?0-(\d+)\s*$/.exec(range);
+  if (!match) throw new TransportError(`${host} answered an upload chunk with a malformed Range: ${range}`);
+  const held = Number(match[1]) + 1;
+  if (held !== sent) {
+    throw new TransportError(`${host} holds ${held} bytes of the upload after ${sent} were sent`);
+  }
+}
+
 function withDigest(location: URL, digest: string): URL {
   const url = new URL(location);
   url.searchParams.set('digest', digest);
@@ -82,7 +99,7 @@ export async function uploadBlob(upload: UploadRequest): Promise<void> {
   const started = await send(startRequest);
   if (started.status !== 202) throw await errorFromResponse(operation, startRequest, started);
   discardBody(started);
-  let location = sessionUrl(headerValue(started, 'location'), startRequest.url, baseUrl);
+  let location = uploadLocation(headerValue(started, 'location'), startRequest.url, baseUrl);
   const minimum = Number(headerValue(started, 'oci-chunk-min-length') ?? 0);
   if (minimum > MAX_CHUNK)
     throw new TransportError(`${baseUrl.host} demands chunks of ${minimum} bytes, over tug's ${MAX_CHUNK}`);
@@ -111,10 +128,11 @@ export async function uploadBlob(upload: UploadRequest): Promise<void> {
           body: chunk,
         };
         const response = await send(request);
-        discardBody(response);
         if (response.status !== 202) throw await errorFromResponse(operation, request, response);
-        location = sessionUrl(headerValue(response, 'location') ?? location.toString(), request.url, baseUrl);
+        discardBody(response);
         offset += chunk.byteLength;
+        checkUploadedRange(headerValue(response, 'range'), offset, baseUrl.host);
+        location = uploadLocation(headerValue(response, 'location') ?? location.href, request.url, baseUrl);
       }
       closing = {
         method: 'PUT',

@@ -65,11 +65,10 @@ export class RegistryTarget implements WriteTarget, Mounter, TagLister, Referrer
 
   /** Mounts from another repository of the same registry; anything else is an upload. */
   async mount(descriptor: Descriptor, from: object): Promise<boolean> {
-    if (!(from instanceof RegistryTarget)) return false;
-    const source = from.repository.name;
-    const here = this.repository.name;
-    if (source.registry !== here.registry || source.repository === here.repository) return false;
-    return this.repository.mountBlob(descriptor, source.repository);
+    if (!isSameRegistry(this, from)) return false;
+    const source = from.repository.name.repository;
+    if (source === this.repository.name.repository) return false;
+    return this.repository.mountBlob(descriptor, source);
   }
 
   tags(): AsyncIterable<string> {
@@ -97,4 +96,13 @@ export class RegistryTarget implements WriteTarget, Mounter, TagLister, Referrer
     }
     this.#pushed.set(digest, bytes);
   }
+}
+
+/** Both are registry repositories on one registry: blobs can be mounted from one to the other. */
+export function isSameRegistry(a: object, b: object): b is RegistryTarget {
+  return (
+    a instanceof RegistryTarget &&
+    b instanceof RegistryTarget &&
+    a.repository.name.registry === b.repository.name.registry
+  );
 }
