@@ -1,0 +1,164 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { DigestMismatchError, TransportError } from '../../src/errors.js';
+import { checkUploadedRange, uploadBlob, uploadLocation } from '../../src/registry/upload.js';
+import type { HttpRequest, HttpResponse, RequestBody } from '../../src/transport/types.js';
+
+const registry = new URL('http://127.0.0.1:5000');
+const start = new URL('/v2/app/blobs/uploads/', registry);
+
+describe('uploadLocation', () => {
+  it('resolves a relative Location against the request URL and keeps its query', () => {
+    const url = uploadLocation('u1?_state=abc&x=1', start, registry);
+    expect(url.href).toBe('http://127.0.0.1:5000/v2/app/blobs/uploads/u1?_state=abc&x=1');
+    expect(uploadLocation('/v2/app/blobs/uploads/u2', start, registry).pathname).toBe(
+      '/v2/app/blobs/uploads/u2',
+    );
+  });
+
+  it('accepts an absolute Location on the registry origin', () => {
+    const url = uploadLocation('http://127.0.0.1:5000/v2/app/blobs/uploads/u3', start, registry);
+    expect(url.pathname).toBe('/v2/app/blobs/uploads/u3');
+  });
+
+  it('refuses a Location on another host, port or scheme, and a missing one', () => {
+    for (const location of [
+      'http://169.254.169.254/latest',
+      'http://127.0.0.1:5001/v2/app/blobs/uploads/u',
+      'https://127.0.0.1:5000/v2/app/blobs/uploads/u',
+    ]) {
+      expect(() => uploadLocation(location, start, registry)).toThrow(/another origin/);
+    }
+    expect(() => uploadLocation(undefined, start, registry)).toThrow(/without a Location/);
+  });
+});
+
+describe('checkUploadedRange', () => {
+  it('accepts both Range forms that match the bytes sent, and no Range at all', () => {
+    expect(() => checkUploadedRange('0-1023', 1024, 'r')).not.toThrow();
+    expect(() => checkUploadedRange('bytes=0-1023', 1024, 'r')).not.toThrow();
+    expect(() => checkUploadedRange(undefined, 1024, 'r')).not.toThrow();
+  });
+
+  it('refuses a Range that says the registry holds other bytes', () => {
+    expect(() => checkUploadedRange('0-511', 1024, 'r')).toThrow(TransportError);
+    expect(() => checkUploadedRange('junk', 1024, 'r')).toThrow(/malformed Range/);
+  });
+});
+
+interface Recorded {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  bytes: number;
+}
+
+async function lengthOf(body: RequestBody | undefined): Promise<number> {
+  if (body === undefined) return 0;
+  if (body instanceof Uint8Array) return body.byteLength;
+  const stream = body.kind === 'replayable' ? body.open() : body.stream;
+  let total = 0;
+  for await (const chunk of stream) total += (chunk as Buffer).byteLength;
+  return total;
+}
+
+/** A registry that hands out a new Location on every answer and can be told to fail one step. */
+function fakeRegistry(options: { failOn?: string; answeredDigest?: string } = {}) {
+  const recorded: Recorded[] = [];
+  let sessions = 0;
+  const answer = (status: number, headers: Record<string, string>, url: URL): HttpResponse => ({
+    status,
+    headers,
+    body: Readable.from([]),
+    url,
+  });
+  const send = async (request: HttpRequest): Promise<HttpResponse> => {
+    const bytes = await lengthOf(request.body);
+    recorded.push({ method: request.method, url: request.url.href, headers: request.headers ?? {}, bytes });
+    if (options.failOn === request.method) return answer(500, {}, request.url);
+    sessions += 1;
+    const location = `/v2/app/blobs/uploads/s${sessions}?_state=${sessions}`;
+    if (request.method === 'POST' || request.method === 'PATCH')
+      return answer(202, { location }, request.url);
+    if (request.method === 'PUT') {
+      const digest = options.answeredDigest ?? request.url.searchParams.get('digest') ?? '';
+      return answer(201, { 'docker-content-digest': digest }, request.url);
+    }
+    return answer(204, {}, request.url);
+  };
+  return { connection: { send, baseUrl: registry }, recorded };
+}
+
+function blob(size: number) {
+  const bytes = randomBytes(size);
+  const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+  return { bytes, descriptor: { mediaType: 'application/octet-stream', digest, size } };
+}
+
+const upload = (
+  connection: ReturnType<typeof fakeRegistry>['connection'],
+  content: ReturnType<typeof blob>,
+  sizes: { monolithicMax: number; chunkSize: number },
+) =>
+  uploadBlob({
+    connection,
+    repository: 'app',
+    descriptor: content.descriptor,
+    body: { kind: 'stream', stream: Readable.from([content.bytes]), length: content.bytes.byteLength },
+    scopes: ['repository:app:pull,push'],
+    ...sizes,
+    describe: (what) => `${what} app`,
+  });
+
+describe('uploadBlob', () => {
+  it('sends a small blob in one PUT with the digest, at the Location the POST gave', async () => {
+    const content = blob(1000);
+    const { connection, recorded } = fakeRegistry();
+    await upload(connection, content, { monolithicMax: 4096, chunkSize: 256 });
+    expect(recorded.map((call) => call.method)).toEqual(['POST', 'PUT']);
+    const put = new URL(recorded[1]?.url ?? '');
+    expect(put.pathname).toBe('/v2/app/blobs/uploads/s1');
+    expect(put.searchParams.get('_state')).toBe('1');
+    expect(put.searchParams.get('digest')).toBe(content.descriptor.digest);
+    expect(recorded[1]?.bytes).toBe(1000);
+  });
+
+  it('sends a large blob in PATCH chunks with Content-Range, always at the latest Location', async () => {
+    const content = blob(1000);
+    const { connection, recorded } = fakeRegistry();
+    await upload(connection, content, { monolithicMax: 500, chunkSize: 400 });
+    expect(recorded.map((call) => call.method)).toEqual(['POST', 'PATCH', 'PATCH', 'PATCH', 'PUT']);
+    expect(recorded.slice(1, 4).map((call) => call.headers['content-range'])).toEqual([
+      '0-399',
+      '400-799',
+      '800-999',
+    ]);
+    expect(recorded.slice(1, 4).map((call) => call.bytes)).toEqual([400, 400, 200]);
+    expect(recorded.slice(1).map((call) => new URL(call.url).pathname)).toEqual([
+      '/v2/app/blobs/uploads/s1',
+      '/v2/app/blobs/uploads/s2',
+      '/v2/app/blobs/uploads/s3',
+      '/v2/app/blobs/uploads/s4',
+    ]);
+    expect(recorded[4]?.bytes).toBe(0);
+    expect(new URL(recorded[4]?.url ?? '').searchParams.get('digest')).toBe(content.descriptor.digest);
+  });
+
+  it('cancels the session at its latest Location when a chunk fails', async () => {
+    const { connection, recorded } = fakeRegistry({ failOn: 'PATCH' });
+    await expect(upload(connection, blob(1000), { monolithicMax: 500, chunkSize: 400 })).rejects.toThrow(
+      /HTTP 500/,
+    );
+    expect(recorded.map((call) => call.method)).toEqual(['POST', 'PATCH', 'DELETE']);
+    expect(new URL(recorded[2]?.url ?? '').pathname).toBe('/v2/app/blobs/uploads/s1');
+  });
+
+  it('refuses a registry that says it stored another digest, and cancels the session', async () => {
+    const { connection, recorded } = fakeRegistry({ answeredDigest: `sha256:${'0'.repeat(64)}` });
+    await expect(
+      upload(connection, blob(100), { monolithicMax: 500, chunkSize: 400 }),
+    ).rejects.toBeInstanceOf(DigestMismatchError);
+    expect(recorded.at(-1)?.method).toBe('DELETE');
+  });
+});
