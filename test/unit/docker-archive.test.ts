@@ -1,43 +1,24 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
-import { extract as createExtract, pack as createPack, type Header } from 'tar-stream';
-import { afterAll, describe, expect, it } from 'vitest';
+import { extract as createExtract } from 'tar-stream';
+import { describe, expect, it } from 'vitest';
 import { DigestMismatchError, InvalidContentError, NotFoundError, UsageError } from '../../src/errors.js';
 import { DOCKER_LAYER_TAR } from '../../src/targets/archive/reader.js';
 import { openDockerArchive } from '../../src/targets/docker-archive.js';
-
-const scratch: string[] = [];
-async function scratchDir(): Promise<string> {
-  const directory = await mkdtemp(join(tmpdir(), 'tug-archive-'));
-  scratch.push(directory);
-  return directory;
-}
-afterAll(async () => {
-  await Promise.all(scratch.map((directory) => rm(directory, { recursive: true, force: true })));
-});
+import { type TarEntry, tarOf } from '../fixtures/tar.js';
+import { tempDir } from '../fixtures/temp.js';
 
 const sha256 = (bytes: Uint8Array) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 const hexOf = (bytes: Uint8Array) => sha256(bytes).slice('sha256:'.length);
 
-type Entry = Partial<Header> & { name: string; content?: Buffer | string };
-
-async function tarOf(entries: Entry[]): Promise<Buffer> {
-  const pack = createPack();
-  for (const { content, ...header } of entries)
-    pack.entry({ type: 'file', mode: 0o644, ...header }, content ?? '');
-  pack.finalize();
-  const chunks: Buffer[] = [];
-  for await (const chunk of pack) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
+type Entry = TarEntry;
 
 async function writeArchive(entries: Entry[]): Promise<string> {
-  const path = join(await scratchDir(), 'image.tar');
+  const path = join(await tempDir(), 'image.tar');
   await writeFile(path, await tarOf(entries));
   return path;
 }
@@ -261,7 +242,7 @@ describe('docker-archive reader', () => {
   });
 
   it('refuses a file that is not a tar and reports a missing file as not found', async () => {
-    const directory = await scratchDir();
+    const directory = await tempDir();
     await writeFile(join(directory, 'garbage.tar'), 'x'.repeat(2048));
     await expect(openDockerArchive(join(directory, 'garbage.tar'), 'read')).rejects.toBeInstanceOf(
       InvalidContentError,
@@ -305,7 +286,7 @@ async function sampleImage() {
 describe('docker-archive writer', () => {
   it('writes a tar whose manifest.json and repositories name the pushed image and whose entries verify', async () => {
     const image = await sampleImage();
-    const path = join(await scratchDir(), 'out.tar');
+    const path = join(await tempDir(), 'out.tar');
     const archive = await openDockerArchive(path, 'write');
     await Promise.all([
       archive.push(image.configDescriptor, Readable.from([image.config])),
@@ -345,7 +326,7 @@ describe('docker-archive writer', () => {
       ['v9', 'docker.io/library/app:v9'],
       [undefined, 'docker.io/library/app:latest'],
     ] as const) {
-      const path = join(await scratchDir(), 'named.tar');
+      const path = join(await tempDir(), 'named.tar');
       const archive = await openDockerArchive(path, 'write', { imageName: 'app' });
       await archive.push(image.configDescriptor, Readable.from([image.config]));
       for (const [i, bytes] of image.layers.entries())
@@ -362,7 +343,7 @@ describe('docker-archive writer', () => {
 
   it('leaves neither FILE nor a temporary file when a pushed blob does not match its digest', async () => {
     const image = await sampleImage();
-    const directory = await scratchDir();
+    const directory = await tempDir();
     const path = join(directory, 'broken.tar');
     const archive = await openDockerArchive(path, 'write');
     await archive.push(image.configDescriptor, Readable.from([image.config]));
@@ -380,7 +361,7 @@ describe('docker-archive writer', () => {
 
   it('refuses an index with a hint to pick a platform, and then writes nothing', async () => {
     const image = await sampleImage();
-    const directory = await scratchDir();
+    const directory = await tempDir();
     const archive = await openDockerArchive(join(directory, 'multi.tar'), 'write');
     const index = Buffer.from(
       JSON.stringify({
@@ -400,7 +381,7 @@ describe('docker-archive writer', () => {
 
   it('refuses a manifest whose layers were not pushed first', async () => {
     const image = await sampleImage();
-    const archive = await openDockerArchive(join(await scratchDir(), 'partial.tar'), 'write');
+    const archive = await openDockerArchive(join(await tempDir(), 'partial.tar'), 'write');
     await archive.push(image.configDescriptor, Readable.from([image.config]));
     await expect(
       archive.push(image.manifestDescriptor, Readable.from([image.manifest])),

@@ -1,49 +1,19 @@
 import { createReadStream } from 'node:fs';
-import {
-  lstat,
-  mkdir,
-  mkdtemp,
-  readdir,
-  readFile,
-  readlink,
-  rm,
-  symlink,
-  utimes,
-  writeFile,
-} from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { lstat, mkdir, readdir, readFile, readlink, symlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
-import { pack as createPack, type Header } from 'tar-stream';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { extractTarGzip } from '../../src/artifacts/extract.js';
 import { packDirectory } from '../../src/artifacts/pack.js';
 import { PathTraversalError } from '../../src/artifacts/safe-path.js';
 import { SizeLimitError } from '../../src/errors.js';
+import { type TarEntry, tarOf } from '../fixtures/tar.js';
+import { tempDir } from '../fixtures/temp.js';
 
-const scratch: string[] = [];
-async function scratchDir(): Promise<string> {
-  const directory = await mkdtemp(join(tmpdir(), 'tug-test-'));
-  scratch.push(directory);
-  return directory;
-}
-afterAll(async () => {
-  await Promise.all(scratch.map((directory) => rm(directory, { recursive: true, force: true })));
-});
+type Entry = TarEntry;
 
-type Entry = Partial<Header> & { name: string; content?: string };
-
-/** A gzipped tar made entry by entry, for archives no honest packer would write. */
-async function tarGzip(entries: Entry[]): Promise<Buffer> {
-  const pack = createPack();
-  for (const { content, ...header } of entries)
-    pack.entry({ type: 'file', mode: 0o644, ...header }, content ?? '');
-  pack.finalize();
-  const chunks: Buffer[] = [];
-  for await (const chunk of pack) chunks.push(chunk as Buffer);
-  return gzipSync(Buffer.concat(chunks));
-}
+const tarGzip = async (entries: Entry[]) => gzipSync(await tarOf(entries));
 
 async function listTree(root: string, prefix = ''): Promise<string[]> {
   const out: string[] = [];
@@ -58,7 +28,7 @@ async function listTree(root: string, prefix = ''): Promise<string[]> {
 }
 
 async function sampleTree(): Promise<string> {
-  const root = await scratchDir();
+  const root = await tempDir();
   const tree = join(root, 'site');
   await mkdir(join(tree, 'nested', 'deeper'), { recursive: true });
   await writeFile(join(tree, 'index.html'), '<h1>hi</h1>');
@@ -86,7 +56,7 @@ describe('directories pack reproducibly and unpack byte for byte', () => {
   it('unpacks what it packed: nested directories, empty files, unicode names, inner links', async () => {
     const tree = await sampleTree();
     const packed = await packDirectory(tree, 'site');
-    const out = await scratchDir();
+    const out = await tempDir();
     await extractTarGzip(createReadStream(packed.path), out);
     expect(await listTree(join(out, 'site'))).toEqual(await listTree(tree));
     await packed.remove();
@@ -108,7 +78,7 @@ describe('extraction refuses what would escape the output directory', () => {
     ['a hard link to the working directory', [{ name: 'h', type: 'link', linkname: 'secret' }]],
     ['a hard link that climbs out', [{ name: 'h', type: 'link', linkname: '../../x' }]],
   ])('refuses %s and writes nothing outside', async (_name, entries) => {
-    const parent = await scratchDir();
+    const parent = await tempDir();
     const out = join(parent, 'out');
     await mkdir(out);
     await expect(extractTarGzip(Readable.from([await tarGzip(entries)]), out)).rejects.toThrow(
@@ -118,7 +88,7 @@ describe('extraction refuses what would escape the output directory', () => {
   });
 
   it('refuses to write through a symlink the archive planted, even one pointing inside', async () => {
-    const out = await scratchDir();
+    const out = await tempDir();
     const entries: Entry[] = [
       { name: 'dir', type: 'directory' },
       { name: 'link', type: 'symlink', linkname: 'dir' },
@@ -130,7 +100,7 @@ describe('extraction refuses what would escape the output directory', () => {
   });
 
   it('skips device files and duplicate names with a warning', async () => {
-    const out = await scratchDir();
+    const out = await tempDir();
     const warnings: string[] = [];
     const entries: Entry[] = [
       { name: 'dev', type: 'character-device', devmajor: 1, devminor: 3 },
@@ -144,11 +114,11 @@ describe('extraction refuses what would escape the output directory', () => {
   });
 
   it('stops a decompression bomb at the ratio cap', async () => {
-    const out = await scratchDir();
+    const out = await tempDir();
     const bomb = await tarGzip([{ name: 'zeros', content: '\0'.repeat(8 * 1024 * 1024) }]);
     const limits = { maxRatio: 50, ratioFloor: 1024 * 1024 };
     await expect(extractTarGzip(Readable.from([bomb]), out, { limits })).rejects.toThrow(SizeLimitError);
-    await expect(extractTarGzip(Readable.from([bomb]), await scratchDir(), { limits })).rejects.toThrow(
+    await expect(extractTarGzip(Readable.from([bomb]), await tempDir(), { limits })).rejects.toThrow(
       /uncompressed size limit exceeded/,
     );
   });
@@ -156,7 +126,7 @@ describe('extraction refuses what would escape the output directory', () => {
   it('stops at the total size cap', async () => {
     const archive = await tarGzip([{ name: 'big', content: 'x'.repeat(200_000) }]);
     await expect(
-      extractTarGzip(Readable.from([archive]), await scratchDir(), { limits: { maxBytes: 100_000 } }),
+      extractTarGzip(Readable.from([archive]), await tempDir(), { limits: { maxBytes: 100_000 } }),
     ).rejects.toThrow(/uncompressed size limit exceeded/);
   });
 });
