@@ -111,6 +111,56 @@ describe('push and pull artifacts', () => {
     expect(await tree(out)).toEqual(await tree(work));
   });
 
+  it('pushes a multi-file artifact with its own config and per-file annotations, and pulls every file back', async () => {
+    const work = await tempDir();
+    await writeFile(join(work, 'model.bin'), Buffer.alloc(4096, 7));
+    await writeFile(join(work, 'README.txt'), 'how to use the model\n');
+    await writeFile(join(work, 'config.json'), '{"framework":"onnx"}');
+    await writeFile(
+      join(work, 'annotations.json'),
+      JSON.stringify({ $manifest: { team: 'ml' }, 'model.bin': { purpose: 'weights' } }),
+    );
+    const exported = join(work, 'exported.json');
+    const pushed = await runTug(
+      [
+        'push',
+        '--artifact-type',
+        'application/vnd.example.model.v1',
+        '--config',
+        'config.json:application/vnd.example.model.config.v1+json',
+        '--annotation-file',
+        'annotations.json',
+        '--export-manifest',
+        exported,
+        `${registry.host}/models/m:1`,
+        'model.bin:application/octet-stream',
+        'README.txt',
+      ],
+      { cwd: work },
+    );
+    expect(pushed.code).toBe(0);
+    const manifest = JSON.parse((await runTug(['manifest', 'get', `${registry.host}/models/m:1`])).stdout);
+    expect(sha256(await readFile(exported))).toBe(pushed.stdout.trim());
+    expect(manifest.artifactType).toBe('application/vnd.example.model.v1');
+    expect(manifest.config).toMatchObject({
+      mediaType: 'application/vnd.example.model.config.v1+json',
+      size: 20,
+    });
+    expect(manifest.annotations).toEqual({ team: 'ml' });
+    expect(
+      manifest.layers.map((layer: { annotations: Record<string, string> }) => layer.annotations),
+    ).toEqual([
+      { 'org.opencontainers.image.title': 'model.bin', purpose: 'weights' },
+      { 'org.opencontainers.image.title': 'README.txt' },
+    ]);
+    expect(manifest.layers[1].mediaType).toBe('application/vnd.oci.image.layer.v1.tar');
+    const out = await tempDir();
+    const pulled = await runTug(['pull', `${registry.host}/models/m:1`, '-o', out]);
+    expect(pulled.stdout.trim().split('\n').sort()).toEqual(['README.txt', 'model.bin']);
+    expect(await readFile(join(out, 'model.bin'))).toEqual(Buffer.alloc(4096, 7));
+    expect(await readFile(join(out, 'README.txt'), 'utf8')).toBe('how to use the model\n');
+  });
+
   it('pushes to and pulls from an OCI layout with no server', async () => {
     const work = await tempDir();
     await writeFile(join(work, 'hello.txt'), 'hello\n');
