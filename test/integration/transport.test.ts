@@ -15,8 +15,9 @@ import {
   type Transport,
   type TransportOptions,
 } from '../../src/transport/index.js';
+import { selfSignedCertificate } from '../fixtures/certificates.js';
 
-const run = promisify(execFile);
+const _run = promisify(execFile);
 
 interface Seen {
   method: string;
@@ -47,26 +48,8 @@ const servers: Array<http.Server | net.Server> = [];
 const transports: Transport[] = [];
 
 async function selfSigned(name: string, subjectAltName: string): Promise<KeyPair> {
-  const cert = join(directory, `${name}.crt`);
-  const key = join(directory, `${name}.key`);
-  await run('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-days',
-    '1',
-    '-subj',
-    `/CN=${name}`,
-    '-addext',
-    `subjectAltName=${subjectAltName}`,
-    '-keyout',
-    key,
-    '-out',
-    cert,
-  ]);
-  return { cert, key };
+  const { certificate, key } = await selfSignedCertificate(directory, name, `/CN=${name}`, subjectAltName);
+  return { cert: certificate, key };
 }
 
 beforeAll(async () => {
