@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
@@ -6,7 +5,6 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SizeLimitError, TransportError } from '../../src/errors.js';
 import {
@@ -17,7 +15,6 @@ import {
 } from '../../src/transport/index.js';
 import { selfSignedCertificate } from '../fixtures/certificates.js';
 
-const _run = promisify(execFile);
 
 interface Seen {
   method: string;
