@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import { type Credential, type CredentialLookup, createCredentialLookup } from '../auth/index.js';
+import type { Credential, CredentialLookup } from '../auth/types.js';
 import { UsageError } from '../errors.js';
-import { RegistryClient } from '../registry/client.js';
-import { createTransport, type Transport } from '../transport/index.js';
+import type { RegistryClient } from '../registry/client.js';
+import type { Transport } from '../transport/index.js';
 import type { GlobalOptions } from './global-options.js';
 import type { Io } from './io.js';
 import { Output } from './output.js';
@@ -13,13 +13,16 @@ async function readStdin(io: Io): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/** What every command needs, built lazily from the global options so `--help` builds nothing. */
+/**
+ * What every command needs, built lazily from the global options: `--help` builds nothing, and
+ * the HTTP stack is loaded only by a command that talks to a registry.
+ */
 export class CliContext {
   readonly output: Output;
   /** Aborted on SIGINT or SIGTERM: transfers stop, temporary files go, sessions are cancelled. */
   readonly interrupt = new AbortController();
-  #transport: Transport | undefined;
-  #registry: RegistryClient | undefined;
+  #transport: Promise<Transport> | undefined;
+  #registry: Promise<RegistryClient> | undefined;
   #credentials: Promise<CredentialLookup> | undefined;
   #version: string;
 
@@ -36,21 +39,23 @@ export class CliContext {
     });
   }
 
-  get transport(): Transport {
-    this.#transport ??= createTransport({
-      plainHttp: this.options.plainHttp,
-      insecure: this.options.insecure,
-      caFile: this.options.caFile,
-      certFile: this.options.certFile,
-      keyFile: this.options.keyFile,
-      env: this.io.env,
-      userAgent: `tug/${this.#version}`,
-      trace: this.options.verbose ? (line) => this.output.trace(line) : undefined,
-      ...(this.options.timeout
-        ? { timeouts: { headersMs: this.options.timeout * 1000, bodyIdleMs: this.options.timeout * 1000 } }
-        : {}),
-      ...(this.options.retries ? { retry: { attempts: this.options.retries } } : {}),
-    });
+  transport(): Promise<Transport> {
+    this.#transport ??= import('../transport/index.js').then(({ createTransport }) =>
+      createTransport({
+        plainHttp: this.options.plainHttp,
+        insecure: this.options.insecure,
+        caFile: this.options.caFile,
+        certFile: this.options.certFile,
+        keyFile: this.options.keyFile,
+        env: this.io.env,
+        userAgent: `tug/${this.#version}`,
+        trace: this.options.verbose ? (line) => this.output.trace(line) : undefined,
+        ...(this.options.timeout
+          ? { timeouts: { headersMs: this.options.timeout * 1000, bodyIdleMs: this.options.timeout * 1000 } }
+          : {}),
+        ...(this.options.retries ? { retry: { attempts: this.options.retries } } : {}),
+      }),
+    );
     return this.#transport;
   }
 
@@ -79,17 +84,21 @@ export class CliContext {
   }
 
   async credentials(): Promise<CredentialLookup> {
-    this.#credentials ??= this.flagCredential().then((flags) =>
-      createCredentialLookup({ ...this.credentialOptions(), flags }),
+    this.#credentials ??= Promise.all([this.flagCredential(), import('../auth/credentials/lookup.js')]).then(
+      ([flags, { createCredentialLookup }]) => createCredentialLookup({ ...this.credentialOptions(), flags }),
     );
     return this.#credentials;
   }
 
-  async registry(): Promise<RegistryClient> {
-    if (!this.#registry) {
-      const credentials = await this.credentials();
-      this.#registry = new RegistryClient({ transport: this.transport, credentials });
-    }
+  registry(): Promise<RegistryClient> {
+    this.#registry ??= (async () => {
+      const [{ RegistryClient }, transport, credentials] = await Promise.all([
+        import('../registry/client.js'),
+        this.transport(),
+        this.credentials(),
+      ]);
+      return new RegistryClient({ transport, credentials });
+    })();
     return this.#registry;
   }
 
@@ -103,7 +112,7 @@ export class CliContext {
   }
 
   async close(): Promise<void> {
-    await this.#registry?.close();
-    await this.#transport?.close();
+    await (await this.#registry?.catch(() => undefined))?.close();
+    await (await this.#transport?.catch(() => undefined))?.close();
   }
 }

@@ -1,7 +1,4 @@
 import type { Reference } from '../ref/types.js';
-import { openDockerArchive } from '../targets/docker-archive.js';
-import { openOciLayout } from '../targets/oci-layout.js';
-import { RegistryTarget } from '../targets/registry.js';
 import type { ReadTarget, WriteTarget } from '../targets/target.js';
 import type { CliContext } from './context.js';
 
@@ -17,25 +14,36 @@ export function targetReference(ref: Reference): string {
   }
 }
 
-/** The one place that turns a reference into a backend; commands never branch on the backend. */
+/**
+ * The one place that turns a reference into a backend; commands never branch on the backend.
+ * Each backend's module is loaded only when a reference names it.
+ */
 export async function openReadTarget(context: CliContext, ref: Reference): Promise<ReadTarget> {
   switch (ref.kind) {
-    case 'registry':
+    case 'registry': {
+      const { RegistryTarget } = await import('../targets/registry.js');
       return new RegistryTarget((await context.registry()).repository(ref));
+    }
     case 'oci':
-      return openOciLayout(ref.path);
+      return (await import('../targets/oci-layout.js')).openOciLayout(ref.path);
     case 'docker-archive':
-      return openDockerArchive(ref.path, 'read', { imageName: ref.imageName });
+      return (await import('../targets/docker-archive.js')).openDockerArchive(ref.path, 'read', {
+        imageName: ref.imageName,
+      });
   }
 }
 
 export async function openWriteTarget(context: CliContext, ref: Reference): Promise<WriteTarget> {
   switch (ref.kind) {
-    case 'registry':
+    case 'registry': {
+      const { RegistryTarget } = await import('../targets/registry.js');
       return new RegistryTarget((await context.registry()).repository(ref));
+    }
     case 'oci':
-      return openOciLayout(ref.path, { create: true });
+      return (await import('../targets/oci-layout.js')).openOciLayout(ref.path, { create: true });
     case 'docker-archive':
-      return openDockerArchive(ref.path, 'write', { imageName: ref.imageName });
+      return (await import('../targets/docker-archive.js')).openDockerArchive(ref.path, 'write', {
+        imageName: ref.imageName,
+      });
   }
 }

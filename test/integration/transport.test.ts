@@ -15,7 +15,6 @@ import {
 } from '../../src/transport/index.js';
 import { selfSignedCertificate } from '../fixtures/certificates.js';
 
-
 interface Seen {
   method: string;
   path: string;

@@ -23,7 +23,10 @@ export async function run(context: CliContext, [input = 'docker.io']: string[]):
   const registry = parseRegistryHost(input);
   const credential = (await context.flagCredential()) ?? (await askForCredential(context));
   // Only the credential being tested, never one already stored, takes part in the check.
-  const client = new RegistryClient({ transport: context.transport, credentials: async () => credential });
+  const client = new RegistryClient({
+    transport: await context.transport(),
+    credentials: async () => credential,
+  });
   await client.verifyCredentials(registry);
   const stored = await storeCredential(registry, credential, context.credentialOptions());
   if (stored.warning) context.output.warn(stored.warning);
