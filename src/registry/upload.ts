@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { DigestMismatchError, TransportError } from '../errors.js';
 import type { Descriptor } from '../oci/types.js';
 import { discardBody, headerValue, sameOrigin } from '../transport/index.js';
-import type { HttpRequest, RequestBody } from '../transport/types.js';
+import type { HttpRequest, RequestBody, Send } from '../transport/types.js';
 import { errorFromResponse } from './errors.js';
 import type { RegistryConnection } from './repository.js';
 
@@ -76,6 +76,21 @@ export function checkUploadedRange(range: string | undefined, sent: number, host
   }
 }
 
+/** How many bytes an upload session holds: `GET <location>` answers `204` with `Range: 0-<last>`. */
+async function heldBytes(send: Send, location: URL, scopes: string[], host: string): Promise<number> {
+  const response = await send({ method: 'GET', url: location, scopes });
+  discardBody(response);
+  const match = /^\s*(?:bytes=)?0-(\d+)\s*$/.exec(headerValue(response, 'range') ?? '');
+  if (response.status !== 204 || !match) {
+    throw new TransportError(
+      `${host} could not say how much of the upload it holds (HTTP ${response.status})`,
+    );
+  }
+  // distribution answers `0-0` for an empty session as well as for one byte: read it as empty.
+  const last = Number(match[1]);
+  return last === 0 ? 0 : last + 1;
+}
+
 function withDigest(location: URL, digest: string): URL {
   const url = new URL(location);
   url.searchParams.set('digest', digest);
@@ -127,8 +142,24 @@ export async function uploadBlob(upload: UploadRequest): Promise<void> {
           },
           body: chunk,
         };
-        const response = await send(request);
-        if (response.status !== 202) throw await errorFromResponse(operation, request, response);
+        let response = await send(request);
+        if (response.status === 416) {
+          // Out of step: ask the session how much it holds, then re-send this chunk or go on.
+          discardBody(response);
+          const held = await heldBytes(send, location, scopes, baseUrl.host);
+          if (held === offset + chunk.byteLength) {
+            offset = held;
+            continue;
+          }
+          if (held !== offset) {
+            throw new TransportError(`${baseUrl.host} holds ${held} bytes of the upload, tug sent ${offset}`);
+          }
+          response = await send(request);
+        }
+        // 202 is the spec's answer; some registries (ECR) answer a chunk with 201.
+        if (response.status !== 202 && response.status !== 201) {
+          throw await errorFromResponse(operation, request, response);
+        }
         discardBody(response);
         offset += chunk.byteLength;
         checkUploadedRange(headerValue(response, 'range'), offset, baseUrl.host);

@@ -162,3 +162,64 @@ describe('uploadBlob', () => {
     expect(recorded.at(-1)?.method).toBe('DELETE');
   });
 });
+
+describe('uploadBlob keeps chunked uploads in step', () => {
+  /** A registry scripted per PATCH: the answer to each chunk, and what GET on the session says it holds. */
+  function scripted(patchAnswers: number[], held: number[]) {
+    const recorded: Recorded[] = [];
+    const send = async (request: HttpRequest): Promise<HttpResponse> => {
+      const bytes = await lengthOf(request.body);
+      recorded.push({ method: request.method, url: request.url.href, headers: request.headers ?? {}, bytes });
+      const reply = (status: number, headers: Record<string, string> = {}): HttpResponse => ({
+        status,
+        headers: { location: '/v2/app/blobs/uploads/s', ...headers },
+        body: Readable.from([]),
+        url: request.url,
+      });
+      if (request.method === 'PATCH') return reply(patchAnswers.shift() ?? 202);
+      if (request.method === 'GET') {
+        const count = held.shift() ?? 0;
+        return reply(204, { range: `0-${Math.max(count - 1, 0)}` });
+      }
+      if (request.method === 'PUT')
+        return reply(201, { 'docker-content-digest': request.url.searchParams.get('digest') ?? '' });
+      return reply(request.method === 'POST' ? 202 : 204);
+    };
+    return { connection: { send, baseUrl: registry }, recorded };
+  }
+
+  it('accepts a chunk answered 201 (as ECR answers)', async () => {
+    const content = blob(1000);
+    const { connection, recorded } = scripted([201, 201, 201], []);
+    await upload(connection, content, { monolithicMax: 500, chunkSize: 400 });
+    expect(recorded.map((call) => call.method)).toEqual(['POST', 'PATCH', 'PATCH', 'PATCH', 'PUT']);
+  });
+
+  it('after a 416, re-sends a chunk the session does not hold, and skips one it does', async () => {
+    const content = blob(1000);
+    // First chunk: 416, the session holds 0 → re-sent. Second chunk: 416, the session holds 800 → it had landed.
+    const { connection, recorded } = scripted([416, 202, 416], [0, 800]);
+    await upload(connection, content, { monolithicMax: 500, chunkSize: 400 });
+    expect(recorded.map((call) => call.method)).toEqual([
+      'POST',
+      'PATCH',
+      'GET',
+      'PATCH',
+      'PATCH',
+      'GET',
+      'PATCH',
+      'PUT',
+    ]);
+    expect(
+      recorded.filter((call) => call.method === 'PATCH').map((call) => call.headers['content-range']),
+    ).toEqual(['0-399', '0-399', '400-799', '800-999']);
+  });
+
+  it('fails clearly when the session holds a count that fits neither', async () => {
+    const content = blob(1000);
+    const { connection } = scripted([416], [123]);
+    await expect(upload(connection, content, { monolithicMax: 500, chunkSize: 400 })).rejects.toThrow(
+      /holds 123 bytes/,
+    );
+  });
+});
