@@ -22,8 +22,12 @@ export interface Authenticator {
    * challenge, and retries (only when the body is replayable or absent), at most twice.
    */
   send: Send;
-  /** For `login`: GET /v2/ and complete the handshake with the credential; AuthError when refused. */
-  verify(): Promise<void>;
+  /**
+   * For `login`: GET /v2/ and complete the handshake with the credential; AuthError when refused.
+   * Where the registry's token service hands out refresh tokens (OAuth2 password grant with
+   * offline access), the result carries one, so login can store it instead of the password.
+   */
+  verify(): Promise<{ identityToken?: string }>;
 }
 
 /** A token this close to its expiry is not sent any more. */
@@ -214,6 +218,20 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       if (response.status !== 200) {
         throw new TugError(`${registry} answered HTTP ${response.status} at /v2/; is it a registry?`);
       }
+      const found = await lookup();
+      if (learned?.scheme !== 'bearer' || found?.username === undefined || found.password === undefined)
+        return {};
+      const token = await fetchToken({
+        send: options.send,
+        registry,
+        registryOrigin: options.origin,
+        challenge: learned,
+        scopes: [],
+        credential: found,
+        now: now(),
+        offline: true,
+      });
+      return token.refreshToken ? { identityToken: token.refreshToken } : {};
     },
   };
 }

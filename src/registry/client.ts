@@ -21,7 +21,7 @@ export interface RegistryClientOptions extends Partial<RepositoryOptions> {
 }
 
 interface Connection extends RegistryConnection {
-  verify(): Promise<void>;
+  verify(): Promise<{ identityToken?: string }>;
 }
 
 /**
@@ -86,8 +86,9 @@ export class RegistryClient {
   }
 
   /** For `login`: the registry accepts these credentials (or needs none). */
-  async verifyCredentials(registry: string): Promise<void> {
-    await (await this.#connect(registry)).verify();
+  /** For `login`: the registry accepts these credentials; an identity token when its token service offers one. */
+  async verifyCredentials(registry: string): Promise<{ identityToken?: string }> {
+    return (await this.#connect(registry)).verify();
   }
 
   async close(): Promise<void> {

@@ -169,7 +169,9 @@ describe('token auth against the real registry and token issuer', () => {
   });
 
   it('verifies a good credential at /v2/ and refuses a bad one with exit 3', async () => {
-    await expect(connect(tokenRegistry, user(tokenRegistry)).authenticator.verify()).resolves.toBeUndefined();
+    await expect(connect(tokenRegistry, user(tokenRegistry)).authenticator.verify()).resolves.toEqual({
+      identityToken: expect.any(String),
+    });
     const error = (await connect(tokenRegistry, { username: tokenRegistry.username, password: 'nope' })
       .authenticator.verify()
       .catch((caught: unknown) => caught)) as AuthError;
@@ -235,7 +237,7 @@ describe('Basic auth against the real htpasswd registry', () => {
   });
 
   it('verifies a good credential and refuses a wrong password as "authentication failed"', async () => {
-    await expect(connect(basicRegistry, user(basicRegistry)).authenticator.verify()).resolves.toBeUndefined();
+    await expect(connect(basicRegistry, user(basicRegistry)).authenticator.verify()).resolves.toEqual({});
     const { authenticator, sent } = connect(basicRegistry, {
       username: basicRegistry.username,
       password: 'nope',

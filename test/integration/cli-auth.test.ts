@@ -86,9 +86,22 @@ describe('token auth against a real registry and token issuer', () => {
     expect(login.stdout + login.stderr).not.toContain(tokenRegistry.password);
     const configFile = join(dockerConfig, 'config.json');
     expect((await stat(configFile)).mode & 0o777).toBe(0o600);
+    // The token service hands out refresh tokens: the identity token is stored, never the password.
+    const stored = JSON.parse(await readFile(configFile, 'utf8')) as {
+      auths: Record<string, { identitytoken?: string; auth?: string }>;
+    };
+    expect(stored.auths[tokenRegistry.host]?.identitytoken).toMatch(/\w+/);
+    expect(Buffer.from(stored.auths[tokenRegistry.host]?.auth ?? '', 'base64').toString()).not.toContain(
+      tokenRegistry.password,
+    );
 
+    const before = tokenRegistry.issuer?.requests.length ?? 0;
     const read = await runTug(['digest', `${tokenRegistry.host}/private/hello:v1`], { env });
     expect(read.stdout.trim()).toBe(image.rootDigest);
+    const grants = (tokenRegistry.issuer?.requests ?? [])
+      .slice(before)
+      .map((request) => request.form?.grant_type);
+    expect(grants).toContain('refresh_token');
 
     const logout = await runTug(['logout', tokenRegistry.host], { env });
     expect(logout.code).toBe(0);
@@ -133,10 +146,9 @@ describe('token auth against a real registry and token issuer', () => {
       string,
       { Username: string; Secret: string }
     >;
-    expect(Object.values(stored)[0]).toMatchObject({
-      Username: tokenRegistry.username,
-      Secret: tokenRegistry.password,
-    });
+    // The helper keeps the registry's identity token (docker's `<token>` user), not the password.
+    expect(Object.values(stored)[0]).toMatchObject({ Username: '<token>' });
+    expect(Object.values(stored)[0]?.Secret).not.toBe(tokenRegistry.password);
     const config = JSON.parse(await readFile(join(directory, 'config.json'), 'utf8')) as { auths?: unknown };
     expect(config.auths).toBeUndefined();
 

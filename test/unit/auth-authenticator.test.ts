@@ -329,9 +329,12 @@ describe('origins and bodies', () => {
 describe('verify', () => {
   it('completes the handshake at /v2/ with a working credential', async () => {
     const fake = world();
-    await expect(authenticator(fake.send, user).verify()).resolves.toBeUndefined();
+    const verified = await authenticator(fake.send, user).verify();
     expect(fake.registryRequests().map((sent) => sent.url.pathname)).toEqual(['/v2/', '/v2/']);
     expect(fake.tokenRequests()[0]?.authorization).toBe(basic('user', 'secret'));
+    // Then the OAuth2 password grant with offline access; this token service gives no refresh token.
+    expect(fake.tokenRequests()[1]?.method).toBe('POST');
+    expect(verified).toEqual({});
   });
 
   it('throws an AuthError with exit code 3 for a refused credential', async () => {

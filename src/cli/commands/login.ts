@@ -27,8 +27,10 @@ export async function run(context: CliContext, [input = 'docker.io']: string[]):
     transport: await context.transport(),
     credentials: async () => credential,
   });
-  await client.verifyCredentials(registry);
-  const stored = await storeCredential(registry, credential, context.credentialOptions());
+  const { identityToken } = await client.verifyCredentials(registry);
+  // As docker does, an identity token from the registry's OAuth2 service is kept instead of the password.
+  const toStore = identityToken ? { username: credential.username, identityToken } : credential;
+  const stored = await storeCredential(registry, toStore, context.credentialOptions());
   if (stored.warning) context.output.warn(stored.warning);
   context.output.info(`Login succeeded for ${registry} (credentials stored in ${stored.location})`);
 }
