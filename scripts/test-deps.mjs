@@ -10,6 +10,7 @@ const needs = [
   ['openssl', 'openssl'],
   ['htpasswd', 'apache2-utils'],
   ['tar', 'tar'],
+  ['script', 'bsdutils'],
   // Real credential stores: the Secret Service keychain and docker-credential-pass.
   ['dbus-run-session', 'dbus'],
   ['gnome-keyring-daemon', 'gnome-keyring'],

@@ -9,7 +9,10 @@ export function progressMode(context: CliContext): ProgressMode {
   const { progress, quiet } = context.options;
   if (progress === 'json') return 'json';
   if (progress === false || quiet) return 'none';
-  return isTty(context.io.stderr) ? 'tty' : 'none';
+  // A terminal that reports no width (some CI pseudo-terminals) cannot host a spinner: ora would
+  // count the lines of its frame by dividing by that width and never stop clearing them.
+  const columns = (context.io.stderr as { columns?: number }).columns ?? 0;
+  return isTty(context.io.stderr) && columns > 0 ? 'tty' : 'none';
 }
 
 function formatBytes(bytes: number): string {

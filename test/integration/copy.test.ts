@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runTug } from '../fixtures/cli.js';
 import { type FaultProxy, startFaultProxy } from '../fixtures/fault-proxy.js';
@@ -110,6 +112,32 @@ describe('tug cp between registries', () => {
     expect(events.at(-1)?.event).toBe('done');
     expect(events.filter((event) => event.event === 'copied')).toHaveLength(4);
     expect(events.some((event) => event.event === 'bytes')).toBe(true);
+  });
+});
+
+describe('tug cp on a terminal', () => {
+  const tug = resolve(import.meta.dirname, '../../bin/tug');
+  /** Runs tug on a pseudo-terminal (util-linux `script`) of the given width. */
+  const onTerminal = (columns: number, args: string[]) =>
+    promisify(execFile)(
+      'script',
+      ['-qec', `stty cols ${columns}; NO_COLOR=1 node ${tug} ${args.join(' ')}`, '/dev/null'],
+      {
+        timeout: 30_000,
+        maxBuffer: 4 * 1024 * 1024,
+      },
+    );
+
+  it('shows a spinner with bytes and blobs, then a one-line summary', async () => {
+    const { stdout } = await onTerminal(120, ['cp', `${a.host}/src/big:v1`, `oci:${await tempDir()}:v1`]);
+    expect(stdout).toMatch(/\d+\/\d+ blobs, [\d.]+ (B|KiB|MiB)/);
+    expect(stdout).toMatch(/copied sha256:[0-9a-f]{64}: 4 copied, 0 skipped, 0 mounted/);
+  });
+
+  it('finishes on a terminal that reports no width, without a spinner', async () => {
+    const { stdout } = await onTerminal(0, ['cp', `${a.host}/src/big:v1`, `oci:${await tempDir()}:v1`]);
+    expect(stdout).toContain(big.rootDigest);
+    expect(stdout.length).toBeLessThan(4096);
   });
 });
 
