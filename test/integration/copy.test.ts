@@ -117,12 +117,15 @@ describe('tug cp between registries', () => {
 
 describe('tug cp on a terminal', () => {
   const tug = resolve(import.meta.dirname, '../../bin/tug');
+  // A person's terminal: no CI variable (under which ora, like most tools, does not animate).
+  const { CI: _ci, ...terminalEnv } = process.env;
   /** Runs tug on a pseudo-terminal (util-linux `script`) of the given width. */
   const onTerminal = (columns: number, args: string[]) =>
     promisify(execFile)(
       'script',
       ['-qec', `stty cols ${columns}; NO_COLOR=1 node ${tug} ${args.join(' ')}`, '/dev/null'],
       {
+        env: terminalEnv,
         timeout: 30_000,
         maxBuffer: 4 * 1024 * 1024,
       },
