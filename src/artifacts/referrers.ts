@@ -1,9 +1,16 @@
 import { Readable } from 'node:stream';
 import { type CopyOptions, type CopyResult, copyGraph } from '../copy/index.js';
+import { TugError } from '../errors.js';
 import { digestOf, isManifestMediaType, MediaType } from '../oci/index.js';
 import type { Descriptor, ImageIndex, Manifest } from '../oci/types.js';
-import { readReferrersTag, referrersTag } from '../targets/referrers-tag.js';
 import {
+  emptyReferrersIndex,
+  readReferrersTag,
+  referrersIndexFrom,
+  referrersTag,
+} from '../targets/referrers-tag.js';
+import {
+  isConditionalTagger,
   isReferrerFinder,
   isReferrersIndexer,
   type ReadTarget,
@@ -52,8 +59,33 @@ export async function addToReferrersTag(
   subject: Descriptor,
   referrer: Descriptor,
 ): Promise<void> {
-  const { index } = await readReferrersTag(target, subject);
-  if (index.manifests.some((entry) => entry.digest === referrer.digest)) return;
+  const tag = referrersTag(subject);
+  if (!isConditionalTagger(target)) {
+    const { index } = await readReferrersTag(target, subject);
+    const updated = await pushWith(target, index, referrer);
+    if (updated) await target.tag(updated, tag);
+    return;
+  }
+  // Read, add, and move the tag only if nobody moved it meanwhile; on a race, read again.
+  for (let attempt = 0; attempt < MAX_TAG_RACES; attempt++) {
+    const state = await target.readTag(tag);
+    const index = state ? referrersIndexFrom(state.bytes, state.descriptor, tag) : emptyReferrersIndex();
+    const updated = await pushWith(target, index, referrer);
+    if (!updated || (await target.tagIf(updated, tag, state))) return;
+  }
+  throw new TugError(`the referrers tag ${tag} kept changing under other writers`, { hint: 'attach again' });
+}
+
+/** Writers that may race on one referrers tag before an update gives up. */
+const MAX_TAG_RACES = 5;
+
+/** Pushes `index` with `referrer` added; undefined when it already lists it. */
+async function pushWith(
+  target: WriteTarget,
+  index: ImageIndex,
+  referrer: Descriptor,
+): Promise<Descriptor | undefined> {
+  if (index.manifests.some((entry) => entry.digest === referrer.digest)) return undefined;
   const updated: ImageIndex = {
     schemaVersion: 2,
     mediaType: MediaType.ociIndex,
@@ -62,7 +94,7 @@ export async function addToReferrersTag(
   const bytes = Buffer.from(JSON.stringify(updated), 'utf8');
   const descriptor = { mediaType: MediaType.ociIndex, digest: digestOf(bytes), size: bytes.byteLength };
   await target.push(descriptor, Readable.from([bytes]));
-  await target.tag(descriptor, referrersTag(subject));
+  return descriptor;
 }
 
 export interface ReferrerNode {

@@ -158,3 +158,6 @@ export async function errorFromResponse(
   const text = await readBodyText(response, MAX_SMALL_BODY).catch(() => '');
   return classifyFailure(operation, request, response.status, parseErrorBody(text));
 }
+
+/** A conditional write refused (HTTP 412): someone else changed the tag first. */
+export class PreconditionFailedError extends TransportError {}

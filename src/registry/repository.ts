@@ -14,7 +14,7 @@ import { formatRepository } from '../ref/format.js';
 import type { RepositoryName } from '../ref/types.js';
 import { discardBody, headerValue, readBodyBytes, readBodyJson, sameOrigin } from '../transport/index.js';
 import type { HttpMethod, HttpRequest, HttpResponse, RequestBody, Send } from '../transport/types.js';
-import { errorFromResponse } from './errors.js';
+import { errorFromResponse, PreconditionFailedError } from './errors.js';
 import { paginate } from './pagination.js';
 import { uploadBlob } from './upload.js';
 
@@ -146,7 +146,7 @@ export class Repository {
   /** A manifest's exact bytes, capped before they are read and verified against their digest. */
   async fetchManifest(
     reference: string | Descriptor,
-  ): Promise<{ descriptor: Descriptor; bytes: Uint8Array }> {
+  ): Promise<{ descriptor: Descriptor; bytes: Uint8Array; etag?: string }> {
     const wanted = typeof reference === 'string' ? reference : reference.digest;
     const byDigest = wanted.includes(':');
     const operation = this.#describe(`get manifest ${wanted} from`);
@@ -170,10 +170,21 @@ export class Repository {
     const headerDigest = headerValue(response, 'docker-content-digest');
     if (headerDigest && headerDigest !== digest) throw new DigestMismatchError(headerDigest, digest);
     const { mediaType } = parseManifest(bytes, headerValue(response, 'content-type'));
-    return { descriptor: { mediaType, digest, size: bytes.byteLength }, bytes };
+    const etag = headerValue(response, 'etag');
+    return { descriptor: { mediaType, digest, size: bytes.byteLength }, bytes, ...(etag ? { etag } : {}) };
   }
 
-  async pushManifest(reference: string, bytes: Uint8Array, mediaType: string): Promise<PushedManifest> {
+  /**
+   * PUT a manifest. With a `precondition` the registry is asked to store it only if the tag is
+   * still at that version (`If-Match`) or does not exist yet (`If-None-Match: *`); a registry that
+   * refuses answers 412, thrown as PreconditionFailedError. Registries that ignore the headers store it.
+   */
+  async pushManifest(
+    reference: string,
+    bytes: Uint8Array,
+    mediaType: string,
+    precondition?: { ifMatch: string } | { ifNoneMatch: '*' },
+  ): Promise<PushedManifest> {
     const cap = this.#options.maxManifestBytes;
     if (bytes.byteLength > cap) {
       throw new SizeLimitError(
@@ -183,10 +194,20 @@ export class Repository {
     }
     const digest = digestOf(bytes);
     const operation = this.#describe(`put manifest ${reference} to`);
+    const conditions: Record<string, string> =
+      precondition === undefined
+        ? {}
+        : 'ifMatch' in precondition
+          ? { 'if-match': precondition.ifMatch }
+          : { 'if-none-match': precondition.ifNoneMatch };
     const { request, response } = await this.#request('PUT', `manifests/${reference}`, this.#push, {
-      headers: { 'content-type': mediaType },
+      headers: { 'content-type': mediaType, ...conditions },
       body: bytes,
     });
+    if (response.status === 412) {
+      discardBody(response);
+      throw new PreconditionFailedError(`${this.#describe(reference)} changed while tug was updating it`);
+    }
     if (response.status !== 201 && response.status !== 200) return this.#fail(operation, request, response);
     discardBody(response);
     const answered = headerValue(response, 'docker-content-digest');

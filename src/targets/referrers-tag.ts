@@ -25,15 +25,23 @@ export async function readReferrersTag(target: ReadTarget, subject: Descriptor):
   try {
     descriptor = await target.resolve(tag);
   } catch (error) {
-    if (error instanceof NotFoundError)
-      return { index: { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [] } };
+    if (error instanceof NotFoundError) return { index: emptyReferrersIndex() };
     throw error;
   }
-  const { mediaType, manifest } = parseManifest(await target.fetchBytes(descriptor), descriptor.mediaType);
+  return { index: referrersIndexFrom(await target.fetchBytes(descriptor), descriptor, tag), descriptor };
+}
+
+export function emptyReferrersIndex(): ImageIndex {
+  return { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [] };
+}
+
+/** The index a referrers tag holds; anything but an OCI index is reported and left untouched. */
+export function referrersIndexFrom(bytes: Uint8Array, descriptor: Descriptor, tag: string): ImageIndex {
+  const { mediaType, manifest } = parseManifest(bytes, descriptor.mediaType);
   if (!isIndex(manifest) || mediaType !== MediaType.ociIndex) {
     throw new TugError(
       `the referrers tag ${tag} holds a ${mediaType}, not an OCI index; leaving it untouched`,
     );
   }
-  return { index: manifest, descriptor };
+  return manifest;
 }

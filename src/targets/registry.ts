@@ -1,16 +1,27 @@
 import { Readable } from 'node:stream';
-import { DigestMismatchError } from '../errors.js';
+import { DigestMismatchError, NotFoundError } from '../errors.js';
 import { isManifestMediaType, MAX_MANIFEST_BYTES, readVerified } from '../oci/index.js';
 import type { Descriptor } from '../oci/types.js';
+import { PreconditionFailedError } from '../registry/errors.js';
 import type { Repository } from '../registry/repository.js';
 import { readReferrersTag } from './referrers-tag.js';
-import type { Mounter, ReferrerFinder, ReferrersIndexer, TagLister, WriteTarget } from './target.js';
+import type {
+  ConditionalTagger,
+  Mounter,
+  ReferrerFinder,
+  ReferrersIndexer,
+  TagLister,
+  TagState,
+  WriteTarget,
+} from './target.js';
 
 /** Manifests pushed in this process are kept (bounded) so tagging them needs no fetch. */
 const MAX_REMEMBERED_MANIFESTS = 256;
 
 /** A registry repository as a Target: what `cp`, `push` and `pull` read from and write to. */
-export class RegistryTarget implements WriteTarget, Mounter, TagLister, ReferrerFinder, ReferrersIndexer {
+export class RegistryTarget
+  implements WriteTarget, Mounter, TagLister, ReferrerFinder, ReferrersIndexer, ConditionalTagger
+{
   readonly #pushed = new Map<string, Uint8Array>();
   readonly #indexedReferrers = new Set<string>();
 
@@ -61,6 +72,33 @@ export class RegistryTarget implements WriteTarget, Mounter, TagLister, Referrer
   async tag(descriptor: Descriptor, reference: string): Promise<void> {
     const bytes = this.#pushed.get(descriptor.digest) ?? (await this.fetchBytes(descriptor));
     await this.repository.pushManifest(reference, bytes, descriptor.mediaType);
+  }
+
+  async readTag(reference: string): Promise<TagState | undefined> {
+    try {
+      const { descriptor, bytes, etag } = await this.repository.fetchManifest(reference);
+      return { descriptor, bytes, ...(etag ? { version: etag } : {}) };
+    } catch (error) {
+      if (error instanceof NotFoundError) return undefined;
+      throw error;
+    }
+  }
+
+  async tagIf(descriptor: Descriptor, reference: string, previous: TagState | undefined): Promise<boolean> {
+    const bytes = this.#pushed.get(descriptor.digest) ?? (await this.fetchBytes(descriptor));
+    const precondition =
+      previous === undefined
+        ? { ifNoneMatch: '*' as const }
+        : previous.version
+          ? { ifMatch: previous.version }
+          : undefined;
+    try {
+      await this.repository.pushManifest(reference, bytes, descriptor.mediaType, precondition);
+      return true;
+    } catch (error) {
+      if (error instanceof PreconditionFailedError) return false;
+      throw error;
+    }
   }
 
   /** Mounts from another repository of the same registry; anything else is an upload. */

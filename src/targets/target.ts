@@ -69,3 +69,26 @@ export interface ReferrersIndexer {
 export function isReferrersIndexer(target: object): target is ReferrersIndexer {
   return typeof (target as Partial<ReferrersIndexer>).indexesReferrers === 'function';
 }
+
+/** What a tag points at now, and the version a conditional update of it is checked against. */
+export interface TagState {
+  descriptor: Descriptor;
+  bytes: Uint8Array;
+  /** The registry's ETag; absent when it gives none (then updates are last-writer-wins). */
+  version?: string;
+}
+
+/**
+ * Optional: a target whose tags can be moved only if nobody moved them since they were read
+ * (HTTP `If-Match` / `If-None-Match`), so two writers of one index do not lose each other's entry.
+ */
+export interface ConditionalTagger {
+  readTag(reference: string): Promise<TagState | undefined>;
+  /** False when the tag changed since `previous` was read (or appeared, when it was absent). */
+  tagIf(descriptor: Descriptor, reference: string, previous: TagState | undefined): Promise<boolean>;
+}
+
+export function isConditionalTagger(target: object): target is ConditionalTagger {
+  const candidate = target as Partial<ConditionalTagger>;
+  return typeof candidate.readTag === 'function' && typeof candidate.tagIf === 'function';
+}

@@ -315,6 +315,42 @@ describe('referrers', () => {
   });
 });
 
+describe('concurrent writers of a referrers tag', () => {
+  it('keeps every referrer when four attach at once to a registry that honours If-Match', async () => {
+    const conditional = await startReferrersRegistry({ referrersApi: false });
+    try {
+      const work = await tempDir();
+      await writeFile(join(work, 'app.txt'), 'app');
+      await runTug(['push', `${conditional.host}/racy:v1`, 'app.txt'], { cwd: work });
+      const types = ['a', 'b', 'c', 'd'].map((letter) => `application/vnd.example.${letter}`);
+      for (const type of types)
+        await writeFile(join(work, `${type.slice(-1)}.json`), JSON.stringify({ type }));
+      const attached = await Promise.all(
+        types.map((type) =>
+          runTug(
+            ['attach', '--artifact-type', type, `${conditional.host}/racy:v1`, `${type.slice(-1)}.json`],
+            { cwd: work },
+          ),
+        ),
+      );
+      expect(attached.map((result) => result.code)).toEqual([0, 0, 0, 0]);
+      const listing = JSON.parse(
+        (await runTug(['discover', '--format', 'json', `${conditional.host}/racy:v1`])).stdout,
+      );
+      expect(listing.referrers.map((node: { artifactType: string }) => node.artifactType).sort()).toEqual(
+        types,
+      );
+      expect(
+        conditional.requests.some(
+          (request) => request.method === 'PUT' && request.path.includes('/manifests/sha256-'),
+        ),
+      ).toBe(true);
+    } finally {
+      await conditional.stop();
+    }
+  });
+});
+
 describe('cp -r copies referrers with the graph', () => {
   it('carries an SBOM and its signature along, from the referrers API to a registry with the tag schema', async () => {
     const work = await tempDir();
