@@ -1,6 +1,7 @@
 import type { Ora } from 'ora';
 import type { CopyEvents, CopyOutcome, CopyResult } from '../copy/index.js';
 import type { CliContext } from './context.js';
+import { formatBytes } from './format.js';
 import { isTty } from './io.js';
 
 export type ProgressMode = 'tty' | 'json' | 'none';
@@ -13,18 +14,6 @@ export function progressMode(context: CliContext): ProgressMode {
   // count the lines of its frame by dividing by that width and never stop clearing them.
   const columns = (context.io.stderr as { columns?: number }).columns ?? 0;
   return isTty(context.io.stderr) && columns > 0 ? 'tty' : 'none';
-}
-
-function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${value.toFixed(1)} ${units[unit]}`;
 }
 
 /** Counts what a copy does and shows it: a spinner on a terminal, JSON lines for CI, or nothing. */

@@ -1,26 +1,15 @@
+import { Annotation } from '../../artifacts/annotations.js';
 import { formatPlatform } from '../../oci/index.js';
 import { summarizeManifest } from '../../oci/summary.js';
 import type { Descriptor } from '../../oci/types.js';
 import { formatReference } from '../../ref/index.js';
 import type { CliContext } from '../context.js';
+import { formatBytes } from '../format.js';
 import { resolveReference } from '../resolve.js';
 
-const titleAnnotation = 'org.opencontainers.image.title';
-
-function humanSize(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
-}
-
 function describeBlob(descriptor: Descriptor): string {
-  const title = descriptor.annotations?.[titleAnnotation];
-  return [descriptor.digest, humanSize(descriptor.size), descriptor.mediaType, title]
+  const title = descriptor.annotations?.[Annotation.title];
+  return [descriptor.digest, formatBytes(descriptor.size), descriptor.mediaType, title]
     .filter(Boolean)
     .join('  ');
 }
@@ -38,19 +27,19 @@ export async function run(context: CliContext, [input = '']: string[]): Promise<
   line(`${colour.bold('Reference:')}   ${reference}`);
   line(`${colour.bold('Digest:')}      ${summary.digest}`);
   line(`${colour.bold('Media type:')}  ${summary.mediaType}`);
-  line(`${colour.bold('Size:')}        ${humanSize(summary.size)}`);
+  line(`${colour.bold('Size:')}        ${formatBytes(summary.size)}`);
   if (summary.artifactType) line(`${colour.bold('Artifact:')}    ${summary.artifactType}`);
   if (summary.manifests) {
     line(colour.bold(`Manifests (${summary.manifests.length}):`));
     for (const entry of summary.manifests) {
       const platform = entry.platform ? formatPlatform(entry.platform) : (entry.artifactType ?? 'unknown');
-      line(`  ${platform.padEnd(16)} ${entry.digest}  ${humanSize(entry.size)}`);
+      line(`  ${platform.padEnd(16)} ${entry.digest}  ${formatBytes(entry.size)}`);
     }
   }
   if (summary.config) line(`${colour.bold('Config:')}      ${describeBlob(summary.config)}`);
   if (summary.layers) {
     const total = summary.layers.reduce((sum, layer) => sum + layer.size, 0);
-    line(colour.bold(`Layers (${summary.layers.length}, ${humanSize(total)}):`));
+    line(colour.bold(`Layers (${summary.layers.length}, ${formatBytes(total)}):`));
     for (const layer of summary.layers) line(`  ${describeBlob(layer)}`);
   }
   if (summary.subject) line(`${colour.bold('Subject:')}     ${summary.subject.digest}`);
