@@ -28,9 +28,26 @@ const privateRanges = blockList([
   ['fc00::', 7, 'ipv6'],
 ]);
 
-/** The scope of a URL hostname; names other than `localhost` count as public (they are not resolved). */
+/**
+ * A hostname as a socket would reach it: the WHATWG URL host parser lower-cases names and turns
+ * every IPv4 spelling (`127.1`, `0x7f.0.0.1`, `2130706433`) into dotted decimal and IPv6 into its
+ * short form; a trailing dot (`localhost.`, the fully qualified form) names the same host.
+ * IPv6 comes back without brackets.
+ */
+export function normaliseHostname(hostname: string): string {
+  const bare = hostname.replace(/^\[|\]$/g, '');
+  let host: string;
+  try {
+    host = new URL(`http://${isIP(bare) === 6 ? `[${bare}]` : hostname}/`).hostname;
+  } catch {
+    host = hostname.toLowerCase();
+  }
+  return host.replace(/^\[|\]$/g, '').replace(/\.$/, '');
+}
+
+/** The scope of a hostname, however it is spelled; names other than `localhost` count as public (they are not resolved). */
 export function addressScope(hostname: string): AddressScope {
-  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  const host = normaliseHostname(hostname);
   const version = isIP(host);
   if (version === 0) return host === 'localhost' || host.endsWith('.localhost') ? 'loopback' : 'public';
   const family = version === 4 ? 'ipv4' : 'ipv6';
