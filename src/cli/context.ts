@@ -1,11 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import type { Credential, CredentialLookup } from '../auth/types.js';
-import { UsageError } from '../errors.js';
+import type { Reference } from '../ref/types.js';
 import type { RegistryClient } from '../registry/client.js';
-import type { Transport } from '../transport/index.js';
+import type { Transport, TransportOptions } from '../transport/index.js';
+import { accessKey, RegistryAccess } from './access.js';
 import type { GlobalOptions } from './global-options.js';
 import type { Io } from './io.js';
 import { Output } from './output.js';
+import { planSides, type SideAccess, type SideFlags, type SideName } from './sides.js';
 
 async function readStdin(io: Io): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -21,9 +23,9 @@ export class CliContext {
   readonly output: Output;
   /** Aborted on SIGINT or SIGTERM: transfers stop, temporary files go, sessions are cancelled. */
   readonly interrupt = new AbortController();
-  #transport: Promise<Transport> | undefined;
-  #registry: Promise<RegistryClient> | undefined;
-  #credentials: Promise<CredentialLookup> | undefined;
+  readonly #accesses = new Map<string, RegistryAccess>();
+  #storedCredentials: Promise<CredentialLookup> | undefined;
+  #stdinSecret: Promise<string> | undefined;
   #version: string;
 
   constructor(
@@ -39,40 +41,83 @@ export class CliContext {
     });
   }
 
-  transport(): Promise<Transport> {
-    this.#transport ??= import('../transport/index.js').then(({ createTransport }) =>
-      createTransport({
-        plainHttp: this.options.plainHttp,
-        insecure: this.options.insecure,
-        caFile: this.options.caFile,
-        certFile: this.options.certFile,
-        keyFile: this.options.keyFile,
-        env: this.io.env,
-        userAgent: `tug/${this.#version}`,
-        trace: this.options.verbose ? (line) => this.output.trace(line) : undefined,
-        ...(this.options.timeout
-          ? { timeouts: { headersMs: this.options.timeout * 1000, bodyIdleMs: this.options.timeout * 1000 } }
-          : {}),
-        ...(this.options.retries ? { retry: { attempts: this.options.retries } } : {}),
-      }),
+  #transportDefaults(): TransportOptions {
+    return {
+      env: this.io.env,
+      userAgent: `tug/${this.#version}`,
+      trace: this.options.verbose ? (line) => this.output.trace(line) : undefined,
+      ...(this.options.timeout
+        ? { timeouts: { headersMs: this.options.timeout * 1000, bodyIdleMs: this.options.timeout * 1000 } }
+        : {}),
+      ...(this.options.retries ? { retry: { attempts: this.options.retries } } : {}),
+    };
+  }
+
+  #storedCredentialLookup(): Promise<CredentialLookup> {
+    this.#storedCredentials ??= import('../auth/credentials/lookup.js').then(({ createCredentialLookup }) =>
+      createCredentialLookup(this.credentialOptions()),
     );
-    return this.#transport;
+    return this.#storedCredentials;
+  }
+
+  #readStdinSecret(): Promise<string> {
+    this.#stdinSecret ??= readStdin(this.io).then((bytes) => bytes.toString('utf8').replace(/\r?\n$/, ''));
+    return this.#stdinSecret;
+  }
+
+  /** The access for these settings; equal settings share one (one HTTP stack, one token cache). */
+  #access(settings: SideAccess): RegistryAccess {
+    const key = accessKey(settings);
+    let access = this.#accesses.get(key);
+    if (!access) {
+      access = new RegistryAccess(settings, {
+        transportDefaults: () => this.#transportDefaults(),
+        storedCredentials: () => this.#storedCredentialLookup(),
+        stdinSecret: () => this.#readStdinSecret(),
+      });
+      this.#accesses.set(key, access);
+    }
+    return access;
+  }
+
+  /** The global options' access, for a command that talks to one registry. */
+  access(): RegistryAccess {
+    const { plainHttp, insecure, caFile, certFile, keyFile, username, password, passwordStdin } =
+      this.options;
+    return this.#access({
+      plainHttp,
+      insecure,
+      caFile,
+      certFile,
+      keyFile,
+      username,
+      password,
+      passwordStdin,
+      flagPrefix: '--',
+    });
+  }
+
+  /**
+   * The access of each side of a command that reads from one registry and writes to another:
+   * each credential and client certificate goes only to the registry it was given for.
+   */
+  sides(flags: SideFlags, refs: Record<SideName, Reference[]>): Record<SideName, RegistryAccess> {
+    const registries = (side: SideName) =>
+      refs[side].flatMap((ref) => (ref.kind === 'registry' ? [ref.registry] : []));
+    const plans = planSides(
+      { ...this.options, ...flags },
+      { from: registries('from'), to: registries('to') },
+    );
+    return { from: this.#access(plans.from), to: this.#access(plans.to) };
+  }
+
+  transport(): Promise<Transport> {
+    return this.access().transport();
   }
 
   /** The credential given on the command line, if any (`-u`, `-p`, `--password-stdin`). */
-  async flagCredential(): Promise<Credential | undefined> {
-    const { username, password, passwordStdin } = this.options;
-    if (passwordStdin && password !== undefined) {
-      throw new UsageError('--password and --password-stdin cannot be used together');
-    }
-    const secret = passwordStdin
-      ? (await readStdin(this.io)).toString('utf8').replace(/\r?\n$/, '')
-      : password;
-    if (secret === undefined && username === undefined) return undefined;
-    if (secret === undefined || username === undefined) {
-      throw new UsageError('--username and a password (--password or --password-stdin) go together');
-    }
-    return { username, password: secret };
+  flagCredential(): Promise<Credential | undefined> {
+    return this.access().flagCredential();
   }
 
   credentialOptions() {
@@ -83,23 +128,8 @@ export class CliContext {
     };
   }
 
-  async credentials(): Promise<CredentialLookup> {
-    this.#credentials ??= Promise.all([this.flagCredential(), import('../auth/credentials/lookup.js')]).then(
-      ([flags, { createCredentialLookup }]) => createCredentialLookup({ ...this.credentialOptions(), flags }),
-    );
-    return this.#credentials;
-  }
-
   registry(): Promise<RegistryClient> {
-    this.#registry ??= (async () => {
-      const [{ RegistryClient }, transport, credentials] = await Promise.all([
-        import('../registry/client.js'),
-        this.transport(),
-        this.credentials(),
-      ]);
-      return new RegistryClient({ transport, credentials });
-    })();
-    return this.#registry;
+    return this.access().registry();
   }
 
   async readInputFile(path: string): Promise<Uint8Array> {
@@ -112,7 +142,6 @@ export class CliContext {
   }
 
   async close(): Promise<void> {
-    await (await this.#registry?.catch(() => undefined))?.close();
-    await (await this.#transport?.catch(() => undefined))?.close();
+    for (const access of this.#accesses.values()) await access.close();
   }
 }

@@ -1,4 +1,4 @@
-import { type Command, InvalidArgumentError } from 'commander';
+import { type Command, Help, InvalidArgumentError, type Option } from 'commander';
 
 /** The options every command accepts (PRODUCT.md, "Global options"). */
 export interface GlobalOptions {
@@ -28,8 +28,52 @@ export function parsePositiveInteger(value: string): number {
   return parsed;
 }
 
+/** Global options that only some commands use, by attribute name; the others serve every command. */
+const usedOnlyBy: Record<string, ReadonlySet<string> | 'registry'> = {
+  plainHttp: 'registry',
+  insecure: 'registry',
+  caFile: 'registry',
+  certFile: 'registry',
+  keyFile: 'registry',
+  username: 'registry',
+  password: 'registry',
+  passwordStdin: 'registry',
+  timeout: 'registry',
+  retries: 'registry',
+  concurrency: new Set(['cp', 'push', 'pull', 'attach', 'index create']),
+  progress: new Set(['cp', 'push', 'pull']),
+  version: new Set(),
+};
+const offlineCommands = new Set(['logout']);
+
+function commandPath(command: Command): string {
+  const names: string[] = [];
+  for (let at: Command | null = command; at?.parent; at = at.parent) names.unshift(at.name());
+  return names.join(' ');
+}
+
+function usesGlobalOption(command: Command, option: Option): boolean {
+  const users = usedOnlyBy[option.attributeName()];
+  const path = commandPath(command);
+  if (users === undefined) return true;
+  if (users === 'registry') return !offlineCommands.has(path);
+  return users.has(path);
+}
+
+/** Each command's help lists the global options it uses, under "Global Options". */
+function globalOptionsHelp(program: Command): Command {
+  return program.configureHelp({
+    showGlobalOptions: true,
+    visibleGlobalOptions(this: Help, command: Command): Option[] {
+      return Help.prototype.visibleGlobalOptions
+        .call(this, command)
+        .filter((option) => usesGlobalOption(command, option));
+    },
+  });
+}
+
 export function addGlobalOptions(program: Command): Command {
-  return program
+  return globalOptionsHelp(program)
     .option('--plain-http', 'use HTTP instead of HTTPS for every registry')
     .option('--insecure', 'skip TLS certificate verification')
     .option('--ca-file <file>', 'trust the CA certificates in this PEM file')

@@ -1,6 +1,7 @@
 import { Command, type OptionValues } from 'commander';
 import type { CliContext } from './context.js';
 import { addGlobalOptions, parsePositiveInteger } from './global-options.js';
+import { addSideOptions } from './sides.js';
 
 /** What a command module exports; it is imported only when its command runs. */
 export interface CommandModule {
@@ -97,16 +98,17 @@ export function buildProgram(version: string, runCommand: RunCommand): Command {
     .option('-o, --output <file>', 'file to write, or - for stdout', '-')
     .action(action(() => import('./commands/blob-get.js')));
 
-  program
-    .command('cp')
-    .alias('copy')
-    .description('copy an image, index or artifact with everything it points to')
-    .argument('<source>', 'registry reference, oci:PATH[:TAG], or docker-archive:FILE[:NAME:TAG]')
-    .argument('<destination>', 'registry reference, oci:PATH[:TAG], or docker-archive:FILE[:NAME:TAG]')
-    .option('--platform <os/arch[/variant]>', 'copy only this platform of an index', collect, [])
-    .option('--all-tags', 'copy every tag of the source repository')
-    .option('-r, --recursive', 'also copy referrers (signatures, SBOMs), recursively')
-    .action(action(() => import('./commands/cp.js')));
+  addSideOptions(
+    program
+      .command('cp')
+      .alias('copy')
+      .description('copy an image, index or artifact with everything it points to')
+      .argument('<source>', 'registry reference, oci:PATH[:TAG], or docker-archive:FILE[:NAME:TAG]')
+      .argument('<destination>', 'registry reference, oci:PATH[:TAG], or docker-archive:FILE[:NAME:TAG]')
+      .option('--platform <os/arch[/variant]>', 'copy only this platform of an index', collect, [])
+      .option('--all-tags', 'copy every tag of the source repository')
+      .option('-r, --recursive', 'also copy referrers (signatures, SBOMs), recursively'),
+  ).action(action(() => import('./commands/cp.js')));
 
   blob
     .command('put')
@@ -134,12 +136,13 @@ export function buildProgram(version: string, runCommand: RunCommand): Command {
     .action(action(() => import('./commands/manifest-delete.js')));
 
   const index = program.command('index').description('build multi-platform indexes');
-  index
-    .command('create')
-    .description('create an index from existing manifests (their platforms read from their configs)')
-    .argument('<ref>', 'where to push the index')
-    .argument('<sources...>', 'images or indexes to list')
-    .action(action(() => import('./commands/index-create.js')));
+  addSideOptions(
+    index
+      .command('create')
+      .description('create an index from existing manifests (their platforms read from their configs)')
+      .argument('<ref>', 'where to push the index')
+      .argument('<sources...>', 'images or indexes to list'),
+  ).action(action(() => import('./commands/index-create.js')));
 
   program
     .command('push')

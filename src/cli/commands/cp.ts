@@ -73,8 +73,9 @@ export async function run(
   const destinationRef = parseReference(to);
   const platforms = options.platform as string[];
   const recursive = options.recursive === true;
-  const source = await openReadTarget(context, sourceRef);
-  const destination = await openWriteTarget(context, destinationRef);
+  const sides = context.sides(options, { from: [sourceRef], to: [destinationRef] });
+  const source = await openReadTarget(context, sourceRef, sides.from);
+  const destination = await openWriteTarget(context, destinationRef, sides.to);
   try {
     if (options.allTags) {
       if (!isTagLister(source)) throw new UsageError(`${formatReference(sourceRef)} cannot list tags`);

@@ -1,3 +1,4 @@
+import type { OptionValues } from 'commander';
 import { buildIndex, indexEntries, pushIndex } from '../../artifacts/index-builder.js';
 import { copyGraph } from '../../copy/index.js';
 import { UsageError } from '../../errors.js';
@@ -5,14 +6,19 @@ import { parseReference } from '../../ref/index.js';
 import type { CliContext } from '../context.js';
 import { openReadTarget, openWriteTarget, targetReference } from '../targets.js';
 
-export async function run(context: CliContext, [input = '', ...sources]: string[]): Promise<void> {
+export async function run(
+  context: CliContext,
+  [input = '', ...sources]: string[],
+  options: OptionValues,
+): Promise<void> {
   const ref = parseReference(input);
   if (ref.kind === 'docker-archive') throw new UsageError('a docker-archive cannot hold an index');
-  const destination = await openWriteTarget(context, ref);
+  const sourceRefs = sources.map(parseReference);
+  const sides = context.sides(options, { from: sourceRefs, to: [ref] });
+  const destination = await openWriteTarget(context, ref, sides.to);
   const entries = [];
-  for (const source of sources) {
-    const sourceRef = parseReference(source);
-    const target = await openReadTarget(context, sourceRef);
+  for (const sourceRef of sourceRefs) {
+    const target = await openReadTarget(context, sourceRef, sides.from);
     const root = await target.resolve(targetReference(sourceRef));
     for (const entry of await indexEntries(target, root)) {
       // The index may only point at manifests its own repository holds.
