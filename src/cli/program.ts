@@ -1,7 +1,7 @@
 import { Command, type OptionValues } from 'commander';
 import type { CliContext } from './context.js';
 import { addGlobalOptions, parsePositiveInteger } from './global-options.js';
-import { addSideOptions } from './sides.js';
+import { addSideOptions } from './side-options.js';
 
 /** What a command module exports; it is imported only when its command runs. */
 export interface CommandModule {

@@ -1,50 +1,26 @@
-import { type Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
 import { registryApiHost } from '../ref/parse.js';
 import { normaliseHostname } from '../transport/address.js';
+import {
+  type AccessKey,
+  type AccessOptions,
+  type SideFlags,
+  type SideName,
+  sideNames,
+  sideWords,
+} from './side-options.js';
 
-/** The two registries of a command that reads from one and writes to another. */
-export type SideName = 'from' | 'to';
+export type { AccessOptions, SideFlags, SideName } from './side-options.js';
 
-/** How tug reaches a registry: TLS settings and what proves who the user is. */
-export interface AccessOptions {
-  plainHttp?: boolean;
-  insecure?: boolean;
-  caFile?: string;
-  certFile?: string;
-  keyFile?: string;
-  username?: string;
-  password?: string;
-  passwordStdin?: boolean;
+function kebab(key: string): string {
+  return key.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
 }
-
-type AccessKey = keyof AccessOptions;
-type Capitalised<K extends string> = K extends `${infer First}${infer Rest}`
-  ? `${Uppercase<First>}${Rest}`
-  : K;
-
-/** `--from-username`, `--to-ca-file`...: the access options of one side, as commander names them. */
-export type SideFlags = { [K in AccessKey as `${SideName}${Capitalised<K>}`]?: AccessOptions[K] };
 
 /** One side's settings; `registries` is where its credential may go, `flagPrefix` names its flags in messages. */
 export interface SideAccess extends AccessOptions {
   registries?: string[];
   flagPrefix: string;
 }
-
-const sideNames: readonly SideName[] = ['from', 'to'];
-const sideWords: Record<SideName, string> = { from: 'source', to: 'destination' };
-
-const flagSpecs: ReadonlyArray<readonly [AccessKey, string, (side: string) => string]> = [
-  ['username', 'username <user>', (side) => `${side} registry username`],
-  ['password', 'password <password>', (side) => `${side} registry password or token`],
-  ['passwordStdin', 'password-stdin', (side) => `read the ${side} registry password from standard input`],
-  ['plainHttp', 'plain-http', (side) => `use HTTP instead of HTTPS for the ${side}`],
-  ['insecure', 'insecure', (side) => `skip TLS certificate verification for the ${side}`],
-  ['caFile', 'ca-file <file>', (side) => `trust the CA certificates in this PEM file for the ${side}`],
-  ['certFile', 'cert-file <file>', (side) => `client certificate (PEM) for mutual TLS with the ${side}`],
-  ['keyFile', 'key-file <file>', (side) => `client key (PEM) for mutual TLS with the ${side}`],
-];
 
 /** What identifies the user: each kind goes to one registry only. */
 const identities: ReadonlyArray<{ keys: readonly AccessKey[]; plain: string; side: string }> = [
@@ -53,26 +29,8 @@ const identities: ReadonlyArray<{ keys: readonly AccessKey[]; plain: string; sid
 ];
 const tlsKeys = ['plainHttp', 'insecure', 'caFile'] as const;
 
-function kebab(key: string): string {
-  return key.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
-}
-
 function sideKey(side: SideName, key: AccessKey): keyof SideFlags {
   return `${side}${key[0]?.toUpperCase()}${key.slice(1)}` as keyof SideFlags;
-}
-
-/** The --from-/--to- options of a command that reads from one registry and writes to another. */
-export function addSideOptions(command: Command): Command {
-  for (const side of sideNames) {
-    for (const [, flag, description] of flagSpecs) {
-      command.addOption(
-        new Option(`--${side}-${flag}`, description(sideWords[side])).helpGroup(
-          `${sideWords[side][0]?.toUpperCase()}${sideWords[side].slice(1)} registry options:`,
-        ),
-      );
-    }
-  }
-  return command;
 }
 
 /**
@@ -106,10 +64,6 @@ function pick(values: AccessOptions & SideFlags, side: SideName | undefined, key
   return picked;
 }
 
-function given(options: AccessOptions): string[] {
-  return Object.keys(options);
-}
-
 /**
  * The settings of each side of a two-registry command. A credential or a client certificate goes
  * to one registry: plain `-u/-p` (or `--cert-file`) only when both sides are one registry, else
@@ -132,8 +86,8 @@ export function planSides(
   }
   for (const identity of identities) {
     const plain = pick(options, undefined, identity.keys);
-    const perSide = sideNames.filter((side) => given(pick(options, side, identity.keys)).length > 0);
-    if (given(plain).length > 0) {
+    const perSide = sideNames.filter((side) => Object.keys(pick(options, side, identity.keys)).length > 0);
+    if (Object.keys(plain).length > 0) {
       if (perSide.length > 0) {
         throw new UsageError(`${identity.plain} cannot be combined with --${perSide[0]}- credentials`, {
           hint: `name each registry's credential with --from-${identity.side} and --to-${identity.side}`,
@@ -141,7 +95,7 @@ export function planSides(
       }
       if (everyRegistry.length > 1) {
         throw new UsageError(
-          `${identity.plain} would be sent to both ${everyRegistry.join(' and ')}: name the registry each is for`,
+          `${identity.plain} would be sent to ${everyRegistry.join(' and ')}: name the registry each is for`,
           {
             hint: `use --from-${identity.side} ... for the source and --to-${identity.side} ... for the destination`,
           },

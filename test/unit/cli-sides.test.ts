@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { RegistryAccess } from '../../src/cli/access.js';
 import { type AccessOptions, planSides, type SideFlags } from '../../src/cli/sides.js';
 import { UsageError } from '../../src/errors.js';
 
@@ -126,5 +127,55 @@ describe('planSides', () => {
     const sides = plan({}, ['a.example'], ['b.example']);
     expect(sides.from).toEqual({ flagPrefix: '--' });
     expect(sides.to).toEqual({ flagPrefix: '--' });
+  });
+});
+
+describe('RegistryAccess', () => {
+  const stored = { username: 'from-docker-config', password: 'stored' };
+  const access = (registries: string[] | undefined, passwordStdin = false) =>
+    new RegistryAccess(
+      {
+        username: 'alice',
+        ...(passwordStdin ? { passwordStdin } : { password: 'a' }),
+        registries,
+        flagPrefix: '--from-',
+      },
+      {
+        transportDefaults: () => ({}),
+        storedCredentials: async () => async () => stored,
+        stdinSecret: async () => 'from-stdin',
+      },
+    );
+
+  it('gives the command-line credential only to the registries it was given for', async () => {
+    const lookup = await access(['a.example:5000']).credentials();
+    expect(await lookup('a.example:5000')).toEqual({ username: 'alice', password: 'a' });
+    expect(await lookup('A.EXAMPLE:5000')).toEqual({ username: 'alice', password: 'a' });
+    expect(await lookup('b.example')).toBe(stored);
+    expect(await lookup('a.example:5001')).toBe(stored);
+  });
+
+  it('gives it to every registry of a one-registry command', async () => {
+    const lookup = await access(undefined).credentials();
+    expect(await lookup('b.example')).toEqual({ username: 'alice', password: 'a' });
+  });
+
+  it('reads the password from standard input through the shared reader', async () => {
+    expect(await access(['a.example'], true).flagCredential()).toEqual({
+      username: 'alice',
+      password: 'from-stdin',
+    });
+  });
+
+  it("names the side's flags when the password is missing", async () => {
+    const lonely = new RegistryAccess(
+      { username: 'alice', flagPrefix: '--to-' },
+      {
+        transportDefaults: () => ({}),
+        storedCredentials: async () => async () => undefined,
+        stdinSecret: async () => '',
+      },
+    );
+    await expect(lonely.flagCredential()).rejects.toThrow(/--to-username and a password \(--to-password/);
   });
 });
