@@ -55,7 +55,10 @@ beforeAll(async () => {
     startRegistry({ auth: 'htpasswd', user: bob }),
   ]);
   image = await buildImageLayout({ layers: 2, tag: 'v1' });
-  await seedRegistry(source, 'app', image, 'v1');
+  await Promise.all([
+    seedRegistry(source, 'app', image, 'v1'),
+    seedRegistry(destination, 'seeded', image, 'v1'),
+  ]);
 });
 
 afterAll(async () => {
@@ -194,7 +197,7 @@ describe('a copy between two registries gives each side its own credential and T
         bob.username,
         '--password-stdin',
         '--plain-http',
-        `${destination.host}/mirror:v1`,
+        `${destination.host}/seeded:v1`,
         // The same registry spelled another way.
         `${destination.host.replace('127.0.0.1', '127.1')}/copy:v1`,
       ],
