@@ -86,7 +86,7 @@ export function addGlobalOptions(program: Command): Command {
     .option('-j, --concurrency <n>', 'blobs transferred at once', parsePositiveInteger)
     .option(
       '--timeout <seconds>',
-      'longest wait for a server to answer or send more (default 60)',
+      'longest wait for a server to answer or send more, and the span over which a body must average 1 KiB/s (default 60)',
       parsePositiveInteger,
     )
     .option('--retries <n>', 'attempts for a request that may be retried (default 4)', parsePositiveInteger)

@@ -12,7 +12,16 @@ import {
 import type { Descriptor, ImageIndex } from '../oci/types.js';
 import { formatRepository } from '../ref/format.js';
 import type { RepositoryName } from '../ref/types.js';
-import { discardBody, headerValue, readBodyBytes, readBodyJson, sameOrigin } from '../transport/index.js';
+import {
+  closeBody,
+  discardBody,
+  headerValue,
+  pacedChunks,
+  readBodyBytes,
+  readBodyJson,
+  SlowBodyError,
+  sameOrigin,
+} from '../transport/index.js';
 import type { HttpMethod, HttpRequest, HttpResponse, RequestBody, Send } from '../transport/types.js';
 import { errorFromResponse, PreconditionFailedError } from './errors.js';
 import { paginate } from './pagination.js';
@@ -65,10 +74,22 @@ function drained(stream: Writable): Promise<void> {
 /** Reconnects in a row, without a byte of progress, before a blob download gives up. */
 const MAX_RESUMES = 3;
 
+/**
+ * Reconnects within one blob in all, progress or not: a server that sends a byte and resets
+ * costs this many requests, not one per byte.
+ */
+export const MAX_BLOB_RECONNECTS = 10;
+
 /** `4 MiB` for whole mebibytes, else bytes: sizes in messages. */
 function formatSize(bytes: number): string {
   const mebibyte = 1024 * 1024;
   return bytes % mebibyte === 0 ? `${bytes / mebibyte} MiB` : `${bytes} bytes`;
+}
+
+/** A HEAD's Content-Length is the descriptor's size, or absent. */
+function sizeAgrees(response: HttpResponse, size: number): boolean {
+  const length = headerValue(response, 'content-length');
+  return length === undefined || Number(length) === size;
 }
 
 function bareMediaType(value: string | undefined): string | undefined {
@@ -159,7 +180,7 @@ export class Repository {
       new SizeLimitError(`manifest too large: ${this.#named(wanted)} is over ${formatSize(cap)}`);
     const declared = Number(headerValue(response, 'content-length'));
     if (Number.isFinite(declared) && declared > cap) {
-      response.body.destroy();
+      closeBody(response.body);
       throw tooLarge();
     }
     const bytes = await readBodyBytes(response, cap).catch((error: unknown) => {
@@ -229,7 +250,8 @@ export class Repository {
       headers: kind === 'manifests' ? { accept: acceptManifests } : {},
     });
     discardBody(response);
-    if (response.status === 200) return true;
+    // A registry that holds other bytes under this digest (a size that differs) does not hold it.
+    if (response.status === 200) return sizeAgrees(response, descriptor.size);
     if (response.status === 404) return false;
     return this.#fail(this.#describe(`check ${descriptor.digest} in`), request, response);
   }
@@ -247,7 +269,7 @@ export class Repository {
   }
 
   /** One GET of a blob, from `offset` on (with Range) when it is not zero. */
-  async #getBlob(descriptor: Descriptor, offset: number): Promise<{ body: Readable; skip: number }> {
+  async #getBlob(descriptor: Descriptor, offset: number): Promise<{ response: HttpResponse; skip: number }> {
     const headers: Record<string, string> = offset > 0 ? { range: `bytes=${offset}-` } : {};
     const { request, response } = await this.#request('GET', `blobs/${descriptor.digest}`, this.#pull, {
       headers,
@@ -255,44 +277,45 @@ export class Repository {
     if (response.status === 206 && offset > 0) {
       const range = /^bytes (\d+)-/.exec(headerValue(response, 'content-range') ?? '');
       if (Number(range?.[1]) !== offset) {
-        response.body.destroy();
+        closeBody(response.body);
         throw new TransportError(`${request.url.host} resumed ${descriptor.digest} at the wrong offset`);
       }
-      return { body: response.body, skip: 0 };
+      return { response, skip: 0 };
     }
     if (response.status !== 200)
       return this.#fail(this.#describe(`get blob ${descriptor.digest} from`), request, response);
     const declared = Number(headerValue(response, 'content-length'));
     if (Number.isFinite(declared) && declared > descriptor.size) {
-      response.body.destroy();
+      closeBody(response.body);
       throw new SizeLimitError(
         `size exceeds descriptor: ${descriptor.digest} is served as ${declared} bytes, not ${descriptor.size}`,
       );
     }
     // A server that ignores Range sends everything again: the bytes already hashed are skipped.
-    return { body: response.body, skip: offset };
+    return { response, skip: offset };
   }
 
   /**
    * The blob as a stream that fails on a size or digest mismatch before it ends; never buffered.
    * A connection lost mid-blob is resumed with `Range` from the last byte received, the hash
-   * running on across reconnects (bounded: a few tries without progress).
+   * running on across reconnects (bounded: MAX_RESUMES in a row without progress,
+   * MAX_BLOB_RECONNECTS in all).
    */
   async fetchBlob(descriptor: Descriptor): Promise<Readable> {
     parseDigest(descriptor.digest);
     const first = await this.#getBlob(descriptor, 0);
     const verifier = createVerifier(descriptor);
-    let body = first.body;
+    let response = first.response;
     // A reader that stops (an error elsewhere, an interrupt) releases the connection at once.
-    verifier.on('close', () => body.destroy());
+    verifier.on('close', () => closeBody(response.body));
     const pump = async () => {
       let { skip } = first;
       let offset = 0;
       let failures = 0;
+      let reconnects = 0;
       for (;;) {
         try {
-          for await (const piece of body) {
-            let chunk = piece as Buffer;
+          for await (let chunk of pacedChunks(response)) {
             if (skip > 0) {
               const dropped = Math.min(skip, chunk.byteLength);
               skip -= dropped;
@@ -302,16 +325,32 @@ export class Repository {
             offset += chunk.byteLength;
             failures = 0;
             if (!verifier.write(chunk)) await drained(verifier);
-            if (verifier.destroyed) return body.destroy();
+            if (verifier.destroyed) return closeBody(response.body);
           }
           verifier.end();
           return;
         } catch (error) {
           if (verifier.destroyed) return;
           failures += 1;
-          if (failures > MAX_RESUMES || offset >= descriptor.size) throw error;
-          ({ body, skip } = await this.#getBlob(descriptor, offset));
-          if (verifier.destroyed) return body.destroy();
+          reconnects += 1;
+          // A body that trickles is the server's pace, not a broken connection: no reconnect helps.
+          if (offset >= descriptor.size || error instanceof SlowBodyError) throw error;
+          if (failures > MAX_RESUMES || reconnects > MAX_BLOB_RECONNECTS) {
+            const host = (await this.#connect()).baseUrl.host;
+            const why =
+              failures > MAX_RESUMES
+                ? `${MAX_RESUMES} in a row without progress`
+                : `${MAX_BLOB_RECONNECTS} in all`;
+            throw new TransportError(
+              `the connection to ${host} kept breaking: gave up on ${descriptor.digest} after ${reconnects - 1} reconnects (${why})`,
+              {
+                cause: error,
+                hint: 'try again later; a proxy or network that cuts long downloads may be at fault',
+              },
+            );
+          }
+          ({ response, skip } = await this.#getBlob(descriptor, offset));
+          if (verifier.destroyed) return closeBody(response.body);
         }
       }
     };

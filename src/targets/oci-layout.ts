@@ -1,4 +1,4 @@
-import { mkdir, readdir, stat } from 'node:fs/promises';
+import { lstat, mkdir, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
@@ -6,7 +6,14 @@ import { InvalidContentError, NotFoundError, SizeLimitError, UsageError } from '
 import { isValidDigest, parseManifest, readVerified, validateDescriptor } from '../oci/index.js';
 import { MAX_MANIFEST_BYTES } from '../oci/media-types.js';
 import type { Descriptor } from '../oci/types.js';
-import { blobPath, blobState, notARegularFile, openVerifiedBlob, writeBlob } from './layout/blob-files.js';
+import {
+  assertBlobDirectories,
+  blobPath,
+  blobState,
+  notARegularFile,
+  openVerifiedBlob,
+  writeBlob,
+} from './layout/blob-files.js';
 import {
   assertValidRefName,
   emptyLayoutIndex,
@@ -181,6 +188,8 @@ export class OciLayoutTarget implements WriteTarget, TagLister {
   }
 
   private async createLayoutFiles(): Promise<void> {
+    await assertRegularFiles(this.root, [LAYOUT_FILE, INDEX_FILE]);
+    await assertBlobDirectories(this.root);
     await mkdir(this.root, { recursive: true });
     await createFileIfAbsent(
       join(this.root, LAYOUT_FILE),
@@ -231,6 +240,20 @@ function assertSupportedLayout(bytes: Uint8Array, path: string): void {
       : undefined;
   if (typeof version !== 'string' || !version.startsWith('1.')) {
     throw new InvalidContentError(`${path} has an unsupported imageLayoutVersion ${JSON.stringify(version)}`);
+  }
+}
+
+/** Refuses a layout file that is there but is a symlink or not a regular file; absent is fine. */
+async function assertRegularFiles(root: string, names: string[]): Promise<void> {
+  for (const name of names) {
+    const path = join(root, name);
+    const info = await lstat(path).catch((error: unknown) => {
+      if (isErrorCode(error, 'ENOENT') || isErrorCode(error, 'ENOTDIR')) return undefined;
+      throw error;
+    });
+    if (info !== undefined && !info.isFile()) {
+      throw new InvalidContentError(`${path} is a symbolic link or not a regular file`);
+    }
   }
 }
 

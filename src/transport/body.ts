@@ -1,6 +1,41 @@
 import type { Readable } from 'node:stream';
 import { SizeLimitError, TransportError } from '../errors.js';
+import { SlowBodyError } from './network-error.js';
 import type { HttpResponse } from './types.js';
+
+/** The slowest a body may arrive, averaged over the idle timeout, before it fails. */
+export const MIN_BODY_BYTES_PER_SECOND = 1024;
+
+/**
+ * The chunks of a body, failing with SlowBodyError when, over `pace.windowMs` of waiting for the
+ * server, fewer than `minBytesPerSecond` × window bytes arrive. Only time spent waiting for the
+ * next chunk counts: a reader that is slow itself (a slow disk, a slow upload) is never blamed on
+ * the server. An idle timeout alone lets a body of one byte a second run for days.
+ */
+export async function* pacedChunks(
+  response: Pick<HttpResponse, 'body' | 'pace' | 'url'>,
+): AsyncGenerator<Buffer> {
+  const { pace } = response;
+  const quota = pace ? (pace.minBytesPerSecond * pace.windowMs) / 1000 : 0;
+  let waited = 0;
+  let bytes = 0;
+  let resumed = performance.now();
+  for await (const piece of response.body) {
+    const chunk = piece as Buffer;
+    if (pace) {
+      waited += performance.now() - resumed;
+      bytes += chunk.byteLength;
+      if (bytes >= quota) {
+        waited = 0;
+        bytes = 0;
+      } else if (waited >= pace.windowMs) {
+        throw new SlowBodyError(response.url.host, pace.minBytesPerSecond, pace.windowMs);
+      }
+    }
+    yield chunk;
+    resumed = performance.now();
+  }
+}
 
 /** What tug reads of an error body, a token response or a page: never more. */
 export const MAX_SMALL_BODY = 1024 * 1024;
@@ -9,13 +44,13 @@ export const MAX_SMALL_BODY = 1024 * 1024;
 export async function readBodyBytes(response: HttpResponse, maxBytes = MAX_SMALL_BODY): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let total = 0;
-  for await (const chunk of response.body) {
-    total += (chunk as Buffer).byteLength;
+  for await (const chunk of pacedChunks(response)) {
+    total += chunk.byteLength;
     if (total > maxBytes) {
-      response.body.destroy();
+      closeBody(response.body);
       throw new SizeLimitError(`response from ${response.url.host} is larger than ${maxBytes} bytes`);
     }
-    chunks.push(chunk as Buffer);
+    chunks.push(chunk);
   }
   return Buffer.concat(chunks);
 }
@@ -33,6 +68,15 @@ export async function readBodyJson<T>(response: HttpResponse, maxBytes = MAX_SMA
       `${response.url.host} answered with a body that is not JSON (HTTP ${response.status})`,
     );
   }
+}
+
+/**
+ * Closes a body that will not be read, at once. Destroying an unread undici body emits an abort
+ * error; with no listener that error would end the process.
+ */
+export function closeBody(body: Readable): void {
+  body.on('error', () => {});
+  body.destroy();
 }
 
 /** Up to this much of an unwanted body is read so its connection can be reused; past it the socket is closed. */

@@ -9,7 +9,7 @@ import type { Send, Timeouts, TransportOptions } from './types.js';
 
 export * from './address.js';
 export * from './body.js';
-export { NetworkError, type NetworkFailure } from './network-error.js';
+export { NetworkError, type NetworkFailure, SlowBodyError } from './network-error.js';
 export { bypassesProxy, proxyFor } from './proxy.js';
 export * from './redact.js';
 export { becomesGet, checkRedirect, headersForRedirect, MAX_REDIRECTS } from './redirect.js';

@@ -25,6 +25,19 @@ export class NetworkError extends TransportError {
   }
 }
 
+/** A body that kept arriving, but slower than the floor tug sets (see pacedChunks). */
+export class SlowBodyError extends NetworkError {
+  constructor(host: string, bytesPerSecond: number, windowMs: number) {
+    super(
+      `${host} sent the response too slowly (under ${bytesPerSecond / 1024} KiB/s over ${windowMs / 1000} s)`,
+      'timeout',
+      'SLOW_BODY',
+      true,
+      { hint: 'a slow link may need a longer --timeout' },
+    );
+  }
+}
+
 const certificateCodes = new Set([
   'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
   'UNABLE_TO_GET_ISSUER_CERT',

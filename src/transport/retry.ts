@@ -52,6 +52,13 @@ function rateLimited(response: HttpResponse, waitMs: number | undefined): Transp
   });
 }
 
+function unavailable(response: HttpResponse, waitMs: number): TransportError {
+  return new TransportError(
+    `${response.url.host} is unavailable (HTTP 503); it asks to retry after ${Math.ceil(waitMs / 1000)} s`,
+    { hint: 'try again later' },
+  );
+}
+
 function afterAttempts(error: NetworkError, attempts: number): NetworkError {
   return new NetworkError(`${error.message} (${attempts} attempts)`, error.failure, error.code, true, {
     hint: error.hint,
@@ -62,7 +69,7 @@ function afterAttempts(error: NetworkError, attempts: number): NetworkError {
 /**
  * Retries what is safe to retry: transient connection failures and 408/429/5xx answers, for a
  * request whose body can be sent again. Waits with back-off, or as long as `Retry-After` says up
- * to a ceiling; a longer `Retry-After` on a 429 fails at once with the time to wait.
+ * to a ceiling; a longer `Retry-After` on a 429 or a 503 fails at once with the time to wait.
  */
 export function withRetry(send: Send, policy: RetryPolicy, sleep: Sleep = abortableSleep): Send {
   return async (request) => {
@@ -85,6 +92,10 @@ export function withRetry(send: Send, policy: RetryPolicy, sleep: Sleep = aborta
       if (response.status === 429 && (overCeiling || last)) {
         discardBody(response);
         throw rateLimited(response, retryAfter);
+      }
+      if (response.status === 503 && overCeiling) {
+        discardBody(response);
+        throw unavailable(response, retryAfter);
       }
       if (last) return response;
       discardBody(response);

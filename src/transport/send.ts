@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { DispatcherPool } from './agents.js';
+import { MIN_BODY_BYTES_PER_SECOND } from './body.js';
 import { describeNetworkError } from './network-error.js';
 import type { HttpRequest, HttpResponse, RequestBody, Send, Timeouts } from './types.js';
 
@@ -55,6 +56,7 @@ export function createBaseSend(pool: DispatcherPool, userAgent: string, timeouts
         headers: lowerCaseHeaders(response.headers),
         body: response.body,
         url: request.url,
+        pace: { windowMs: timeouts.bodyIdleMs, minBytesPerSecond: MIN_BODY_BYTES_PER_SECOND },
       };
     } catch (error) {
       if (body && !Buffer.isBuffer(body)) body.destroy();

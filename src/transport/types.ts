@@ -31,6 +31,14 @@ export interface HttpResponse {
   body: Readable;
   /** The URL that finally answered (after redirects). */
   url: URL;
+  /** The slowest the body may arrive while it is read (see pacedChunks); absent: no floor. */
+  pace?: BodyPace;
+}
+
+/** A body must bring `minBytesPerSecond` on average over every `windowMs` that tug waits for it. */
+export interface BodyPace {
+  windowMs: number;
+  minBytesPerSecond: number;
 }
 
 /** One step of the HTTP stack. Layers wrap a `Send` and return a `Send`. */
@@ -52,7 +60,10 @@ export interface Timeouts {
   connectMs: number;
   /** Time to the response headers. */
   headersMs: number;
-  /** Longest silence while a body streams. */
+  /**
+   * Longest silence while a body streams; also the window over which a body must average
+   * MIN_BODY_BYTES_PER_SECOND, so a body that trickles fails too.
+   */
   bodyIdleMs: number;
 }
 

@@ -190,7 +190,7 @@ describe('blobs', () => {
     expect(await readFile(outside)).toEqual(layer.bytes);
   });
 
-  it('refuses to write through a blobs directory that is a symbolic link', async () => {
+  it('refuses to write through a blobs directory that is a symbolic link, creating nothing through it', async () => {
     const root = await scratchDir();
     const outside = await scratchDir();
     await writeFile(join(root, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
@@ -201,7 +201,7 @@ describe('blobs', () => {
     await expect(target.push(layer.descriptor, Readable.from([layer.bytes]))).rejects.toThrow(
       InvalidContentError,
     );
-    expect(await readdir(join(outside, 'sha256'))).toEqual([]);
+    expect(await readdir(outside)).toEqual([]);
   });
 
   it('keeps a blob already stored and consumes the new content without rewriting it', async () => {

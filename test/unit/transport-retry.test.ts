@@ -146,11 +146,34 @@ describe('withRetry', () => {
     ).rejects.toThrow(/rate limited by registry\.example\.com/);
   });
 
-  it('caps a 503 Retry-After at the ceiling instead of failing', async () => {
-    const send = scripted([answer(503, { 'retry-after': '60' }), answer(200)]);
+  it('waits what a 503 Retry-After asks when it is under the ceiling', async () => {
+    const send = scripted([answer(503, { 'retry-after': '2' }), answer(200)]);
     const sleep = recordingSleep();
     await withRetry(send, { ...policy, maxRetryAfterMs: 2000 }, sleep)({ method: 'GET', url });
     expect(sleep.waits).toEqual([2000]);
+  });
+
+  it('fails fast on a 503 whose Retry-After is over the ceiling, naming the wait', async () => {
+    const send = scripted([answer(503, { 'retry-after': '86400' }), answer(200)]);
+    const sleep = recordingSleep();
+    const failure = withRetry(send, { ...policy, maxRetryAfterMs: 2000 }, sleep)({ method: 'GET', url });
+    await expect(failure).rejects.toThrow(
+      'registry.example.com is unavailable (HTTP 503); it asks to retry after 86400 s',
+    );
+    expect(sleep.waits).toEqual([]);
+    expect(send.calls).toHaveLength(1);
+  });
+
+  it('fails fast on a 503 whose Retry-After date is over the ceiling', async () => {
+    const later = new Date(Date.now() + 3_600_000).toUTCString();
+    const send = scripted([answer(503, { 'retry-after': later }), answer(200)]);
+    const failure = withRetry(
+      send,
+      { ...policy, maxRetryAfterMs: 2000 },
+      recordingSleep(),
+    )({ method: 'GET', url });
+    await expect(failure).rejects.toThrow(/unavailable \(HTTP 503\); it asks to retry after 360\d s/);
+    expect(send.calls).toHaveLength(1);
   });
 
   it('retries a connection reset and says how many attempts failed', async () => {

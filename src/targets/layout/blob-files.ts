@@ -1,5 +1,5 @@
 import { constants, createWriteStream } from 'node:fs';
-import { lstat, mkdir, open, rename, rm } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pipeline as pipelineWithCallback, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -23,15 +23,40 @@ export function blobPath(root: string, digest: string): string {
   return join(root, 'blobs', algorithm, hex);
 }
 
-/** Creates `blobs/<algorithm>/` and refuses one that is a symlink, so no write lands outside the layout. */
+/**
+ * Creates `blobs/` and `blobs/<algorithm>/` one level at a time, refusing either when it is a
+ * symlink or not a directory, so no write lands outside the layout (a recursive mkdir would
+ * follow a symlinked `blobs` and create `<algorithm>` wherever it points).
+ */
 async function ensureBlobDirectory(root: string, blob: string): Promise<void> {
   const directory = dirname(blob);
-  await mkdir(directory, { recursive: true });
   for (const path of [dirname(directory), directory]) {
-    if (!(await lstat(path)).isDirectory()) {
-      throw new InvalidContentError(`${path} in OCI layout ${root} is a symbolic link or not a directory`);
-    }
+    await mkdir(path).catch((error: unknown) => {
+      if (!isErrorCode(error, 'EEXIST')) throw error;
+    });
+    if (!(await lstat(path)).isDirectory()) throw notADirectory(path, root);
   }
+}
+
+/**
+ * Refuses a layout whose `blobs`, or any directory directly in it, is a symlink or not a
+ * directory: checked before tug creates anything in the layout.
+ */
+export async function assertBlobDirectories(root: string): Promise<void> {
+  const blobs = join(root, 'blobs');
+  const info = await lstat(blobs).catch((error: unknown) => {
+    if (isErrorCode(error, 'ENOENT')) return undefined;
+    throw error;
+  });
+  if (info === undefined) return;
+  if (!info.isDirectory()) throw notADirectory(blobs, root);
+  for (const entry of await readdir(blobs, { withFileTypes: true })) {
+    if (entry.isSymbolicLink()) throw notADirectory(join(blobs, entry.name), root);
+  }
+}
+
+function notADirectory(path: string, root: string): InvalidContentError {
+  return new InvalidContentError(`${path} in OCI layout ${root} is a symbolic link or not a directory`);
 }
 
 export async function blobState(path: string): Promise<{ state: BlobState; size: number }> {
