@@ -209,6 +209,26 @@ describe('small verified documents', () => {
     );
   });
 
+  it('refuses an empty stream declared as size 0 with the digest of other content', async () => {
+    const x = { digest: digestOf(Buffer.from('x')), size: 0 };
+    await expect(readVerified(Readable.from([]), x)).rejects.toThrow(DigestMismatchError);
+  });
+
+  it('refuses an empty stream of size 0 through every verifying path, not only readVerified', async () => {
+    const x = { digest: digestOf(Buffer.from('x')), size: 0 };
+    const drain = async (stream: Readable) => {
+      for await (const _ of stream);
+    };
+    await expect(drain(ensureVerified(Readable.from([]), x))).rejects.toThrow(DigestMismatchError);
+    const verifier = createVerifier(x);
+    verifier.end();
+    await expect(drain(verifier)).rejects.toThrow(DigestMismatchError);
+  });
+
+  it('accepts an empty stream of size 0 with the empty digest', async () => {
+    expect(await readVerified(Readable.from([]), { digest: emptyDigest, size: 0 })).toEqual(Buffer.alloc(0));
+  });
+
   it('passes a source error through', async () => {
     const source = new PassThrough();
     const failure = readVerified(source, helloExpected);
