@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -143,19 +144,20 @@ describe('reading manifests', () => {
     expect(await repository.resolve(image.rootDigest)).toEqual(resolved);
   });
 
-  it('says whether manifests and blobs exist', async () => {
+  it('says whether manifests and blobs exist, and not when the registry holds another size', async () => {
     const { client } = await clientFor(open, { anonymous: true });
     const repository = repositoryOf(client, open, 'seeded/app');
+    const sizeOf = async (digest: string) =>
+      (await stat(join(image.layoutDir, 'blobs', 'sha256', digest.slice('sha256:'.length)))).size;
     const child = image.manifestDigests[0] ?? '';
+    const blob = image.blobDigests[0] ?? '';
     const missing = `sha256:${'0'.repeat(64)}`;
-    expect(await repository.exists({ mediaType: MediaType.ociManifest, digest: child, size: 1 })).toBe(true);
-    expect(
-      await repository.exists({
-        mediaType: 'application/octet-stream',
-        digest: image.blobDigests[0] ?? '',
-        size: 1,
-      }),
-    ).toBe(true);
+    const manifest = { mediaType: MediaType.ociManifest, digest: child, size: await sizeOf(child) };
+    const layer = { mediaType: 'application/octet-stream', digest: blob, size: await sizeOf(blob) };
+    expect(await repository.exists(manifest)).toBe(true);
+    expect(await repository.exists(layer)).toBe(true);
+    expect(await repository.exists({ ...manifest, size: manifest.size + 1 })).toBe(false);
+    expect(await repository.exists({ ...layer, size: layer.size - 1 })).toBe(false);
     expect(await repository.exists({ mediaType: 'application/octet-stream', digest: missing, size: 1 })).toBe(
       false,
     );
