@@ -1,0 +1,24 @@
+import { readFile } from 'node:fs/promises';
+import type { OptionValues } from 'commander';
+import { loadPublicKey } from '../../sign/keys.js';
+import { checkClassicSignatures, requireVerified } from '../../sign/verify.js';
+import type { CliContext } from '../context.js';
+import { resolveReference } from '../resolve.js';
+
+export async function run(context: CliContext, [input = '']: string[], options: OptionValues): Promise<void> {
+  const key = loadPublicKey(await readFile(options.key as string, 'utf8'));
+  const { target, root } = await resolveReference(context, input);
+  const { checkBundleSignatures } = await import('../../sign/bundle.js');
+  const checks = [
+    await checkClassicSignatures(target, root, key),
+    await checkBundleSignatures(target, root, key),
+  ];
+  const verified = requireVerified(root, checks);
+  context.output.info(
+    `Verification for ${root.digest}: ${verified.length} signature(s) verified with ${options.key as string}; offline: no transparency log was checked`,
+  );
+  for (const signature of verified) {
+    if (context.output.options.json) context.output.line(JSON.stringify(signature.payload));
+    else context.output.json(signature.payload);
+  }
+}
