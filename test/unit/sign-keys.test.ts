@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -11,8 +11,11 @@ import {
   keyAlgorithm,
   loadPrivateKey,
   loadPublicKey,
+  publicKeyPem,
   readPem,
 } from '../../src/sign/keys.js';
+import { simpleSigningPayload } from '../../src/sign/payload.js';
+import { signBytes, verifyBytes } from '../../src/sign/signature.js';
 import { tempDir } from '../fixtures/temp.js';
 
 const run = promisify(execFile);
@@ -39,6 +42,32 @@ describe('cosign key formats', () => {
     for (const vector of loaded) {
       const key = await loadPrivateKey(vector.pem, async () => password);
       expect(['ecdsa-p256', 'rsa']).toContain(keyAlgorithm(key));
+    }
+  });
+
+  it('signs with each cosign vector key a payload that openssl verifies with its public half', async () => {
+    const { password, keys } = await vectors();
+    const dir = await tempDir();
+    const payload = simpleSigningPayload('registry.example/app', `sha256:${'a'.repeat(64)}`);
+    await writeFile(join(dir, 'payload'), payload);
+    for (const vector of keys.filter((key) => key.cosignLoads)) {
+      const key = await loadPrivateKey(vector.pem, async () => password);
+      const signature = signBytes(key, payload);
+      await writeFile(join(dir, `${vector.name}.pub`), publicKeyPem(key));
+      await writeFile(join(dir, `${vector.name}.sig`), signature);
+      const { stdout } = await run('openssl', [
+        'dgst',
+        '-sha256',
+        '-verify',
+        join(dir, `${vector.name}.pub`),
+        '-signature',
+        join(dir, `${vector.name}.sig`),
+        join(dir, 'payload'),
+      ]);
+      expect(stdout.trim()).toBe('Verified OK');
+      const publicKey = loadPublicKey(publicKeyPem(key));
+      expect(verifyBytes(publicKey, payload, signature)).toBe(true);
+      expect(verifyBytes(publicKey, Buffer.concat([payload, Buffer.from(' ')]), signature)).toBe(false);
     }
   });
 
