@@ -107,7 +107,8 @@ export function buildProgram(version: string, runCommand: RunCommand): Command {
       .argument('<destination>', 'registry reference, oci:PATH[:TAG], or docker-archive:FILE[:NAME:TAG]')
       .option('--platform <os/arch[/variant]>', 'copy only this platform of an index', collect, [])
       .option('--all-tags', 'copy every tag of the source repository')
-      .option('-r, --recursive', 'also copy referrers (signatures, SBOMs), recursively'),
+      .option('-r, --recursive', 'also copy referrers (signatures, SBOMs), recursively')
+      .option('--verify-key <file>', 'refuse to copy an image without a valid signature by this public key'),
   ).action(action(() => import('./commands/cp.js')));
 
   blob

@@ -49,6 +49,7 @@ beforeAll(async () => {
     seedRegistry(registry, 'multi', multi, 'v1'),
     seedRegistry(registry, 'race', single, 'v1'),
     seedRegistry(registry, 'bundled', single, 'v1'),
+    seedRegistry(registry, 'plain', single, 'v1'),
   ]);
   [keys, otherKeys] = await Promise.all([keyPair(), keyPair()]);
 });
@@ -259,5 +260,43 @@ describe('Sigstore bundles as OCI 1.1 referrers', () => {
     const other = await runTug(['verify', '--key', join(otherKeys, 'cosign.pub'), `${repo}:v1`]);
     expect(other.code).toBe(1);
     expect(other.stderr).toMatch(/bundle 1 .*does not verify with this key/);
+  });
+});
+
+describe('tug cp --verify-key', () => {
+  it('copies a signed image and refuses an unsigned one, naming it and writing nothing', async () => {
+    const pub = join(keys, 'cosign.pub');
+    const copied = await runTug([
+      'cp',
+      '--verify-key',
+      pub,
+      `${registry.host}/signed:v1`,
+      `${registry.host}/mirror:v1`,
+    ]);
+    expect(copied.code, copied.stderr).toBe(0);
+    expect((await runTug(['digest', `${registry.host}/mirror:v1`])).stdout.trim()).toBe(single.rootDigest);
+
+    const refused = await runTug([
+      'cp',
+      '--verify-key',
+      pub,
+      `${registry.host}/plain:v1`,
+      `${registry.host}/mirror:plain`,
+    ]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`refusing to copy ${registry.host}/plain:v1: no signatures found`);
+    expect((await runTug(['digest', `${registry.host}/mirror:plain`])).code).toBe(4);
+
+    const wrongKey = await runTug([
+      'cp',
+      '--verify-key',
+      join(otherKeys, 'cosign.pub'),
+      `${registry.host}/signed:v1`,
+      `oci:${await tempDir()}:v1`,
+    ]);
+    expect(wrongKey.code).toBe(1);
+    expect(wrongKey.stderr).toMatch(
+      /refusing to copy .*\/signed:v1: no valid signature .*does not verify with this key/,
+    );
   });
 });
