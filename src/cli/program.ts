@@ -107,7 +107,8 @@ export function buildProgram(version: string, runCommand: RunCommand): Command {
       .argument('<destination>', 'registry reference, oci:PATH[:TAG], or docker-archive:FILE[:NAME:TAG]')
       .option('--platform <os/arch[/variant]>', 'copy only this platform of an index', collect, [])
       .option('--all-tags', 'copy every tag of the source repository')
-      .option('-r, --recursive', 'also copy referrers (signatures, SBOMs), recursively'),
+      .option('-r, --recursive', 'also copy referrers (signatures, SBOMs), recursively')
+      .option('--verify-key <file>', 'refuse to copy an image without a valid signature by this public key'),
   ).action(action(() => import('./commands/cp.js')));
 
   blob
@@ -203,6 +204,38 @@ export function buildProgram(version: string, runCommand: RunCommand): Command {
     .description('a summary of an image, index or artifact')
     .argument('<ref>', 'image or artifact reference')
     .action(action(() => import('./commands/inspect.js')));
+
+  program
+    .command('generate-key-pair')
+    .description('write cosign.key (encrypted with COSIGN_PASSWORD or a prompt) and cosign.pub')
+    .option('--output-key-prefix <prefix>', 'file name prefix of the key pair', 'cosign')
+    .action(action(() => import('./commands/generate-key-pair.js')));
+
+  program
+    .command('sign')
+    .description("sign an image's digest with a key, as cosign does")
+    .argument('<ref>', 'image reference (a tag is resolved; the digest is signed)')
+    .requiredOption('--key <file>', 'private key: cosign.key or a PKCS#8 PEM')
+    .option(
+      '-a, --annotation <key=value>',
+      'a claim in the payload\'s "optional" section (repeatable)',
+      collect,
+      [],
+    )
+    .option('-r, --recursive', 'also sign each manifest of an index')
+    .option(
+      '--format <format>',
+      'classic (the sha256-HEX.sig tag) or bundle (a Sigstore bundle referrer)',
+      'classic',
+    )
+    .action(action(() => import('./commands/sign.js')));
+
+  program
+    .command('verify')
+    .description('verify the signatures of an image with a public key, offline')
+    .argument('<ref>', 'image reference')
+    .requiredOption('--key <file>', 'public key: cosign.pub')
+    .action(action(() => import('./commands/verify.js')));
 
   return program;
 }

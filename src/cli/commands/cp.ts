@@ -1,8 +1,10 @@
+import { readFile } from 'node:fs/promises';
 import type { OptionValues } from 'commander';
 import { copyWithReferrers } from '../../artifacts/referrers.js';
 import { copyGraph } from '../../copy/index.js';
 import { UsageError } from '../../errors.js';
 import { parsePlatform } from '../../oci/index.js';
+import type { Descriptor } from '../../oci/types.js';
 import { formatReference, parseReference } from '../../ref/index.js';
 import type { Reference } from '../../ref/types.js';
 import { selectPlatform } from '../../targets/platform.js';
@@ -33,6 +35,9 @@ interface CopyRequest {
   tag: string | undefined;
   platforms: string[];
   recursive: boolean;
+  /** Refuses an image without a valid signature (`--verify-key`). */
+  verify?: (root: Descriptor, image: string) => Promise<void>;
+  image: string;
 }
 
 async function copyOne(
@@ -43,6 +48,7 @@ async function copyOne(
 ): Promise<void> {
   const progress = new CopyProgress(context);
   let root = await source.resolve(request.reference);
+  await request.verify?.(root, request.image);
   if (request.platforms.length > 1)
     throw new UsageError('cp copies one platform or all of them: give --platform once');
   if (request.platforms[0]) root = await selectPlatform(source, root, parsePlatform(request.platforms[0]));
@@ -64,6 +70,19 @@ async function copyOne(
   }
 }
 
+/** `--verify-key`: a check that an image has a signature by the key, loaded only when asked for. */
+async function signaturePolicy(
+  keyFile: string,
+  source: ReadTarget,
+): Promise<(root: Descriptor, image: string) => Promise<void>> {
+  const [{ loadPublicKey }, { requireSignedBy }] = await Promise.all([
+    import('../../sign/keys.js'),
+    import('../../sign/policy.js'),
+  ]);
+  const key = loadPublicKey(await readFile(keyFile, 'utf8'));
+  return (root, image) => requireSignedBy(source, root, key, image);
+}
+
 export async function run(
   context: CliContext,
   [from = '', to = '']: string[],
@@ -76,11 +95,20 @@ export async function run(
   const sides = context.sides(options, { from: [sourceRef], to: [destinationRef] });
   const source = await openReadTarget(context, sourceRef, sides.from);
   const destination = await openWriteTarget(context, destinationRef, sides.to);
+  const verify = options.verifyKey ? await signaturePolicy(options.verifyKey as string, source) : undefined;
   try {
     if (options.allTags) {
       if (!isTagLister(source)) throw new UsageError(`${formatReference(sourceRef)} cannot list tags`);
       for await (const tag of source.tags()) {
-        await copyOne(context, source, destination, { reference: tag, tag, platforms, recursive });
+        const image = `${formatReference(sourceRef)}:${tag}`;
+        await copyOne(context, source, destination, {
+          reference: tag,
+          tag,
+          platforms,
+          recursive,
+          verify,
+          image,
+        });
       }
       return;
     }
@@ -90,6 +118,8 @@ export async function run(
       tag,
       platforms,
       recursive,
+      verify,
+      image: from,
     });
   } finally {
     if (isClosable(destination)) await destination.close();

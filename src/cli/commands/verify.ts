@@ -1,0 +1,19 @@
+import { readFile } from 'node:fs/promises';
+import type { OptionValues } from 'commander';
+import { loadPublicKey } from '../../sign/keys.js';
+import { verifySignatures } from '../../sign/policy.js';
+import type { CliContext } from '../context.js';
+import { resolveReference } from '../resolve.js';
+
+export async function run(context: CliContext, [input = '']: string[], options: OptionValues): Promise<void> {
+  const key = loadPublicKey(await readFile(options.key as string, 'utf8'));
+  const { target, root } = await resolveReference(context, input);
+  const verified = await verifySignatures(target, root, key);
+  context.output.info(
+    `Verification for ${root.digest}: ${verified.length} signature(s) verified with ${options.key as string}; offline: no transparency log was checked`,
+  );
+  for (const signature of verified) {
+    if (context.output.options.json) context.output.line(JSON.stringify(signature.payload));
+    else context.output.json(signature.payload);
+  }
+}

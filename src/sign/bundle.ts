@@ -1,0 +1,172 @@
+import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { type Bundle, bundleFromJSON, bundleToJSON, toDSSEBundle } from '@sigstore/bundle';
+import { toSignedEntity, Verifier } from '@sigstore/verify';
+import { addToReferrersTag, listReferrers, referrerDescriptor } from '../artifacts/referrers.js';
+import { DigestMismatchError, InvalidContentError, SizeLimitError } from '../errors.js';
+import { digestOf, isIndex, MediaType, parseDigest, parseManifest } from '../oci/index.js';
+import type { Descriptor, ImageManifest } from '../oci/types.js';
+import { isReferrersIndexer, type ReadTarget, type WriteTarget } from '../targets/target.js';
+import type { SignatureWriter, SignOptions } from './sign.js';
+import { signBytes } from './signature.js';
+import type { SignatureCheck } from './verify.js';
+
+/** The artifact type (and layer media type) of a Sigstore bundle referrer, as cosign writes it. */
+export const bundleArtifactType = 'application/vnd.dev.sigstore.bundle.v0.3+json';
+/** cosign's predicate type for an image signature in a bundle. */
+export const signPredicateType = 'https://sigstore.dev/cosign/sign/v1';
+const inTotoPayloadType = 'application/vnd.in-toto+json';
+const emptyJson = Buffer.from('{}');
+
+/** DSSE's pre-authentication encoding: what the envelope's signature signs (DSSE protocol, v1). */
+function preAuthEncoding(payloadType: string, payload: Buffer): Buffer {
+  const type = Buffer.from(payloadType, 'utf8');
+  return Buffer.concat([
+    Buffer.from(`DSSEv1 ${type.byteLength} `),
+    type,
+    Buffer.from(` ${payload.byteLength} `),
+    payload,
+  ]);
+}
+
+/** The key hint of a bundle: the base64 SHA-256 of the public key's PKIX DER. */
+function keyHint(key: KeyObject): string {
+  const der = createPublicKey(key).export({ format: 'der', type: 'spki' });
+  return createHash('sha256').update(der).digest('base64');
+}
+
+/** The in-toto statement cosign signs for an image: its digest as the subject, an empty predicate. */
+function statementFor(subject: Descriptor, claims: Record<string, string>): Buffer {
+  const { algorithm, hex } = parseDigest(subject.digest);
+  const statement = {
+    _type: 'https://in-toto.io/Statement/v1',
+    subject: [
+      { digest: { [algorithm]: hex }, ...(Object.keys(claims).length > 0 ? { annotations: claims } : {}) },
+    ],
+    predicateType: signPredicateType,
+    predicate: {},
+  };
+  return Buffer.from(JSON.stringify(statement), 'utf8');
+}
+
+async function pushBytes(target: WriteTarget, mediaType: string, bytes: Buffer): Promise<Descriptor> {
+  const descriptor = { mediaType, digest: digestOf(bytes), size: bytes.byteLength };
+  if (!(await target.exists(descriptor))) await target.push(descriptor, Readable.from([bytes]));
+  return descriptor;
+}
+
+/** A writer of Sigstore bundles (v0.3, DSSE, key-signed, no certificate) as OCI 1.1 referrers. */
+export function bundleWriter(target: WriteTarget, options: SignOptions): SignatureWriter {
+  return async (subject) => {
+    const statement = statementFor(subject, options.claims ?? {});
+    const signature = signBytes(options.key, preAuthEncoding(inTotoPayloadType, statement));
+    const bundle = toDSSEBundle({
+      artifact: statement,
+      artifactType: inTotoPayloadType,
+      signature,
+      keyHint: keyHint(options.key),
+    });
+    const layer = await pushBytes(
+      target,
+      bundleArtifactType,
+      Buffer.from(JSON.stringify(bundleToJSON(bundle))),
+    );
+    const config = await pushBytes(target, MediaType.ociEmpty, emptyJson);
+    const manifest: ImageManifest = {
+      schemaVersion: 2,
+      mediaType: MediaType.ociManifest,
+      artifactType: bundleArtifactType,
+      config,
+      layers: [layer],
+      subject,
+      annotations: {
+        'org.opencontainers.image.created': new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+        'dev.sigstore.bundle.content': 'dsse-envelope',
+        'dev.sigstore.bundle.predicateType': signPredicateType,
+      },
+    };
+    const descriptor = await pushBytes(target, MediaType.ociManifest, Buffer.from(JSON.stringify(manifest)));
+    const indexed = isReferrersIndexer(target) && (await target.indexesReferrers(subject, descriptor));
+    if (!indexed) await addToReferrersTag(target, subject, referrerDescriptor(descriptor, manifest));
+    return descriptor;
+  };
+}
+
+/** Verifies one bundle with the key alone (no certificate, no transparency log) and returns its statement. */
+function verifyBundle(bytes: Uint8Array, key: KeyObject, subject: Descriptor, label: string): unknown {
+  let bundle: Bundle;
+  let entity: ReturnType<typeof toSignedEntity>;
+  try {
+    bundle = bundleFromJSON(JSON.parse(Buffer.from(bytes).toString('utf8')));
+    if (bundle.content.$case !== 'dsseEnvelope') throw new Error('not a DSSE envelope');
+    entity = toSignedEntity(bundle);
+  } catch (error) {
+    throw new InvalidContentError(
+      `${label}: not a Sigstore bundle with a DSSE envelope (${(error as Error).message})`,
+    );
+  }
+  const verifier = new Verifier(
+    {
+      certificateAuthorities: [],
+      timestampAuthorities: [],
+      tlogs: [],
+      ctlogs: [],
+      publicKey: () => ({ publicKey: key, validFor: () => true }),
+    },
+    { tlogThreshold: 0, ctlogThreshold: 0, timestampThreshold: 0 },
+  );
+  try {
+    verifier.verify(entity);
+  } catch {
+    throw new InvalidContentError(
+      `${label}: the signature does not verify with this key (wrong key or tampered bundle)`,
+    );
+  }
+  const payload =
+    bundle.content.$case === 'dsseEnvelope' ? bundle.content.dsseEnvelope.payload : Buffer.alloc(0);
+  const statement = JSON.parse(payload.toString('utf8')) as {
+    subject?: Array<{ digest?: Record<string, string> }>;
+  };
+  const { algorithm, hex } = parseDigest(subject.digest);
+  if (!statement.subject?.some((entry) => entry.digest?.[algorithm] === hex)) {
+    throw new InvalidContentError(
+      `${label}: the statement does not name ${subject.digest} (payload for another digest)`,
+    );
+  }
+  return statement;
+}
+
+/** Every Sigstore bundle referrer of `subject`, each verified or given a reason. */
+export async function checkBundleSignatures(
+  target: ReadTarget,
+  subject: Descriptor,
+  key: KeyObject,
+): Promise<SignatureCheck> {
+  const check: SignatureCheck = { verified: [], failures: [] };
+  const referrers = await listReferrers(target, subject, bundleArtifactType);
+  for (const [i, referrer] of referrers.entries()) {
+    const label = `bundle ${i + 1} (${referrer.digest})`;
+    try {
+      const { manifest } = parseManifest(await target.fetchBytes(referrer), referrer.mediaType);
+      const layer = isIndex(manifest)
+        ? undefined
+        : manifest.layers.find((entry) => entry.mediaType === bundleArtifactType);
+      if (!layer) throw new InvalidContentError(`${label}: no ${bundleArtifactType} layer`);
+      let bytes: Uint8Array;
+      try {
+        bytes = await target.fetchBytes(layer);
+      } catch (error) {
+        if (error instanceof DigestMismatchError || error instanceof SizeLimitError) {
+          throw new InvalidContentError(`${label}: the bundle does not match its digest (tampered bundle)`);
+        }
+        throw error;
+      }
+      const payload = verifyBundle(bytes, key, subject, label);
+      check.verified.push({ layout: 'bundle', manifest: referrer.digest, digest: layer.digest, payload });
+    } catch (error) {
+      if (!(error instanceof InvalidContentError)) throw error;
+      check.failures.push(error.message);
+    }
+  }
+  return check;
+}

@@ -1,0 +1,36 @@
+import type { KeyObject } from 'node:crypto';
+import type { Descriptor } from '../oci/types.js';
+import type { ReadTarget } from '../targets/target.js';
+import { checkBundleSignatures } from './bundle.js';
+import { SignatureVerificationError } from './errors.js';
+import { checkClassicSignatures, requireVerified, type VerifiedSignature } from './verify.js';
+
+/** Every signature of `subject` that verifies with `key`, in either layout; an error saying why when none does. */
+export async function verifySignatures(
+  target: ReadTarget,
+  subject: Descriptor,
+  key: KeyObject,
+): Promise<VerifiedSignature[]> {
+  const checks = [
+    await checkClassicSignatures(target, subject, key),
+    await checkBundleSignatures(target, subject, key),
+  ];
+  return requireVerified(subject, checks);
+}
+
+/** The copy policy: `image` goes nowhere unless a signature by `key` verifies; the refusal names it. */
+export async function requireSignedBy(
+  target: ReadTarget,
+  subject: Descriptor,
+  key: KeyObject,
+  image: string,
+): Promise<void> {
+  try {
+    await verifySignatures(target, subject, key);
+  } catch (error) {
+    if (!(error instanceof SignatureVerificationError)) throw error;
+    throw new SignatureVerificationError(`refusing to copy ${image}: ${error.message}`, {
+      hint: 'sign it with `tug sign --key` (or cosign), or copy without --verify-key',
+    });
+  }
+}

@@ -1,0 +1,107 @@
+import type { KeyObject } from 'node:crypto';
+import { DigestMismatchError, InvalidContentError, SizeLimitError } from '../errors.js';
+import type { Descriptor } from '../oci/types.js';
+import type { ReadTarget } from '../targets/target.js';
+import {
+  readSignatureManifest,
+  signatureAnnotation,
+  signatureTag,
+  simpleSigningMediaType,
+} from './classic.js';
+import { SignatureVerificationError } from './errors.js';
+import { parseSimpleSigningPayload, type SimpleSigningPayload } from './payload.js';
+import { verifyBytes } from './signature.js';
+
+export interface VerifiedSignature {
+  layout: 'classic' | 'bundle';
+  /** The manifest holding the signature. */
+  manifest: string;
+  /** The payload digest (classic) or the bundle digest. */
+  digest: string;
+  payload: unknown;
+}
+
+export interface SignatureCheck {
+  verified: VerifiedSignature[];
+  /** One reason per signature that did not verify. */
+  failures: string[];
+}
+
+function isTampered(error: unknown): boolean {
+  return error instanceof DigestMismatchError || error instanceof SizeLimitError;
+}
+
+/** Checks one layer of the `.sig` manifest: payload bytes, signature, and the digest it names. */
+async function checkLayer(
+  target: ReadTarget,
+  subject: Descriptor,
+  key: KeyObject,
+  layer: Descriptor,
+  label: string,
+): Promise<SimpleSigningPayload> {
+  const encoded = layer.annotations?.[signatureAnnotation];
+  if (!encoded) throw new InvalidContentError(`${label} has no ${signatureAnnotation} annotation`);
+  let payloadBytes: Uint8Array;
+  try {
+    payloadBytes = await target.fetchBytes(layer);
+  } catch (error) {
+    if (isTampered(error)) {
+      throw new InvalidContentError(`${label}: the payload does not match its digest (tampered payload)`);
+    }
+    throw error;
+  }
+  if (!verifyBytes(key, payloadBytes, Buffer.from(encoded, 'base64'))) {
+    throw new InvalidContentError(
+      `${label}: the signature does not verify with this key (wrong key or tampered signature)`,
+    );
+  }
+  const payload = parseSimpleSigningPayload(payloadBytes);
+  const named = payload.critical.image['docker-manifest-digest'];
+  if (named !== subject.digest) {
+    throw new InvalidContentError(
+      `${label}: the payload signs ${named}, not ${subject.digest} (payload for another digest)`,
+    );
+  }
+  return payload;
+}
+
+/** Every classic signature of `subject`, each verified or given a reason. */
+export async function checkClassicSignatures(
+  target: ReadTarget,
+  subject: Descriptor,
+  key: KeyObject,
+): Promise<SignatureCheck> {
+  const found = await readSignatureManifest(target, subject);
+  const check: SignatureCheck = { verified: [], failures: [] };
+  if (!found) return check;
+  const layers = found.manifest.layers.filter((layer) => layer.mediaType === simpleSigningMediaType);
+  for (const [i, layer] of layers.entries()) {
+    const label = `signature ${i + 1} in ${signatureTag(subject)}`;
+    try {
+      const payload = await checkLayer(target, subject, key, layer, label);
+      check.verified.push({
+        layout: 'classic',
+        manifest: found.descriptor.digest,
+        digest: layer.digest,
+        payload,
+      });
+    } catch (error) {
+      if (!(error instanceof InvalidContentError)) throw error;
+      check.failures.push(error.message);
+    }
+  }
+  return check;
+}
+
+/** Merges checks of several layouts into the signatures that verified, or one error that says why none did. */
+export function requireVerified(subject: Descriptor, checks: readonly SignatureCheck[]): VerifiedSignature[] {
+  const verified = checks.flatMap((check) => check.verified);
+  if (verified.length > 0) return verified;
+  const failures = checks.flatMap((check) => check.failures);
+  if (failures.length === 0) {
+    throw new SignatureVerificationError(
+      `no signatures found for ${subject.digest} (no ${signatureTag(subject)} tag, no Sigstore bundle referrer)`,
+    );
+  }
+  throw new SignatureVerificationError(`no valid signature for ${subject.digest}: ${failures.join('; ')}`);
+}

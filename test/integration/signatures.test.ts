@@ -1,0 +1,302 @@
+import { execFile } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runTug } from '../fixtures/cli.js';
+import { type BuiltImage, buildImageLayout, seedRegistry } from '../fixtures/images.js';
+import { startReferrersRegistry } from '../fixtures/referrers-registry.js';
+import { type RegistryFixture, startRegistry } from '../fixtures/registry.js';
+import { tempDir } from '../fixtures/temp.js';
+
+const openssl = promisify(execFile);
+const env = { COSIGN_PASSWORD: 'correct horse' };
+const simpleSigning = 'application/vnd.dev.cosign.simplesigning.v1+json';
+const signatureKey = 'dev.cosignproject.cosign/signature';
+
+let registry: RegistryFixture;
+let single: BuiltImage;
+let multi: BuiltImage;
+let keys: string;
+let otherKeys: string;
+
+const sigTag = (digest: string) => `sha256-${digest.slice(7)}.sig`;
+
+interface SigManifest {
+  layers: Array<{ mediaType: string; digest: string; annotations: Record<string, string> }>;
+}
+
+async function sigManifest(repository: string, digest: string): Promise<SigManifest> {
+  const result = await runTug(['manifest', 'get', `${repository}:${sigTag(digest)}`]);
+  expect(result.code, result.stderr).toBe(0);
+  return JSON.parse(result.stdout) as SigManifest;
+}
+
+async function keyPair(): Promise<string> {
+  const dir = await tempDir('tug-keys-');
+  const made = await runTug(['generate-key-pair'], { cwd: dir, env });
+  expect(made.code, made.stderr).toBe(0);
+  return dir;
+}
+
+beforeAll(async () => {
+  registry = await startRegistry();
+  single = await buildImageLayout({ tag: 'v1' });
+  multi = await buildImageLayout({ platforms: ['linux/amd64', 'linux/arm64/v8'], tag: 'v1' });
+  await Promise.all([
+    seedRegistry(registry, 'signed', single, 'v1'),
+    seedRegistry(registry, 'unsigned', single, 'v1'),
+    seedRegistry(registry, 'multi', multi, 'v1'),
+    seedRegistry(registry, 'race', single, 'v1'),
+    seedRegistry(registry, 'bundled', single, 'v1'),
+    seedRegistry(registry, 'plain', single, 'v1'),
+  ]);
+  [keys, otherKeys] = await Promise.all([keyPair(), keyPair()]);
+});
+
+afterAll(async () => {
+  await registry?.stop();
+});
+
+describe('tug sign and verify (cosign classic layout)', () => {
+  it('signs the digest behind a tag in sha256-HEX.sig, and verify prints the payload, offline', async () => {
+    const repo = `${registry.host}/signed`;
+    const signed = await runTug(
+      ['sign', '--key', join(keys, 'cosign.key'), `${repo}:v1`, '-a', 'team=core'],
+      {
+        env,
+      },
+    );
+    expect(signed.code, signed.stderr).toBe(0);
+    expect(signed.stdout.trim()).toBe(single.rootDigest);
+    const manifest = await sigManifest(repo, single.rootDigest);
+    expect(manifest.layers).toHaveLength(1);
+    expect(manifest.layers[0]?.mediaType).toBe(simpleSigning);
+    expect(manifest.layers[0]?.annotations[signatureKey]).toMatch(/^[A-Za-z0-9+/]+=*$/);
+
+    const verified = await runTug(['verify', '--key', join(keys, 'cosign.pub'), `${repo}:v1`, '--json']);
+    expect(verified.code, verified.stderr).toBe(0);
+    expect(verified.stderr).toMatch(/offline: no transparency log/);
+    const payload = JSON.parse(verified.stdout.trim());
+    expect(payload).toEqual({
+      critical: {
+        identity: { 'docker-reference': repo },
+        image: { 'docker-manifest-digest': single.rootDigest },
+        type: 'cosign container image signature',
+      },
+      optional: { team: 'core' },
+    });
+  });
+
+  it('writes a signature that openssl alone verifies with cosign.pub', async () => {
+    const repo = `${registry.host}/signed`;
+    const layer = (await sigManifest(repo, single.rootDigest)).layers[0];
+    const dir = await tempDir();
+    const payload = await runTug(['blob', 'get', `${repo}@${layer?.digest}`]);
+    await writeFile(join(dir, 'payload'), payload.stdoutBytes);
+    await writeFile(join(dir, 'sig.der'), Buffer.from(layer?.annotations[signatureKey] ?? '', 'base64'));
+    const { stdout } = await openssl('openssl', [
+      'dgst',
+      '-sha256',
+      '-verify',
+      join(keys, 'cosign.pub'),
+      '-signature',
+      join(dir, 'sig.der'),
+      join(dir, 'payload'),
+    ]);
+    expect(stdout.trim()).toBe('Verified OK');
+  });
+
+  it('appends a layer when signing again, as cosign does', async () => {
+    const repo = `${registry.host}/race`;
+    for (const expected of [1, 2]) {
+      const sign = await runTug(['sign', '--key', join(keys, 'cosign.key'), `${repo}:v1`], { env });
+      expect(sign.code, sign.stderr).toBe(0);
+      expect((await sigManifest(repo, single.rootDigest)).layers).toHaveLength(expected);
+    }
+    const verified = await runTug(['verify', '--key', join(keys, 'cosign.pub'), `${repo}:v1`, '--json']);
+    expect(verified.stdout.trim().split('\n')).toHaveLength(2);
+  });
+
+  it('keeps every signature when four sign at once on a registry that honours If-Match', async () => {
+    const conditional = await startReferrersRegistry({ referrersApi: false });
+    try {
+      const work = await tempDir();
+      await writeFile(join(work, 'app.txt'), 'app');
+      await runTug(['push', `${conditional.host}/racy:v1`, 'app.txt'], { cwd: work });
+      const digest = (await runTug(['digest', `${conditional.host}/racy:v1`])).stdout.trim();
+      const signs = await Promise.all(
+        [0, 1, 2, 3].map(() =>
+          runTug(['sign', '--key', join(keys, 'cosign.key'), `${conditional.host}/racy:v1`], { env }),
+        ),
+      );
+      for (const sign of signs) expect(sign.code, sign.stderr).toBe(0);
+      expect((await sigManifest(`${conditional.host}/racy`, digest)).layers).toHaveLength(4);
+      expect(
+        conditional.requests.some((request) => request.method === 'PUT' && request.path.endsWith('.sig')),
+      ).toBe(true);
+    } finally {
+      await conditional.stop();
+    }
+  });
+
+  it('signs an index and, with --recursive, each platform manifest', async () => {
+    const repo = `${registry.host}/multi`;
+    const signed = await runTug(['sign', '--recursive', '--key', join(keys, 'cosign.key'), `${repo}:v1`], {
+      env,
+    });
+    expect(signed.code, signed.stderr).toBe(0);
+    expect(signed.stdout.trim().split('\n')).toEqual([multi.rootDigest, ...multi.manifestDigests]);
+    for (const digest of [multi.rootDigest, ...multi.manifestDigests]) {
+      const verified = await runTug(['verify', '--key', join(keys, 'cosign.pub'), `${repo}@${digest}`]);
+      expect(verified.code, verified.stderr).toBe(0);
+    }
+  });
+
+  it('fails with a one-line reason: no signatures, another key', async () => {
+    const none = await runTug(['verify', '--key', join(keys, 'cosign.pub'), `${registry.host}/unsigned:v1`]);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/^error: no signatures found for sha256:[0-9a-f]{64} \(no sha256-/m);
+    const other = await runTug([
+      'verify',
+      '--key',
+      join(otherKeys, 'cosign.pub'),
+      `${registry.host}/signed:v1`,
+    ]);
+    expect(other.code).toBe(1);
+    expect(other.stderr).toMatch(/does not verify with this key/);
+    expect(
+      other.stderr
+        .trim()
+        .split('\n')
+        .filter((line) => line.startsWith('error:')),
+    ).toHaveLength(1);
+  });
+
+  it('fails on a tampered signature, and on a tampered image manifest carrying a copied signature', async () => {
+    const repo = `${registry.host}/signed`;
+    const original = await sigManifest(repo, single.rootDigest);
+    const layer = original.layers[0];
+    if (!layer) throw new Error('no signature layer');
+    const signature = Buffer.from(layer.annotations[signatureKey] ?? '', 'base64');
+    signature[signature.length - 1] = (signature.at(-1) ?? 0) ^ 0xff;
+    layer.annotations[signatureKey] = signature.toString('base64');
+    // The payload blob lives in the signed repository: copy the genuine signature there first.
+    await runTug(['cp', `${repo}:${sigTag(single.rootDigest)}`, `${registry.host}/unsigned:genuine-sig`]);
+    const put = await runTug(
+      ['manifest', 'put', `${registry.host}/unsigned:${sigTag(single.rootDigest)}`, '-'],
+      {
+        input: JSON.stringify(original),
+      },
+    );
+    expect(put.code, put.stderr).toBe(0);
+    const tampered = await runTug([
+      'verify',
+      '--key',
+      join(keys, 'cosign.pub'),
+      `${registry.host}/unsigned:v1`,
+    ]);
+    expect(tampered.code).toBe(1);
+    expect(tampered.stderr).toMatch(/signature 1 in sha256-[0-9a-f]{64}\.sig: the signature does not verify/);
+
+    const imageBytes = (await runTug(['manifest', 'get', `${repo}:v1`])).stdoutBytes;
+    const image = JSON.parse(imageBytes.toString());
+    image.annotations = { 'org.example.tampered': 'yes' };
+    const changed = await runTug(['manifest', 'put', `${repo}:tampered`, '-'], {
+      input: JSON.stringify(image),
+    });
+    const changedDigest = changed.stdout.trim();
+    const genuine = await runTug(['manifest', 'get', `${repo}:${sigTag(single.rootDigest)}`]);
+    await runTug(['manifest', 'put', `${repo}:${sigTag(changedDigest)}`, '-'], {
+      input: genuine.stdoutBytes,
+    });
+    const copied = await runTug(['verify', '--key', join(keys, 'cosign.pub'), `${repo}:tampered`]);
+    expect(copied.code).toBe(1);
+    expect(copied.stderr).toContain(
+      `signs ${single.rootDigest}, not ${changedDigest} (payload for another digest)`,
+    );
+  });
+
+  it('signs and verifies in an oci: layout, and a payload altered on disk is reported as tampered', async () => {
+    const layout = await buildImageLayout({ tag: 'v1' });
+    const ref = `oci:${layout.layoutDir}:v1`;
+    const signed = await runTug(['sign', '--key', join(keys, 'cosign.key'), ref], { env });
+    expect(signed.code, signed.stderr).toBe(0);
+    expect((await runTug(['verify', '--key', join(keys, 'cosign.pub'), ref])).code).toBe(0);
+    const tags = (await runTug(['tags', `oci:${layout.layoutDir}`])).stdout;
+    expect(tags).toContain(sigTag(layout.rootDigest));
+    const manifest = JSON.parse(
+      (await runTug(['manifest', 'get', `oci:${layout.layoutDir}:${sigTag(layout.rootDigest)}`])).stdout,
+    ) as SigManifest;
+    const blob = join(layout.layoutDir, 'blobs', 'sha256', manifest.layers[0]?.digest.slice(7) ?? '');
+    const payload = await readFile(blob, 'utf8');
+    await writeFile(
+      blob,
+      payload.replace('cosign container image signature', 'cosign container image signaturE'),
+    );
+    const tampered = await runTug(['verify', '--key', join(keys, 'cosign.pub'), ref]);
+    expect(tampered.code).toBe(1);
+    expect(tampered.stderr).toMatch(/the payload does not match its digest \(tampered payload\)/);
+  });
+});
+
+describe('Sigstore bundles as OCI 1.1 referrers', () => {
+  it('signs with --format bundle, verify reads the bundle, another key fails', async () => {
+    const repo = `${registry.host}/bundled`;
+    const signed = await runTug(
+      ['sign', '--format', 'bundle', '--key', join(keys, 'cosign.key'), `${repo}:v1`],
+      {
+        env,
+      },
+    );
+    expect(signed.code, signed.stderr).toBe(0);
+    const discovered = await runTug(['discover', `${repo}:v1`, '--format', 'json']);
+    expect(discovered.stdout).toContain('application/vnd.dev.sigstore.bundle.v0.3+json');
+    const verified = await runTug(['verify', '--key', join(keys, 'cosign.pub'), `${repo}:v1`, '--json']);
+    expect(verified.code, verified.stderr).toBe(0);
+    const statement = JSON.parse(verified.stdout.trim());
+    expect(statement.predicateType).toBe('https://sigstore.dev/cosign/sign/v1');
+    expect(statement.subject[0].digest.sha256).toBe(single.rootDigest.slice(7));
+    const other = await runTug(['verify', '--key', join(otherKeys, 'cosign.pub'), `${repo}:v1`]);
+    expect(other.code).toBe(1);
+    expect(other.stderr).toMatch(/bundle 1 .*does not verify with this key/);
+  });
+});
+
+describe('tug cp --verify-key', () => {
+  it('copies a signed image and refuses an unsigned one, naming it and writing nothing', async () => {
+    const pub = join(keys, 'cosign.pub');
+    const copied = await runTug([
+      'cp',
+      '--verify-key',
+      pub,
+      `${registry.host}/signed:v1`,
+      `${registry.host}/mirror:v1`,
+    ]);
+    expect(copied.code, copied.stderr).toBe(0);
+    expect((await runTug(['digest', `${registry.host}/mirror:v1`])).stdout.trim()).toBe(single.rootDigest);
+
+    const refused = await runTug([
+      'cp',
+      '--verify-key',
+      pub,
+      `${registry.host}/plain:v1`,
+      `${registry.host}/mirror:plain`,
+    ]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`refusing to copy ${registry.host}/plain:v1: no signatures found`);
+    expect((await runTug(['digest', `${registry.host}/mirror:plain`])).code).toBe(4);
+
+    const wrongKey = await runTug([
+      'cp',
+      '--verify-key',
+      join(otherKeys, 'cosign.pub'),
+      `${registry.host}/signed:v1`,
+      `oci:${await tempDir()}:v1`,
+    ]);
+    expect(wrongKey.code).toBe(1);
+    expect(wrongKey.stderr).toMatch(
+      /refusing to copy .*\/signed:v1: no valid signature .*does not verify with this key/,
+    );
+  });
+});
