@@ -27,6 +27,7 @@ export class CliContext {
   #storedCredentials: Promise<CredentialLookup> | undefined;
   #stdinSecret: Promise<string> | undefined;
   #version: string;
+  readonly #closers: Array<() => void> = [];
 
   constructor(
     readonly options: GlobalOptions,
@@ -141,7 +142,13 @@ export class CliContext {
     return this.interrupt.signal;
   }
 
+  /** Runs when the command ends, however it ends (a progress display gives the terminal back). */
+  onClose(closer: () => void): void {
+    this.#closers.push(closer);
+  }
+
   async close(): Promise<void> {
+    for (const closer of this.#closers.splice(0)) closer();
     for (const access of this.#accesses.values()) await access.close();
   }
 }
