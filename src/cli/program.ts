@@ -1,4 +1,5 @@
-import { Command, type OptionValues } from 'commander';
+import { Argument, Command, type OptionValues } from 'commander';
+import { type CompletionShell, completionShells } from './completion-shells.js';
 import type { CliContext } from './context.js';
 import { addGlobalOptions, parsePositiveInteger } from './global-options.js';
 import { addSideOptions } from './side-options.js';
@@ -22,7 +23,7 @@ export function buildProgram(version: string, runCommand: RunCommand): Command {
   const program = addGlobalOptions(
     new Command('tug')
       .description('A client for OCI and Docker registries: copy images, push and pull artifacts, inspect.')
-      .version(version, '--version', 'print the version'),
+      .version(version, '-V, --version', 'print the version'),
   );
 
   const action =
@@ -203,6 +204,22 @@ export function buildProgram(version: string, runCommand: RunCommand): Command {
     .description('a summary of an image, index or artifact')
     .argument('<ref>', 'image or artifact reference')
     .action(action(() => import('./commands/inspect.js')));
+
+  program
+    .command('version')
+    .description('print the version')
+    .action((_options: OptionValues, command: Command) =>
+      command.configureOutput().writeOut?.(`${version}\n`),
+    );
+
+  program
+    .command('completion')
+    .description('print a completion script: tug completion bash > /etc/bash_completion.d/tug')
+    .addArgument(new Argument('<shell>', 'the shell').choices(completionShells))
+    .action(async (shell: CompletionShell, _options: OptionValues, command: Command) => {
+      const { completionScript } = await import('./completion.js');
+      command.configureOutput().writeOut?.(completionScript(program, shell));
+    });
 
   return program;
 }

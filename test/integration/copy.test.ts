@@ -195,7 +195,9 @@ describe('tug cp progress', () => {
       `oci:${await tempDir()}:v1`,
     ]);
     expect(result.code).toBe(0);
-    expect(result.stderr).toMatch(/copying sha256:[0-9a-f]{64}: \d+\/\d+ blobs {2}[\d.]+ (KiB|MiB) \/ [\d.]+ MiB {2}[\d.]+ (B|KiB|MiB)\/s/);
+    expect(result.stderr).toMatch(
+      /copying sha256:[0-9a-f]{64}: \d+\/\d+ blobs {2}[\d.]+ (KiB|MiB) \/ [\d.]+ MiB {2}[\d.]+ (B|KiB|MiB)\/s/,
+    );
   });
 
   it('is silent with -q, and --progress json still writes events only', async () => {
