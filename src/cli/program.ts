@@ -70,6 +70,7 @@ export function buildProgram(version: string, runCommand: RunCommand): Command {
     .argument('<ref>', 'image or artifact reference')
     .option('--platform <os/arch[/variant]>', 'the manifest of one platform of an index', collect, [])
     .option('--descriptor', 'print the descriptor instead of the manifest')
+    .option('--pretty', 'indent the JSON (the default is the exact bytes)')
     .action(action(() => import('./commands/manifest-get.js')));
   manifest
     .command('put')
@@ -195,7 +196,8 @@ export function buildProgram(version: string, runCommand: RunCommand): Command {
     .description('list the referrers of an image or artifact, and theirs')
     .argument('<ref>', 'image or artifact reference')
     .option('--artifact-type <type>', 'only referrers of this type')
-    .option('--format <format>', 'tree or json', 'tree')
+    .option('--format <format>', 'tree, table or json', 'tree')
+    .option('--depth <n>', 'levels of referrers of referrers to follow (default 16)', parsePositiveInteger)
     .option('--platform <os/arch[/variant]>', 'the referrers of one platform of an index', collect, [])
     .action(action(() => import('./commands/discover.js')));
 
@@ -203,6 +205,7 @@ export function buildProgram(version: string, runCommand: RunCommand): Command {
     .command('inspect')
     .description('a summary of an image, index or artifact')
     .argument('<ref>', 'image or artifact reference')
+    .option('--platform <os/arch[/variant]>', 'inspect one platform of an index', collect, [])
     .action(action(() => import('./commands/inspect.js')));
 
   program

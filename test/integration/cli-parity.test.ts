@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { runTug } from '../fixtures/cli.js';
+import { buildImageLayout } from '../fixtures/images.js';
 import { tempDir } from '../fixtures/temp.js';
 
 /** Completes `line` (the cursor at its end) with the generated bash script, as bash's complete -F does. */
@@ -67,5 +68,106 @@ describe('tug completion', () => {
     const result = await runTug(['completion', 'tcsh']);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/bash, zsh, fish/);
+  });
+});
+
+describe('inspect', () => {
+  it('summarises the image config: created, platform, entrypoint and cmd, env count, labels', async () => {
+    const image = await buildImageLayout({
+      tag: 'v1',
+      imageConfig: {
+        created: '2024-05-01T10:00:00Z',
+        config: {
+          Entrypoint: ['/bin/app'],
+          Cmd: ['--serve'],
+          Env: ['PATH=/usr/bin', 'SECRET=hunter2'],
+          Labels: { 'org.opencontainers.image.source': 'https://example.test/app' },
+        },
+      },
+    });
+    const result = await runTug(['inspect', `oci:${image.layoutDir}:v1`]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('Created:     2024-05-01T10:00:00Z');
+    expect(result.stdout).toContain('Platform:    linux/amd64');
+    expect(result.stdout).toContain('Entrypoint:  ["/bin/app"]');
+    expect(result.stdout).toContain('Cmd:         ["--serve"]');
+    expect(result.stdout).toContain('Env:         2 variables');
+    expect(result.stdout).toContain('org.opencontainers.image.source: https://example.test/app');
+    expect(result.stdout).not.toContain('hunter2');
+    const json = JSON.parse((await runTug(['--json', 'inspect', `oci:${image.layoutDir}:v1`])).stdout);
+    expect(json.image).toEqual({
+      created: '2024-05-01T10:00:00Z',
+      platform: 'linux/amd64',
+      entrypoint: ['/bin/app'],
+      cmd: ['--serve'],
+      envCount: 2,
+      labels: { 'org.opencontainers.image.source': 'https://example.test/app' },
+    });
+  });
+
+  it('inspects one platform of an index with --platform', async () => {
+    const multi = await buildImageLayout({ platforms: ['linux/amd64', 'linux/arm64/v8'], tag: 'v1' });
+    const result = await runTug([
+      '--json',
+      'inspect',
+      '--platform',
+      'linux/arm64/v8',
+      `oci:${multi.layoutDir}:v1`,
+    ]);
+    expect(result.code).toBe(0);
+    const summary = JSON.parse(result.stdout);
+    expect(summary.digest).toBe(multi.manifestDigests[1]);
+    expect(summary.image.platform).toBe('linux/arm64/v8');
+    const whole = JSON.parse((await runTug(['--json', 'inspect', `oci:${multi.layoutDir}:v1`])).stdout);
+    expect(whole.digest).toBe(multi.rootDigest);
+    expect(whole.image).toBeUndefined();
+  });
+});
+
+describe('manifest get --pretty', () => {
+  it('indents the manifest, while the default stays the exact bytes', async () => {
+    const image = await buildImageLayout({ tag: 'v1' });
+    const exact = await runTug(['manifest', 'get', `oci:${image.layoutDir}:v1`]);
+    expect(exact.stdout).not.toContain('\n');
+    const pretty = await runTug(['manifest', 'get', '--pretty', `oci:${image.layoutDir}:v1`]);
+    expect(pretty.code).toBe(0);
+    expect(pretty.stdout).toBe(`${JSON.stringify(JSON.parse(exact.stdout), null, 2)}\n`);
+  });
+});
+
+describe('discover', () => {
+  it('lists referrers of referrers as a table, and --depth 1 stops at the direct ones', async () => {
+    const image = await buildImageLayout({ tag: 'v1' });
+    const work = await tempDir();
+    await writeFile(join(work, 'sbom.json'), '{"sbom":true}');
+    await writeFile(join(work, 'sig.txt'), 'signature');
+    const layout = `oci:${image.layoutDir}`;
+    const sbom = await runTug(
+      ['attach', '--artifact-type', 'application/spdx+json', `${layout}:v1`, 'sbom.json'],
+      { cwd: work },
+    );
+    expect(sbom.code).toBe(0);
+    const sbomDigest = sbom.stdout.trim();
+    const signature = await runTug(
+      ['attach', '--artifact-type', 'application/x-signature', `${layout}@${sbomDigest}`, 'sig.txt'],
+      { cwd: work },
+    );
+    expect(signature.code).toBe(0);
+    const signatureDigest = signature.stdout.trim();
+
+    const table = await runTug(['discover', '--format', 'table', `${layout}:v1`]);
+    expect(table.code).toBe(0);
+    const rows = table.stdout
+      .trim()
+      .split('\n')
+      .map((row) => row.split(/\s{2,}/));
+    expect(rows).toEqual([
+      ['DIGEST', 'ARTIFACT TYPE', 'SUBJECT'],
+      [sbomDigest, 'application/spdx+json', image.rootDigest],
+      [signatureDigest, 'application/x-signature', sbomDigest],
+    ]);
+    const shallow = await runTug(['discover', '--format', 'table', '--depth', '1', `${layout}:v1`]);
+    expect(shallow.stdout.trim().split('\n')).toHaveLength(2);
+    expect(shallow.stdout).not.toContain(signatureDigest);
   });
 });
