@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { runTug } from '../fixtures/cli.js';
 import { buildImageLayout } from '../fixtures/images.js';
+import { skopeo } from '../fixtures/skopeo.js';
 import { tempDir } from '../fixtures/temp.js';
 
 /** Completes `line` (the cursor at its end) with the generated bash script, as bash's complete -F does. */
@@ -169,5 +170,54 @@ describe('discover', () => {
     const shallow = await runTug(['discover', '--format', 'table', '--depth', '1', `${layout}:v1`]);
     expect(shallow.stdout.trim().split('\n')).toHaveLength(2);
     expect(shallow.stdout).not.toContain(signatureDigest);
+  });
+});
+
+describe('tag and delete on OCI layouts', () => {
+  const blobsIn = async (layout: string) => (await readdir(join(layout, 'blobs', 'sha256'))).sort();
+  const refNames = async (layout: string) =>
+    (
+      JSON.parse(await readFile(join(layout, 'index.json'), 'utf8')) as {
+        manifests: Array<{ digest: string; annotations?: Record<string, string> }>;
+      }
+    ).manifests.map((entry) => [entry.annotations?.['org.opencontainers.image.ref.name'], entry.digest]);
+
+  it('tags, deletes by tag and by digest, and removes only blobs no other image uses', async () => {
+    const a = await buildImageLayout({ tag: 'v1', layers: 2 });
+    const b = await buildImageLayout({ tag: 'v1' });
+    const layout = a.layoutDir;
+    const aBlobs = await blobsIn(layout);
+    expect((await runTug(['cp', `oci:${b.layoutDir}:v1`, `oci:${layout}:b`])).code).toBe(0);
+
+    const tagged = await runTug(['tag', `oci:${layout}:v1`, 'keep', 'also']);
+    expect(tagged.code).toBe(0);
+    expect(await refNames(layout)).toEqual([
+      ['v1', a.rootDigest],
+      ['b', b.rootDigest],
+      ['keep', a.rootDigest],
+      ['also', a.rootDigest],
+    ]);
+
+    const byTag = await runTug(['delete', `oci:${layout}:v1`]);
+    expect(byTag.code).toBe(0);
+    expect((await refNames(layout)).map(([name]) => name)).toEqual(['b', 'keep', 'also']);
+    expect(await blobsIn(layout)).toEqual(expect.arrayContaining(aBlobs));
+
+    const byDigest = await runTug(['delete', `oci:${layout}@${a.rootDigest}`]);
+    expect(byDigest.code).toBe(0);
+    expect(await refNames(layout)).toEqual([['b', b.rootDigest]]);
+    expect(await blobsIn(layout)).toEqual((await blobsIn(b.layoutDir)).sort());
+    await skopeo(['inspect', `oci:${layout}:b`]);
+
+    const missing = await runTug(['delete', `oci:${layout}:v1`]);
+    expect(missing.code).toBe(4);
+    expect(missing.stderr).toMatch(/tag v1 not found/);
+  });
+
+  it("asks for a tag or digest rather than deleting a layout's only manifest unnamed", async () => {
+    const image = await buildImageLayout({ tag: 'v1' });
+    const result = await runTug(['delete', `oci:${image.layoutDir}`]);
+    expect(result.code).toBe(2);
+    expect(await refNames(image.layoutDir)).toHaveLength(1);
   });
 });
