@@ -35,6 +35,8 @@ export function buildProgram(version: string, runCommand: RunCommand): Command {
     .command('login')
     .description('verify credentials against a registry, then store them')
     .argument('[registry]', 'registry host', 'docker.io')
+    .option('--identity-token <token>', 'store an identity (OAuth2 refresh) token instead of a password')
+    .option('--identity-token-stdin', 'read the identity token from standard input')
     .action(action(() => import('./commands/login.js')));
 
   program
