@@ -75,6 +75,7 @@ export class CliContext {
         transportDefaults: () => this.#transportDefaults(),
         storedCredentials: () => this.#storedCredentialLookup(),
         stdinSecret: () => this.#readStdinSecret(),
+        requestHeaders: () => this.requestHeaders(),
       });
       this.#accesses.set(key, access);
     }
@@ -127,6 +128,12 @@ export class CliContext {
       env: this.io.env,
       warn: (message: string) => this.output.warn(message),
     };
+  }
+
+  /** `-H/--header`, parsed: a malformed one is a usage error before any request. */
+  async requestHeaders(): Promise<Record<string, string>> {
+    const { parseHeader } = await import('../transport/extra-headers.js');
+    return Object.fromEntries((this.options.header ?? []).map(parseHeader));
   }
 
   registry(): Promise<RegistryClient> {

@@ -18,6 +18,7 @@ export interface GlobalOptions {
   progress?: boolean | string;
   timeout?: number;
   retries?: number;
+  header?: string[];
 }
 
 export function parsePositiveInteger(value: string): number {
@@ -40,6 +41,7 @@ const usedOnlyBy: Record<string, ReadonlySet<string> | 'registry'> = {
   passwordStdin: 'registry',
   timeout: 'registry',
   retries: 'registry',
+  header: 'registry',
   concurrency: new Set(['cp', 'push', 'pull', 'attach', 'index create']),
   progress: new Set(['cp', 'push', 'pull']),
   version: new Set(),
@@ -94,5 +96,10 @@ export function addGlobalOptions(program: Command): Command {
     .option('-v, --verbose', 'trace HTTP requests on stderr (secrets redacted)')
     .option('-q, --quiet', 'print only the essential result')
     .option('--progress <mode>', 'json: one JSON progress event per line on stderr')
-    .option('--no-progress', 'no progress display');
+    .option('--no-progress', 'no progress display')
+    .option(
+      '-H, --header <name: value>',
+      'an extra request header for the registry (repeatable; never sent to other origins)',
+      (value: string, previous: string[] = []) => [...previous, value],
+    );
 }

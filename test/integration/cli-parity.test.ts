@@ -2,9 +2,11 @@ import { execFile } from 'node:child_process';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runTug } from '../fixtures/cli.js';
-import { buildImageLayout } from '../fixtures/images.js';
+import { type FaultProxy, startFaultProxy } from '../fixtures/fault-proxy.js';
+import { type BuiltImage, buildImageLayout, seedRegistry } from '../fixtures/images.js';
+import { type RegistryFixture, startRegistry } from '../fixtures/registry.js';
 import { skopeo } from '../fixtures/skopeo.js';
 import { tempDir } from '../fixtures/temp.js';
 
@@ -219,5 +221,86 @@ describe('tag and delete on OCI layouts', () => {
     const result = await runTug(['delete', `oci:${image.layoutDir}`]);
     expect(result.code).toBe(2);
     expect(await refNames(image.layoutDir)).toHaveLength(1);
+  });
+});
+
+describe('-H/--header', () => {
+  let open: RegistryFixture;
+  let tokens: RegistryFixture;
+  let image: BuiltImage;
+  const proxies: FaultProxy[] = [];
+  beforeAll(async () => {
+    [open, tokens] = await Promise.all([startRegistry(), startRegistry({ auth: 'token' })]);
+    image = await buildImageLayout({ tag: 'v1' });
+    await Promise.all([
+      seedRegistry(open, 'app', image, 'v1'),
+      seedRegistry(tokens, 'private/hello', image, 'v1'),
+    ]);
+  });
+  afterAll(async () => {
+    await Promise.all([...proxies.map((proxy) => proxy.stop()), open?.stop(), tokens?.stop()]);
+  });
+  const proxyTo = async (registry: RegistryFixture) => {
+    const proxy = await startFaultProxy(registry.baseUrl);
+    proxies.push(proxy);
+    return proxy;
+  };
+
+  it('sends the headers to the registry, and not along a redirect to another origin', async () => {
+    const [front, storage] = await Promise.all([proxyTo(open), proxyTo(open)]);
+    const layer = image.blobDigests[0] ?? '';
+    front.setRules([
+      {
+        method: 'GET',
+        path: new RegExp(`/blobs/${layer}`),
+        redirectTo: `${storage.baseUrl}/v2/app/blobs/${layer}`,
+      },
+    ]);
+    const result = await runTug([
+      '-H',
+      'X-Tug-Test: one',
+      '--header',
+      'X-Second:two',
+      'cp',
+      `${front.host}/app:v1`,
+      `oci:${await tempDir()}:v1`,
+    ]);
+    expect(result.code).toBe(0);
+    expect(front.hits.length).toBeGreaterThan(2);
+    for (const hit of front.hits)
+      expect(hit.headers).toMatchObject({ 'x-tug-test': 'one', 'x-second': 'two' });
+    expect(storage.hits.map((hit) => hit.path)).toEqual([`/v2/app/blobs/${layer}`]);
+    expect(storage.hits[0]?.headers['x-tug-test']).toBeUndefined();
+  });
+
+  it('keeps the headers from the token realm, and their values out of the -v trace when they look secret', async () => {
+    const front = await proxyTo(tokens);
+    const before = tokens.issuer?.requests.length ?? 0;
+    const result = await runTug([
+      '-v',
+      '-H',
+      'X-Api-Key: s3cr3t-value',
+      '-u',
+      tokens.username ?? '',
+      '-p',
+      tokens.password ?? '',
+      'digest',
+      `${front.host}/private/hello:v1`,
+    ]);
+    expect(result.code).toBe(0);
+    expect(result.stdout.trim()).toBe(image.rootDigest);
+    expect(front.hits.every((hit) => hit.headers['x-api-key'] === 's3cr3t-value')).toBe(true);
+    const issued = tokens.issuer?.requests.slice(before) ?? [];
+    expect(issued.length).toBeGreaterThan(0);
+    for (const request of issued) expect(request.headers['x-api-key']).toBeUndefined();
+    expect(result.stderr).toContain('x-api-key');
+    expect(result.stderr).not.toContain('s3cr3t-value');
+  });
+
+  it('refuses a header without a name, or one the HTTP stack owns, with exit 2', async () => {
+    for (const header of ['no colon here', 'Host: elsewhere.test']) {
+      const result = await runTug(['-H', header, 'digest', `${open.host}/app:v1`]);
+      expect(result.code).toBe(2);
+    }
   });
 });

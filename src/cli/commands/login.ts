@@ -57,6 +57,7 @@ export async function run(
   const client = new RegistryClient({
     transport: await context.transport(),
     credentials: async () => credential,
+    headers: await context.requestHeaders(),
   });
   const { identityToken } = await client.verifyCredentials(registry);
   // As docker does, an identity token from the registry's OAuth2 service is kept instead of the password.
