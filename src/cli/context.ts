@@ -45,6 +45,7 @@ export class CliContext {
   #transportDefaults(): TransportOptions {
     return {
       env: this.io.env,
+      certsDir: this.options.certsDir,
       userAgent: `tug/${this.#version}`,
       trace: this.options.verbose ? (line) => this.output.trace(line) : undefined,
       ...(this.options.timeout

@@ -19,6 +19,7 @@ export interface GlobalOptions {
   timeout?: number;
   retries?: number;
   header?: string[];
+  certsDir?: string;
 }
 
 export function parsePositiveInteger(value: string): number {
@@ -42,6 +43,7 @@ const usedOnlyBy: Record<string, ReadonlySet<string> | 'registry'> = {
   timeout: 'registry',
   retries: 'registry',
   header: 'registry',
+  certsDir: 'registry',
   concurrency: new Set(['cp', 'push', 'pull', 'attach', 'index create']),
   progress: new Set(['cp', 'push', 'pull']),
   version: new Set(),
@@ -97,6 +99,10 @@ export function addGlobalOptions(program: Command): Command {
     .option('-q, --quiet', 'print only the essential result')
     .option('--progress <mode>', 'json: one JSON progress event per line on stderr')
     .option('--no-progress', 'no progress display')
+    .option(
+      '--certs-dir <dir>',
+      'read DIR/HOST[:PORT]/ (CAs, client certificates) instead of the certs.d defaults',
+    )
     .option(
       '-H, --header <name: value>',
       'an extra request header for the registry (repeatable; never sent to other origins)',
