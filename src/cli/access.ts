@@ -12,6 +12,8 @@ export interface SharedAccess {
   storedCredentials(): Promise<CredentialLookup>;
   /** Standard input as a password, read once however many accesses ask. */
   stdinSecret(): Promise<string>;
+  /** `-H/--header`: sent to every registry the command addresses, never to another origin. */
+  requestHeaders(): Promise<Record<string, string>>;
 }
 
 /** Settings as a stable string: two sides with equal settings share one access. */
@@ -90,12 +92,13 @@ export class RegistryAccess {
 
   registry(): Promise<RegistryClient> {
     this.#registry ??= (async () => {
-      const [{ RegistryClient }, transport, credentials] = await Promise.all([
+      const [{ RegistryClient }, transport, credentials, headers] = await Promise.all([
         import('../registry/client.js'),
         this.transport(),
         this.credentials(),
+        this.#shared.requestHeaders(),
       ]);
-      return new RegistryClient({ transport, credentials });
+      return new RegistryClient({ transport, credentials, headers });
     })();
     return this.#registry;
   }

@@ -27,6 +27,7 @@ export class CliContext {
   #storedCredentials: Promise<CredentialLookup> | undefined;
   #stdinSecret: Promise<string> | undefined;
   #version: string;
+  readonly #closers: Array<() => void> = [];
 
   constructor(
     readonly options: GlobalOptions,
@@ -44,6 +45,7 @@ export class CliContext {
   #transportDefaults(): TransportOptions {
     return {
       env: this.io.env,
+      certsDir: this.options.certsDir,
       userAgent: `tug/${this.#version}`,
       trace: this.options.verbose ? (line) => this.output.trace(line) : undefined,
       ...(this.options.timeout
@@ -74,6 +76,7 @@ export class CliContext {
         transportDefaults: () => this.#transportDefaults(),
         storedCredentials: () => this.#storedCredentialLookup(),
         stdinSecret: () => this.#readStdinSecret(),
+        requestHeaders: () => this.requestHeaders(),
       });
       this.#accesses.set(key, access);
     }
@@ -128,6 +131,12 @@ export class CliContext {
     };
   }
 
+  /** `-H/--header`, parsed: a malformed one is a usage error before any request. */
+  async requestHeaders(): Promise<Record<string, string>> {
+    const { parseHeader } = await import('../transport/extra-headers.js');
+    return Object.fromEntries((this.options.header ?? []).map(parseHeader));
+  }
+
   registry(): Promise<RegistryClient> {
     return this.access().registry();
   }
@@ -141,7 +150,13 @@ export class CliContext {
     return this.interrupt.signal;
   }
 
+  /** Runs when the command ends, however it ends (a progress display gives the terminal back). */
+  onClose(closer: () => void): void {
+    this.#closers.push(closer);
+  }
+
   async close(): Promise<void> {
+    for (const closer of this.#closers.splice(0)) closer();
     for (const access of this.#accesses.values()) await access.close();
   }
 }

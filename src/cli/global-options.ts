@@ -18,6 +18,8 @@ export interface GlobalOptions {
   progress?: boolean | string;
   timeout?: number;
   retries?: number;
+  header?: string[];
+  certsDir?: string;
 }
 
 export function parsePositiveInteger(value: string): number {
@@ -40,6 +42,8 @@ const usedOnlyBy: Record<string, ReadonlySet<string> | 'registry'> = {
   passwordStdin: 'registry',
   timeout: 'registry',
   retries: 'registry',
+  header: 'registry',
+  certsDir: 'registry',
   concurrency: new Set(['cp', 'push', 'pull', 'attach', 'index create']),
   progress: new Set(['cp', 'push', 'pull']),
   version: new Set(),
@@ -94,5 +98,14 @@ export function addGlobalOptions(program: Command): Command {
     .option('-v, --verbose', 'trace HTTP requests on stderr (secrets redacted)')
     .option('-q, --quiet', 'print only the essential result')
     .option('--progress <mode>', 'json: one JSON progress event per line on stderr')
-    .option('--no-progress', 'no progress display');
+    .option('--no-progress', 'no progress display')
+    .option(
+      '--certs-dir <dir>',
+      'read DIR/HOST[:PORT]/ (CAs, client certificates) instead of the certs.d defaults',
+    )
+    .option(
+      '-H, --header <name: value>',
+      'an extra request header for the registry (repeatable; never sent to other origins)',
+      (value: string, previous: string[] = []) => [...previous, value],
+    );
 }

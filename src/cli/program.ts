@@ -1,4 +1,5 @@
-import { Command, type OptionValues } from 'commander';
+import { Argument, Command, type OptionValues } from 'commander';
+import { type CompletionShell, completionShells } from './completion-shells.js';
 import type { CliContext } from './context.js';
 import { addGlobalOptions, parsePositiveInteger } from './global-options.js';
 import { addSideOptions } from './side-options.js';
@@ -22,7 +23,7 @@ export function buildProgram(version: string, runCommand: RunCommand): Command {
   const program = addGlobalOptions(
     new Command('tug')
       .description('A client for OCI and Docker registries: copy images, push and pull artifacts, inspect.')
-      .version(version, '--version', 'print the version'),
+      .version(version, '-V, --version', 'print the version'),
   );
 
   const action =
@@ -34,6 +35,8 @@ export function buildProgram(version: string, runCommand: RunCommand): Command {
     .command('login')
     .description('verify credentials against a registry, then store them')
     .argument('[registry]', 'registry host', 'docker.io')
+    .option('--identity-token <token>', 'store an identity (OAuth2 refresh) token instead of a password')
+    .option('--identity-token-stdin', 'read the identity token from standard input')
     .action(action(() => import('./commands/login.js')));
 
   program
@@ -69,6 +72,7 @@ export function buildProgram(version: string, runCommand: RunCommand): Command {
     .argument('<ref>', 'image or artifact reference')
     .option('--platform <os/arch[/variant]>', 'the manifest of one platform of an index', collect, [])
     .option('--descriptor', 'print the descriptor instead of the manifest')
+    .option('--pretty', 'indent the JSON (the default is the exact bytes)')
     .action(action(() => import('./commands/manifest-get.js')));
   manifest
     .command('put')
@@ -195,7 +199,8 @@ export function buildProgram(version: string, runCommand: RunCommand): Command {
     .description('list the referrers of an image or artifact, and theirs')
     .argument('<ref>', 'image or artifact reference')
     .option('--artifact-type <type>', 'only referrers of this type')
-    .option('--format <format>', 'tree or json', 'tree')
+    .option('--format <format>', 'tree, table or json', 'tree')
+    .option('--depth <n>', 'levels of referrers of referrers to follow (default 16)', parsePositiveInteger)
     .option('--platform <os/arch[/variant]>', 'the referrers of one platform of an index', collect, [])
     .action(action(() => import('./commands/discover.js')));
 
@@ -203,6 +208,7 @@ export function buildProgram(version: string, runCommand: RunCommand): Command {
     .command('inspect')
     .description('a summary of an image, index or artifact')
     .argument('<ref>', 'image or artifact reference')
+    .option('--platform <os/arch[/variant]>', 'inspect one platform of an index', collect, [])
     .action(action(() => import('./commands/inspect.js')));
 
   program
@@ -236,6 +242,22 @@ export function buildProgram(version: string, runCommand: RunCommand): Command {
     .argument('<ref>', 'image reference')
     .requiredOption('--key <file>', 'public key: cosign.pub')
     .action(action(() => import('./commands/verify.js')));
+
+  program
+    .command('version')
+    .description('print the version')
+    .action((_options: OptionValues, command: Command) =>
+      command.configureOutput().writeOut?.(`${version}\n`),
+    );
+
+  program
+    .command('completion')
+    .description('print a completion script: tug completion bash > /etc/bash_completion.d/tug')
+    .addArgument(new Argument('<shell>', 'the shell').choices(completionShells))
+    .action(async (shell: CompletionShell, _options: OptionValues, command: Command) => {
+      const { completionScript } = await import('./completion.js');
+      command.configureOutput().writeOut?.(completionScript(program, shell));
+    });
 
   return program;
 }

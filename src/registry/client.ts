@@ -1,6 +1,7 @@
 import { createAuthenticator } from '../auth/authenticator.js';
 import type { CredentialLookup } from '../auth/types.js';
 import type { RepositoryName } from '../ref/types.js';
+import { withOriginHeaders } from '../transport/extra-headers.js';
 import { discardBody, type Transport } from '../transport/index.js';
 import { errorFromResponse } from './errors.js';
 import { paginate } from './pagination.js';
@@ -18,6 +19,8 @@ import {
 export interface RegistryClientOptions extends Partial<RepositoryOptions> {
   transport: Transport;
   credentials: CredentialLookup;
+  /** Extra request headers (lower-case names), sent only to each registry's own origin. */
+  headers?: Record<string, string>;
 }
 
 interface Connection extends RegistryConnection {
@@ -44,7 +47,7 @@ export class RegistryClient {
         const authenticator = createAuthenticator({
           registry,
           origin: baseUrl.origin,
-          send: this.#options.transport.send,
+          send: withOriginHeaders(this.#options.transport.send, baseUrl.origin, this.#options.headers ?? {}),
           credentials: this.#options.credentials,
         });
         return { baseUrl, send: authenticator.send, verify: authenticator.verify };

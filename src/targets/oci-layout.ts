@@ -1,10 +1,10 @@
-import { lstat, mkdir, readdir, stat } from 'node:fs/promises';
+import { lstat, mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { InvalidContentError, NotFoundError, SizeLimitError, UsageError } from '../errors.js';
-import { isValidDigest, parseManifest, readVerified, validateDescriptor } from '../oci/index.js';
-import { MAX_MANIFEST_BYTES } from '../oci/media-types.js';
+import { isValidDigest, parseManifest, readVerified, successors, validateDescriptor } from '../oci/index.js';
+import { isManifestMediaType, MAX_MANIFEST_BYTES } from '../oci/media-types.js';
 import type { Descriptor } from '../oci/types.js';
 import {
   assertBlobDirectories,
@@ -30,7 +30,7 @@ import {
   readSmallFile,
   replaceFileAtomically,
 } from './layout/small-files.js';
-import type { TagLister, WriteTarget } from './target.js';
+import type { ManifestDeleter, TagLister, WriteTarget } from './target.js';
 
 export interface OciLayoutOptions {
   /** Create the layout on the first write when the directory is missing or empty. */
@@ -45,7 +45,7 @@ const LAYOUT_VERSION = '1.0.0';
 const MAX_LAYOUT_FILE_BYTES = 64 * 1024;
 
 /** An OCI image layout directory (image-spec image-layout.md): `oci-layout`, `index.json`, `blobs/`. */
-export class OciLayoutTarget implements WriteTarget, TagLister {
+export class OciLayoutTarget implements WriteTarget, TagLister, ManifestDeleter {
   private layoutReady: Promise<void> | undefined;
   private indexUpdates: Promise<void> = Promise.resolve();
   private readonly pushes = new Map<string, Promise<void>>();
@@ -105,6 +105,50 @@ export class OciLayoutTarget implements WriteTarget, TagLister {
     }
     await this.ensureLayout();
     await this.updateIndex((index) => withTaggedEntry(index, checked, reference));
+  }
+
+  /**
+   * Removes index entries: a tag removes the entry of that name, a digest every entry of that
+   * manifest. Then the blobs of its graph that no remaining entry reaches are removed; blobs other
+   * images share stay.
+   */
+  async deleteManifest(reference: string): Promise<Descriptor> {
+    const byDigest = isValidDigest(reference);
+    if (!byDigest) assertValidRefName(reference);
+    const named = (entry: LayoutIndex['entries'][number]) =>
+      byDigest ? entry.descriptor.digest === reference : refNameOf(entry.descriptor) === reference;
+    let removed: Descriptor | undefined;
+    let remaining: Descriptor[] = [];
+    await this.updateIndex((index) => {
+      const match = index.entries.find(named);
+      if (match === undefined) {
+        throw new NotFoundError(
+          `${byDigest ? 'manifest' : 'tag'} ${reference} not found in OCI layout ${this.root}`,
+        );
+      }
+      removed = withoutRefName(match.descriptor);
+      const kept = index.entries.filter((entry) => !named(entry));
+      remaining = kept.map((entry) => entry.descriptor);
+      return { document: index.document, entries: kept };
+    });
+    if (removed === undefined) throw new NotFoundError(`${reference} not found in OCI layout ${this.root}`);
+    const reachable = new Set<string>();
+    for (const descriptor of remaining) await this.collectGraph(descriptor, reachable);
+    const graph = new Set<string>();
+    await this.collectGraph(removed, graph);
+    for (const digest of graph) {
+      if (!reachable.has(digest)) await rm(blobPath(this.root, digest), { force: true });
+    }
+    return removed;
+  }
+
+  /** Adds the digests of `descriptor`'s graph that the layout holds to `into`; missing blobs are passed over. */
+  private async collectGraph(descriptor: Descriptor, into: Set<string>): Promise<void> {
+    if (into.has(descriptor.digest) || !(await this.exists(descriptor))) return;
+    into.add(descriptor.digest);
+    if (!isManifestMediaType(descriptor.mediaType)) return;
+    const { manifest } = parseManifest(await this.fetchBytes(descriptor), descriptor.mediaType);
+    for (const child of successors(manifest)) await this.collectGraph(child, into);
   }
 
   async *tags(): AsyncIterable<string> {

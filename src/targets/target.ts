@@ -36,6 +36,16 @@ export interface ReferrerFinder {
   referrers(subject: Descriptor, artifactType?: string): AsyncIterable<Descriptor>;
 }
 
+/** Optional: a target that deletes manifests by tag or digest (an OCI layout; a registry has its own API). */
+export interface ManifestDeleter {
+  /** Removes what `reference` names and returns the manifest's descriptor. */
+  deleteManifest(reference: string): Promise<Descriptor>;
+}
+
+export function isManifestDeleter(target: object): target is ManifestDeleter {
+  return typeof (target as Partial<ManifestDeleter>).deleteManifest === 'function';
+}
+
 /** Optional: a target that must be finished (an archive written, a file handle closed). */
 export interface Closable {
   close(): Promise<void>;

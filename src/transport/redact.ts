@@ -38,7 +38,7 @@ const secretJsonValue = new RegExp(`"(${secretJsonFields})"(\\s*:\\s*)"(?:[^"\\\
 const secretFormValue = new RegExp(`(^|[?&\\s])(${secretJsonFields})=[^&\\s]*`, 'gi');
 
 function isSecretHeader(lowerName: string): boolean {
-  return secretHeaders.has(lowerName) || /token|secret/.test(lowerName);
+  return secretHeaders.has(lowerName) || /token|secret|key|password|session|credential/.test(lowerName);
 }
 
 function isSecretQuery(name: string): boolean {

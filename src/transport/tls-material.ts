@@ -1,4 +1,5 @@
 import { readdir, readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
 import { UsageError } from '../errors.js';
@@ -18,7 +19,18 @@ interface HostMaterial {
   key?: Buffer;
 }
 
-const defaultCertsDir = '/etc/docker/certs.d';
+/**
+ * Where per-host TLS directories are looked for, in order; the first that has a directory for the
+ * host is used, as the containers tools do: the user's own, then docker's, then the containers
+ * tools' system directory.
+ */
+export function defaultCertsDirs(env: NodeJS.ProcessEnv): string[] {
+  return [
+    join(env.HOME ?? homedir(), '.config', 'containers', 'certs.d'),
+    '/etc/docker/certs.d',
+    '/etc/containers/certs.d',
+  ];
+}
 
 async function readGiven(path: string, what: string): Promise<Buffer> {
   try {
@@ -28,27 +40,50 @@ async function readGiven(path: string, what: string): Promise<Buffer> {
   }
 }
 
-/** Docker's per-host directory `certsDir/HOST[:PORT]/`: `*.crt` are CAs, `client.cert` + `client.key` a client certificate. */
-async function readHostDirectory(directory: string): Promise<HostMaterial> {
-  const names = await readdir(directory).catch(() => [] as string[]);
+/**
+ * Docker's per-host directory `certsDir/HOST[:PORT]/`: `*.crt` are CAs, and any `NAME.cert` with
+ * its `NAME.key` is a client certificate (the first pair by name is used). Undefined when the
+ * directory does not exist.
+ */
+async function readHostDirectory(directory: string): Promise<HostMaterial | undefined> {
+  let names: string[];
+  try {
+    names = (await readdir(directory)).sort();
+  } catch {
+    return undefined;
+  }
   const cas = await Promise.all(
     names
       .filter((name) => name.endsWith('.crt'))
-      .sort()
       .map((name) => readGiven(join(directory, name), 'CA certificate').then(String)),
   );
-  const hasCert = names.includes('client.cert');
-  if (hasCert !== names.includes('client.key')) {
-    throw new UsageError(`${directory} holds only one of client.cert and client.key`, {
+  const certs = names.filter((name) => name.endsWith('.cert')).map((name) => name.slice(0, -'.cert'.length));
+  const keys = names.filter((name) => name.endsWith('.key')).map((name) => name.slice(0, -'.key'.length));
+  const unpaired = [
+    ...certs.filter((base) => !keys.includes(base)).map((base) => `${base}.cert has no ${base}.key`),
+    ...keys.filter((base) => !certs.includes(base)).map((base) => `${base}.key has no ${base}.cert`),
+  ];
+  if (unpaired.length > 0) {
+    throw new UsageError(`in ${directory}, ${unpaired.join('; ')}`, {
       hint: 'a client certificate needs both files',
     });
   }
-  if (!hasCert) return { cas };
+  const [pair] = certs;
+  if (pair === undefined) return { cas };
   return {
     cas,
-    cert: await readGiven(join(directory, 'client.cert'), 'client certificate'),
-    key: await readGiven(join(directory, 'client.key'), 'client key'),
+    cert: await readGiven(join(directory, `${pair}.cert`), 'client certificate'),
+    key: await readGiven(join(directory, `${pair}.key`), 'client key'),
   };
+}
+
+/** The first certs.d root with a directory for `host`; no material when none has one. */
+async function readHost(roots: string[], host: string): Promise<HostMaterial> {
+  for (const root of roots) {
+    const material = await readHostDirectory(join(root, host));
+    if (material) return material;
+  }
+  return { cas: [] };
 }
 
 /**
@@ -85,7 +120,8 @@ export class TlsMaterial {
   #readHost(host: string): Promise<HostMaterial> {
     let material = this.#hosts.get(host);
     if (!material) {
-      material = readHostDirectory(join(this.#options.certsDir ?? defaultCertsDir, host));
+      const { certsDir, env } = this.#options;
+      material = readHost(certsDir ? [certsDir] : defaultCertsDirs(env ?? process.env), host);
       this.#hosts.set(host, material);
     }
     return material;

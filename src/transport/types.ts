@@ -77,7 +77,10 @@ export interface TransportOptions {
   /** Client certificate and key (PEM) for mTLS. */
   certFile?: string;
   keyFile?: string;
-  /** Docker's per-host TLS directory; default `/etc/docker/certs.d`. */
+  /**
+   * A certs.d directory (`HOST[:PORT]/` holding `*.crt`, `NAME.cert` + `NAME.key`) read instead of
+   * the defaults: `~/.config/containers/certs.d`, `/etc/docker/certs.d`, `/etc/containers/certs.d`.
+   */
   certsDir?: string;
   /** Environment read for HTTP_PROXY / HTTPS_PROXY / NO_PROXY; default `process.env`. */
   env?: NodeJS.ProcessEnv;

@@ -110,6 +110,41 @@ describe('token auth against a real registry and token issuer', () => {
     expect((await runTug(['digest', `${tokenRegistry.host}/private/hello:v1`], { env })).code).toBe(3);
   });
 
+  it('logs in with --identity-token-stdin, stores it as identitytoken, and refuses a wrong one', async () => {
+    const first = await tempDir();
+    await runTug(['login', tokenRegistry.host, '-u', tokenRegistry.username, '--password-stdin'], {
+      env: { DOCKER_CONFIG: first },
+      input: `${tokenRegistry.password}\n`,
+    });
+    type Stored = { auths: Record<string, { identitytoken?: string; auth?: string }> };
+    const token = (JSON.parse(await readFile(join(first, 'config.json'), 'utf8')) as Stored).auths[
+      tokenRegistry.host
+    ]?.identitytoken;
+    expect(token).toMatch(/\w+/);
+
+    const dockerConfig = await tempDir();
+    const env = { DOCKER_CONFIG: dockerConfig };
+    const login = await runTug(['login', tokenRegistry.host, '--identity-token-stdin'], {
+      env,
+      input: `${token}\n`,
+    });
+    expect(login.code).toBe(0);
+    expect(login.stdout + login.stderr).not.toContain(token);
+    const stored = (JSON.parse(await readFile(join(dockerConfig, 'config.json'), 'utf8')) as Stored).auths[
+      tokenRegistry.host
+    ];
+    expect(stored?.identitytoken).toBe(token);
+    const read = await runTug(['digest', `${tokenRegistry.host}/private/hello:v1`], { env });
+    expect(read.stdout.trim()).toBe(image.rootDigest);
+
+    const elsewhere = await tempDir();
+    const wrong = await runTug(['login', tokenRegistry.host, '--identity-token', 'not-a-token'], {
+      env: { DOCKER_CONFIG: elsewhere },
+    });
+    expect(wrong.code).toBe(3);
+    await expect(readFile(join(elsewhere, 'config.json'))).rejects.toThrow();
+  });
+
   it('refuses a wrong password at login with exit 3 and one line, storing nothing', async () => {
     const dockerConfig = await tempDir();
     const result = await runTug(

@@ -198,7 +198,7 @@ const badInputs: BadInput[] = [
     name: 'an unknown discover format',
     args: () => ['discover', '--format', 'xml', 'localhost:5000/a:v1'],
     code: 2,
-    message: /tree or json/,
+    message: /tree, table or json/,
   },
   {
     name: 'two platforms where one is read',

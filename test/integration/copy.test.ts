@@ -115,32 +115,103 @@ describe('tug cp between registries', () => {
   });
 });
 
-describe('tug cp on a terminal', () => {
-  const tug = resolve(import.meta.dirname, '../../bin/tug');
-  // A person's terminal: no CI variable (under which ora, like most tools, does not animate).
-  const { CI: _ci, ...terminalEnv } = process.env;
-  /** Runs tug on a pseudo-terminal (util-linux `script`) of the given width. */
-  const onTerminal = (columns: number, args: string[]) =>
-    promisify(execFile)(
-      'script',
-      ['-qec', `stty cols ${columns}; NO_COLOR=1 node ${tug} ${args.join(' ')}`, '/dev/null'],
-      {
-        env: terminalEnv,
-        timeout: 30_000,
-        maxBuffer: 4 * 1024 * 1024,
-      },
-    );
+const tugBin = resolve(import.meta.dirname, '../../bin/tug');
+// A person's terminal: no CI variable (under which many tools do not animate).
+const { CI: _ci, ...terminalEnv } = process.env;
+/** Runs tug on a pseudo-terminal (util-linux `script`) of the given width. */
+const onTerminal = (columns: number, args: string[]) =>
+  promisify(execFile)(
+    'script',
+    ['-qec', `stty cols ${columns}; NO_COLOR=1 node ${tugBin} ${args.join(' ')}`, '/dev/null'],
+    {
+      env: terminalEnv,
+      timeout: 30_000,
+      maxBuffer: 4 * 1024 * 1024,
+    },
+  );
 
-  it('shows a spinner with bytes and blobs, then a one-line summary', async () => {
+describe('tug cp on a terminal', () => {
+  it('ends with a one-line summary and leaves no bar behind', async () => {
     const { stdout } = await onTerminal(120, ['cp', `${a.host}/src/big:v1`, `oci:${await tempDir()}:v1`]);
-    expect(stdout).toMatch(/\d+\/\d+ blobs, [\d.]+ (B|KiB|MiB)/);
     expect(stdout).toMatch(/copied sha256:[0-9a-f]{64}: 4 copied, 0 skipped, 0 mounted/);
   });
 
-  it('finishes on a terminal that reports no width, without a spinner', async () => {
+  it('finishes on a terminal that reports no width, with plain lines only', async () => {
     const { stdout } = await onTerminal(0, ['cp', `${a.host}/src/big:v1`, `oci:${await tempDir()}:v1`]);
     expect(stdout).toContain(big.rootDigest);
+    expect(stdout).not.toContain('\u001b[');
     expect(stdout.length).toBeLessThan(4096);
+  });
+});
+
+describe('tug cp progress', () => {
+  let proxy: FaultProxy;
+  beforeAll(async () => {
+    proxy = await startFaultProxy(a.baseUrl);
+  });
+  afterAll(async () => {
+    await proxy?.stop();
+  });
+  /** The first read of one layer stalls after some bytes until the idle timeout; the retry resumes it. */
+  const stallOnce = (seconds: number) => {
+    proxy.setRules([
+      { method: 'GET', path: new RegExp(`/blobs/${big.blobDigests[0]}`), pauseAfterBytes: 300_000, times: 1 },
+    ]);
+    return ['--timeout', String(seconds)];
+  };
+
+  it('on a terminal, shows a bar per blob in flight with bytes done and total and speed, and an overall ETA', async () => {
+    const { stdout } = await onTerminal(160, [
+      ...stallOnce(2),
+      'cp',
+      `${proxy.host}/src/big:v1`,
+      `oci:${await tempDir()}:v1`,
+    ]);
+    const layer = (big.blobDigests[0] ?? '').slice(0, 19);
+    expect(stdout).toMatch(new RegExp(`${layer}  [\\d.]+ KiB / 2\\.0 MiB  [\\d.]+ (B|KiB|MiB)/s`));
+    expect(stdout).toMatch(
+      /\d+\/\d+ blobs {2}[\d.]+ (KiB|MiB) \/ [\d.]+ MiB {2}[\d.]+ (B|KiB|MiB)\/s {2}ETA \d+/,
+    );
+    expect(stdout).toMatch(/copied sha256:[0-9a-f]{64}: 4 copied/);
+  });
+
+  it('off a terminal, prints one line per blob finished', async () => {
+    proxy.setRules([]);
+    const result = await runTug(['cp', `${proxy.host}/src/big:v1`, `oci:${await tempDir()}:v1`]);
+    expect(result.code).toBe(0);
+    const finished = result.stderr.split('\n').filter((line) => /^copied sha256:[0-9a-f]{12} {2}/.test(line));
+    expect(finished).toHaveLength(4);
+    for (const layer of big.blobDigests.slice(0, 2)) {
+      expect(result.stderr).toContain(`copied ${layer.slice(0, 19)}  2.0 MiB`);
+    }
+    expect(result.stderr).not.toContain('\u001b[');
+  });
+
+  it('off a terminal, says how far a long transfer has come every few seconds', async () => {
+    const result = await runTug([
+      ...stallOnce(7),
+      'cp',
+      `${proxy.host}/src/big:v1`,
+      `oci:${await tempDir()}:v1`,
+    ]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(
+      /copying sha256:[0-9a-f]{64}: \d+\/\d+ blobs {2}[\d.]+ (KiB|MiB) \/ [\d.]+ MiB {2}[\d.]+ (B|KiB|MiB)\/s/,
+    );
+  });
+
+  it('is silent with -q, and --progress json still writes events only', async () => {
+    proxy.setRules([]);
+    const quiet = await runTug(['-q', 'cp', `${proxy.host}/src/big:v1`, `oci:${await tempDir()}:v1`]);
+    expect(quiet.stderr).toBe('');
+    const json = await runTug([
+      '--progress',
+      'json',
+      'cp',
+      `${proxy.host}/src/big:v1`,
+      `oci:${await tempDir()}:v1`,
+    ]);
+    for (const line of json.stderr.trim().split('\n')) expect(() => JSON.parse(line)).not.toThrow();
   });
 });
 

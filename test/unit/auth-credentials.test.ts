@@ -188,6 +188,72 @@ describe('credential lookup order', () => {
   });
 });
 
+describe("the containers tools' auth files", () => {
+  /** A podman-style auth.json under `${XDG_RUNTIME_DIR}/containers/` and a REGISTRY_AUTH_FILE. */
+  async function containersFiles(
+    runtime: Record<string, unknown>,
+    registryAuthFile: Record<string, unknown>,
+  ) {
+    const directory = await tempDir('tug-containers-auth-');
+    await mkdir(join(directory, 'containers'));
+    await writeFile(join(directory, 'containers', 'auth.json'), JSON.stringify(runtime));
+    await writeFile(join(directory, 'auth-file.json'), JSON.stringify(registryAuthFile));
+    return { XDG_RUNTIME_DIR: directory, REGISTRY_AUTH_FILE: join(directory, 'auth-file.json') };
+  }
+
+  it("reads docker's config first, then REGISTRY_AUTH_FILE, then podman's auth.json, then the keychain", async () => {
+    const files = await containersFiles(
+      {
+        auths: {
+          'runtime.example.com': { auth: b64('podman:from-runtime') },
+          'both.example.com': { auth: b64('podman:loses') },
+          'docker.example.com': { auth: b64('podman:loses-too') },
+        },
+      },
+      {
+        auths: {
+          'both.example.com': { auth: b64('file:from-registry-auth-file') },
+          'quay.example.com/team/app': { auth: b64('scoped:by-repository-key') },
+        },
+      },
+    );
+    const keychain = fakeKeychain({ 'keychain.example.com': { username: 'k', password: 'from-keychain' } });
+    const { options } = await setup({ auths: { 'docker.example.com': { auth: b64('docker:from-docker') } } });
+    const lookup = createCredentialLookup({
+      ...options,
+      env: { ...options.env, ...files },
+      keychain: keychain.keychain,
+    });
+    expect(await lookup('docker.example.com')).toEqual({ username: 'docker', password: 'from-docker' });
+    expect(await lookup('both.example.com')).toEqual({
+      username: 'file',
+      password: 'from-registry-auth-file',
+    });
+    expect(await lookup('runtime.example.com')).toEqual({ username: 'podman', password: 'from-runtime' });
+    expect(await lookup('quay.example.com')).toEqual({ username: 'scoped', password: 'by-repository-key' });
+    expect(await lookup('keychain.example.com')).toEqual({ username: 'k', password: 'from-keychain' });
+    expect(await lookup('nowhere.example.com')).toBeUndefined();
+  });
+
+  it('passes over a missing REGISTRY_AUTH_FILE quietly, and warns about a malformed one', async () => {
+    const { options, warnings } = await setup(undefined);
+    const missing = createCredentialLookup({
+      ...options,
+      env: { ...options.env, REGISTRY_AUTH_FILE: join(await tempDir(), 'absent.json') },
+    });
+    expect(await missing(host)).toBeUndefined();
+    expect(warnings).toEqual([]);
+    const broken = join(await tempDir(), 'broken.json');
+    await writeFile(broken, '{"auths": ');
+    const malformed = createCredentialLookup({
+      ...options,
+      env: { ...options.env, REGISTRY_AUTH_FILE: broken },
+    });
+    expect(await malformed(host)).toBeUndefined();
+    expect(warnings.join('\n')).toContain(broken);
+  });
+});
+
 describe('storing credentials at login', () => {
   it('stores through the helper configured for the host and leaves the file alone', async () => {
     const { options, path } = await setup({ credHelpers: { [host]: 'tugper' } });

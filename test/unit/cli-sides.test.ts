@@ -144,6 +144,7 @@ describe('RegistryAccess', () => {
         transportDefaults: () => ({}),
         storedCredentials: async () => async () => stored,
         stdinSecret: async () => 'from-stdin',
+        requestHeaders: async () => ({}),
       },
     );
 
@@ -174,6 +175,7 @@ describe('RegistryAccess', () => {
         transportDefaults: () => ({}),
         storedCredentials: async () => async () => undefined,
         stdinSecret: async () => '',
+        requestHeaders: async () => ({}),
       },
     );
     await expect(lonely.flagCredential()).rejects.toThrow(/--to-username and a password \(--to-password/);

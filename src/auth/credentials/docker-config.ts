@@ -30,6 +30,18 @@ export function dockerConfigPath(location: ConfigLocation): string {
   return join(env.HOME ?? homedir(), '.docker', 'config.json');
 }
 
+/**
+ * The auth files of the containers tools (podman, buildah, skopeo), read after docker's config:
+ * `REGISTRY_AUTH_FILE`, then `${XDG_RUNTIME_DIR}/containers/auth.json`. They share docker's format.
+ */
+export function containersAuthPaths(env: NodeJS.ProcessEnv): string[] {
+  const paths = [
+    env.REGISTRY_AUTH_FILE,
+    env.XDG_RUNTIME_DIR ? join(env.XDG_RUNTIME_DIR, 'containers', 'auth.json') : undefined,
+  ];
+  return [...new Set(paths.filter((path): path is string => Boolean(path)))];
+}
+
 /** The file, or an empty config when it is missing or unreadable (with a warning naming it). */
 export async function loadDockerConfig(
   path: string,

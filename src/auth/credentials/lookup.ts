@@ -1,6 +1,7 @@
 import type { Credential, CredentialLookup } from '../types.js';
 import {
   configKey,
+  containersAuthPaths,
   credentialFromEntry,
   credHelperFor,
   dockerConfigPath,
@@ -29,14 +30,16 @@ export function keychainOf(options: CredentialOptions): Keychain | undefined {
 
 /**
  * Credentials in PRODUCT.md's order: flags; the docker config's `credHelpers[host]`, then
- * `credsStore`, then `auths[host]`; tug's keychain entry; else anonymous (undefined). A helper
- * that cannot answer is a warning and the next source is tried. Each registry is looked up once.
+ * `credsStore`, then `auths[host]`; the same in `REGISTRY_AUTH_FILE`, then in podman's
+ * `${XDG_RUNTIME_DIR}/containers/auth.json`; tug's keychain entry; else anonymous (undefined). A
+ * helper that cannot answer is a warning and the next source is tried. Each registry is looked up once.
  */
 export function createCredentialLookup(options: CredentialOptions = {}): CredentialLookup {
   const env = options.env ?? process.env;
   const warn = options.warn ?? (() => {});
-  const path = dockerConfigPath(options);
-  let config: ReturnType<typeof loadDockerConfig> | undefined;
+  const docker = dockerConfigPath(options);
+  const paths = [docker, ...containersAuthPaths(env).filter((path) => path !== docker)];
+  const configs = new Map<string, ReturnType<typeof loadDockerConfig>>();
   const cache = new Map<string, Promise<Credential | undefined>>();
 
   const fromHelper = async (helper: string, registry: string): Promise<Credential | undefined> => {
@@ -49,17 +52,28 @@ export function createCredentialLookup(options: CredentialOptions = {}): Credent
     }
   };
 
-  const resolve = async (registry: string): Promise<Credential | undefined> => {
-    if (options.flags) return options.flags;
-    config ??= loadDockerConfig(path, warn);
+  const fromFile = async (path: string, registry: string): Promise<Credential | undefined> => {
+    let config = configs.get(path);
+    if (!config) {
+      config = loadDockerConfig(path, warn);
+      configs.set(path, config);
+    }
     const data = await config;
     for (const helper of [credHelperFor(data, registry), data.credsStore]) {
       const found = helper ? await fromHelper(helper, registry) : undefined;
       if (found) return found;
     }
     const entry = findEntry(data.auths, registry);
-    const found = entry ? credentialFromEntry(entry, registry, warn) : undefined;
-    return found ?? keychainOf(options)?.get(registry);
+    return entry ? credentialFromEntry(entry, registry, warn) : undefined;
+  };
+
+  const resolve = async (registry: string): Promise<Credential | undefined> => {
+    if (options.flags) return options.flags;
+    for (const path of paths) {
+      const found = await fromFile(path, registry);
+      if (found) return found;
+    }
+    return keychainOf(options)?.get(registry);
   };
 
   return (registry) => {

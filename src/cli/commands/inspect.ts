@@ -1,10 +1,13 @@
+import type { OptionValues } from 'commander';
 import { Annotation } from '../../artifacts/annotations.js';
-import { formatPlatform } from '../../oci/index.js';
-import { summarizeManifest } from '../../oci/summary.js';
+import { formatPlatform, MediaType } from '../../oci/index.js';
+import { type ImageConfigSummary, summarizeImageConfig, summarizeManifest } from '../../oci/summary.js';
 import type { Descriptor } from '../../oci/types.js';
 import { formatReference } from '../../ref/index.js';
+import type { ReadTarget } from '../../targets/target.js';
 import type { CliContext } from '../context.js';
 import { formatBytes } from '../format.js';
+import { singlePlatform } from '../platform-option.js';
 import { resolveReference } from '../resolve.js';
 
 function describeBlob(descriptor: Descriptor): string {
@@ -14,12 +17,46 @@ function describeBlob(descriptor: Descriptor): string {
     .join('  ');
 }
 
-export async function run(context: CliContext, [input = '']: string[]): Promise<void> {
-  const { ref, target, root } = await resolveReference(context, input);
-  const summary = summarizeManifest(root, await target.fetchBytes(root));
+const imageConfigTypes = new Set<string>([MediaType.ociConfig, MediaType.dockerConfig]);
+
+/** The image config's summary, when the manifest is an image's (an artifact's config is not read). */
+async function imageConfigOf(
+  target: ReadTarget,
+  config: Descriptor | undefined,
+): Promise<ImageConfigSummary | undefined> {
+  if (!config || !imageConfigTypes.has(config.mediaType)) return undefined;
+  return summarizeImageConfig(await target.fetchBytes(config));
+}
+
+function printImageConfig(context: CliContext, image: ImageConfigSummary): void {
+  const line = (text: string) => context.output.line(text);
+  const { colour } = context.output;
+  line(colour.bold('Image config:'));
+  if (image.created) line(`  Created:     ${image.created}`);
+  if (image.platform) line(`  Platform:    ${image.platform}`);
+  if (image.entrypoint) line(`  Entrypoint:  ${JSON.stringify(image.entrypoint)}`);
+  if (image.cmd) line(`  Cmd:         ${JSON.stringify(image.cmd)}`);
+  if (image.workingDir) line(`  WorkingDir:  ${image.workingDir}`);
+  if (image.user) line(`  User:        ${image.user}`);
+  line(`  Env:         ${image.envCount} variable${image.envCount === 1 ? '' : 's'}`);
+  const labels = Object.entries(image.labels);
+  if (labels.length > 0) {
+    line(`  Labels (${labels.length}):`);
+    for (const [key, value] of labels) line(`    ${key}: ${value}`);
+  }
+}
+
+export async function run(context: CliContext, [input = '']: string[], options: OptionValues): Promise<void> {
+  const { ref, target, descriptor } = await resolveReference(
+    context,
+    input,
+    singlePlatform(options.platform as string[]),
+  );
+  const summary = summarizeManifest(descriptor, await target.fetchBytes(descriptor));
+  const image = await imageConfigOf(target, summary.config);
   const reference = formatReference(ref);
   if (context.output.options.json) {
-    context.output.json({ reference, ...summary });
+    context.output.json({ reference, ...summary, ...(image ? { image } : {}) });
     return;
   }
   const line = (text: string) => context.output.line(text);
@@ -37,6 +74,7 @@ export async function run(context: CliContext, [input = '']: string[]): Promise<
     }
   }
   if (summary.config) line(`${colour.bold('Config:')}      ${describeBlob(summary.config)}`);
+  if (image) printImageConfig(context, image);
   if (summary.layers) {
     const total = summary.layers.reduce((sum, layer) => sum + layer.size, 0);
     line(colour.bold(`Layers (${summary.layers.length}, ${formatBytes(total)}):`));

@@ -1,7 +1,16 @@
 import type { OptionValues } from 'commander';
+import { InvalidContentError } from '../../errors.js';
 import type { CliContext } from '../context.js';
 import { singlePlatform } from '../platform-option.js';
 import { resolveReference } from '../resolve.js';
+
+function parseJson(bytes: Uint8Array, digest: string): unknown {
+  try {
+    return JSON.parse(Buffer.from(bytes).toString('utf8'));
+  } catch {
+    throw new InvalidContentError(`manifest ${digest} is not JSON, so it cannot be indented`);
+  }
+}
 
 export async function run(context: CliContext, [input = '']: string[], options: OptionValues): Promise<void> {
   const { target, descriptor } = await resolveReference(
@@ -13,5 +22,7 @@ export async function run(context: CliContext, [input = '']: string[], options: 
     context.output.json(descriptor);
     return;
   }
-  context.output.bytes(await target.fetchBytes(descriptor));
+  const bytes = await target.fetchBytes(descriptor);
+  if (options.pretty) context.output.json(parseJson(bytes, descriptor.digest));
+  else context.output.bytes(bytes);
 }
