@@ -1,15 +1,16 @@
-import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, readdir, rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { createWriteStream } from 'node:fs';
+import { lstat, mkdir, mkdtemp, readlink, rename, rm } from 'node:fs/promises';
+import { dirname, join, posix, resolve } from 'node:path';
 import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { NotFoundError, TugError, UsageError } from '../errors.js';
 import { isManifestMediaType, MAX_MANIFEST_BYTES, readVerified } from '../oci/index.js';
 import type { Descriptor } from '../oci/types.js';
-import { writeFileAtomically } from '../targets/atomic-file.js';
 import type { WriteTarget } from '../targets/target.js';
 import { Annotation } from './annotations.js';
-import { type ExtractLimits, ensureParents, extractTarGzip } from './extract.js';
-import { confinedPath } from './safe-path.js';
+import { linkEscape, linksOnDisk, makeParents } from './confined-fs.js';
+import { type ExtractLimits, extractTarGzip } from './extract.js';
+import { confinedPath, PathTraversalError } from './safe-path.js';
 
 export interface FileTargetOptions {
   /** Refuse to replace files that exist. */
@@ -28,15 +29,57 @@ export interface PulledFile {
   descriptor: Descriptor;
 }
 
+const normalTitle = (title: string) => posix.normalize(title).replace(/\/+$/, '');
+
+const ancestors = (title: string) => {
+  const parts = title.split('/');
+  return parts.slice(1).map((_, i) => parts.slice(0, i + 1).join('/'));
+};
+
+/**
+ * Refuses titles that would make the result depend on the order the layers arrive in: two
+ * layers with one title (oras refuses them too), or one layer inside another's directory.
+ */
+export function refuseOverlappingTitles(titles: readonly string[]): void {
+  const claimed = new Titles();
+  for (const title of titles) claimed.claim(title);
+}
+
+class Titles {
+  readonly #titles = new Set<string>();
+  readonly #parents = new Set<string>();
+
+  claim(title: string): string {
+    const name = normalTitle(title);
+    if (this.#titles.has(name)) throw new TugError(`two layers are titled ${name}`);
+    const outer = ancestors(name).find((parent) => this.#titles.has(parent));
+    const inner = this.#parents.has(name)
+      ? [...this.#titles].find((t) => t.startsWith(`${name}/`))
+      : undefined;
+    if (outer !== undefined || inner !== undefined) {
+      const [parent, child] = outer !== undefined ? [outer, name] : [name, inner];
+      throw new TugError(`the layer titled ${child} lies inside the layer titled ${parent}`);
+    }
+    this.#titles.add(name);
+    for (const parent of ancestors(name)) this.#parents.add(parent);
+    return name;
+  }
+}
+
 /**
  * Where `pull` copies to: each layer titled with `org.opencontainers.image.title` becomes a file
- * (or, when marked, an unpacked directory) under `root`, appearing under its final name only once
- * complete and verified. Manifests stay in memory so the walk can read them.
+ * (or, when marked, an unpacked directory) under `root`. Each layer is written into a private
+ * staging directory first; moving it into place is done one layer at a time, with every
+ * component below `root` checked on disk at that moment, and every link the pull made checked
+ * again afterwards. Manifests stay in memory so the walk can read them.
  */
 export class FileTarget implements WriteTarget {
   readonly pulled: PulledFile[] = [];
   readonly #documents = new Map<string, Uint8Array>();
-  readonly #created = new Set<string>();
+  readonly #titles = new Titles();
+  /** Links this pull made, relative to `root`. */
+  readonly #links = new Set<string>();
+  #placing: Promise<void> = Promise.resolve();
 
   constructor(
     readonly root: string,
@@ -69,13 +112,35 @@ export class FileTarget implements WriteTarget {
       this.#documents.set(descriptor.digest, await readVerified(content, descriptor, MAX_MANIFEST_BYTES));
       return;
     }
-    await mkdir(this.root, { recursive: true });
-    const name = this.options.allowPathTraversal ? title : confinedPath(title);
-    await ensureParents(this.root, name, this.#created);
-    const path = join(this.root, name);
-    await this.#refuseOverwrite(name, path);
-    if (descriptor.annotations?.[Annotation.unpack] === 'true') await this.#unpack(content, name);
-    else await writeFileAtomically(path, content);
+    const name = this.#titles.claim(this.options.allowPathTraversal ? title : confinedPath(title));
+    const confined = !(name === '..' || name.startsWith('../') || posix.isAbsolute(name));
+    const destination = resolve(this.root, name);
+    const directory = descriptor.annotations?.[Annotation.unpack] === 'true';
+    await mkdir(confined ? this.root : dirname(destination), { recursive: true });
+    const staging = await mkdtemp(join(confined ? this.root : dirname(destination), '.tug-'));
+    try {
+      const staged = join(staging, 'content');
+      let links: string[] = [];
+      if (directory) {
+        ({ links } = await extractTarGzip(content, staged, {
+          limits: this.options.limits,
+          warn: this.options.warn,
+          prefix: name,
+          ...(confined ? { placement: { root: this.root, at: name } } : {}),
+        }));
+      } else {
+        await pipeline(content, createWriteStream(staged, { flags: 'wx', mode: 0o644 }));
+      }
+      await this.#oneAtATime(async () => {
+        if (confined) await makeParents(this.root, name);
+        await this.#replace(name, destination, staged, directory);
+        if (!confined) return;
+        for (const link of links) this.#links.add(posix.join(name, link));
+        await this.#checkLinks();
+      });
+    } finally {
+      await rm(staging, { recursive: true, force: true });
+    }
     this.pulled.push({ path: name, descriptor });
   }
 
@@ -87,30 +152,42 @@ export class FileTarget implements WriteTarget {
     return descriptor.annotations?.[Annotation.title] ?? this.options.names?.get(descriptor.digest);
   }
 
-  async #refuseOverwrite(name: string, path: string): Promise<void> {
-    if (!this.options.keepOldFiles) return;
-    if (await lstat(path).catch(() => undefined)) {
-      throw new TugError(`refusing to overwrite ${name} (--keep-old-files)`);
-    }
+  #oneAtATime(task: () => Promise<void>): Promise<void> {
+    const run = this.#placing.then(task);
+    this.#placing = run.catch(() => undefined);
+    return run;
   }
 
-  /** Unpacks into a private staging directory, then moves the result into place. */
-  async #unpack(content: Readable, name: string): Promise<void> {
-    const staging = join(this.root, `.tug-unpack-${randomBytes(6).toString('hex')}`);
-    await mkdir(staging, { mode: 0o700 });
-    try {
-      await extractTarGzip(content, staging, { limits: this.options.limits, warn: this.options.warn });
-      for (const entry of await readdir(staging)) {
-        const destination = join(this.root, entry);
-        await this.#refuseOverwrite(entry, destination);
-        await rm(destination, { recursive: true, force: true });
-        await rename(join(staging, entry), destination);
-      }
-    } finally {
-      await rm(staging, { recursive: true, force: true });
+  /** Moves a staged file or directory to `destination`, replacing what is there (a link is replaced, never followed). */
+  async #replace(name: string, destination: string, staged: string, directory: boolean): Promise<void> {
+    const existing = await lstat(destination).catch(() => undefined);
+    if (existing && this.options.keepOldFiles) {
+      throw new TugError(`refusing to overwrite ${name} (--keep-old-files)`);
     }
-    if (!(await lstat(join(this.root, name)).catch(() => undefined))) {
-      this.options.warn?.(`the packed directory ${name} did not contain ${name}/`);
+    if (existing?.isDirectory() && !directory) {
+      throw new TugError(`refusing to replace the directory ${name} with a file`);
+    }
+    if (existing && directory) await rm(destination, { recursive: true, force: true });
+    await rename(staged, destination);
+  }
+
+  /** Every link this pull made must still resolve inside `root` now that another layer is in place. */
+  async #checkLinks(): Promise<void> {
+    const read = linksOnDisk(this.root);
+    for (const link of this.#links) {
+      const path = join(this.root, link);
+      const stats = await lstat(path).catch(() => undefined);
+      if (!stats?.isSymbolicLink()) {
+        this.#links.delete(link);
+        continue;
+      }
+      const target = await readlink(path);
+      const unsafe = await linkEscape(link, target, read);
+      if (unsafe) {
+        await rm(path, { force: true });
+        this.#links.delete(link);
+        throw new PathTraversalError(`refusing the link ${link} -> ${target}: ${unsafe}`);
+      }
     }
   }
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { lstat, mkdtemp, readdir, readlink, rm } from 'node:fs/promises';
+import { lstat, mkdtemp, readdir, readlink, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -11,7 +11,10 @@ import type { Descriptor } from '../oci/types.js';
 import { Annotation } from './annotations.js';
 import { hashing } from './file-blob.js';
 
-/** Every packed entry gets this time, owner and a normalised mode, so a directory packs to the same bytes twice. */
+/**
+ * Every packed entry gets this time and no owner, so a directory packs to the same bytes twice;
+ * modes keep their permission bits only (no setuid, setgid or sticky bit).
+ */
 const fixedTime = new Date(0);
 
 type EntryHeader = Partial<Header> & Pick<Header, 'name'>;
@@ -40,7 +43,8 @@ function writeEntry(pack: Pack, entry: EntryHeader, source?: string): Promise<vo
 
 /** Adds `directory` under the name `prefix`, children sorted by name, depth first. */
 async function addTree(pack: Pack, directory: string, prefix: string): Promise<void> {
-  await writeEntry(pack, header(`${prefix}/`, { type: 'directory', mode: 0o755 }));
+  const mode = (await stat(directory)).mode & 0o777;
+  await writeEntry(pack, header(`${prefix}/`, { type: 'directory', mode }));
   const children = (await readdir(directory)).sort();
   for (const child of children) {
     const path = join(directory, child);
@@ -50,8 +54,11 @@ async function addTree(pack: Pack, directory: string, prefix: string): Promise<v
     else if (stats.isSymbolicLink()) {
       await writeEntry(pack, header(name, { type: 'symlink', linkname: await readlink(path), mode: 0o777 }));
     } else if (stats.isFile()) {
-      const mode = stats.mode & 0o111 ? 0o755 : 0o644;
-      await writeEntry(pack, header(name, { type: 'file', size: stats.size, mode }), path);
+      await writeEntry(
+        pack,
+        header(name, { type: 'file', size: stats.size, mode: stats.mode & 0o777 }),
+        path,
+      );
     }
   }
 }

@@ -21,10 +21,3 @@ export function confinedPath(name: string): string {
   if (normal === '.' || normal === '') throw refuse('it names the output directory itself');
   return normal;
 }
-
-/** Whether a symlink at `entry` (relative) pointing at `target` stays inside the root. */
-export function linkStaysInside(entry: string, target: string): boolean {
-  if (isAbsolute(target) || win32.isAbsolute(target) || target.includes('\\')) return false;
-  const resolved = posix.normalize(posix.join(posix.dirname(entry), target));
-  return resolved !== '..' && !resolved.startsWith('../');
-}

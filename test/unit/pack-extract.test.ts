@@ -1,8 +1,19 @@
 import { createReadStream } from 'node:fs';
-import { lstat, mkdir, readdir, readFile, readlink, symlink, utimes, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  lstat,
+  mkdir,
+  readdir,
+  readFile,
+  readlink,
+  stat,
+  symlink,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { extractTarGzip } from '../../src/artifacts/extract.js';
 import { packDirectory } from '../../src/artifacts/pack.js';
@@ -60,6 +71,153 @@ describe('directories pack reproducibly and unpack byte for byte', () => {
     await extractTarGzip(createReadStream(packed.path), out);
     expect(await listTree(join(out, 'site'))).toEqual(await listTree(tree));
     await packed.remove();
+  });
+});
+
+describe('modes survive a push and a pull', () => {
+  it('packs the real mode of each file and directory, and unpacks it', async () => {
+    const tree = join(await tempDir(), 'keys');
+    await mkdir(join(tree, 'private'), { recursive: true });
+    await writeFile(join(tree, 'private', 'id_ed25519'), 'secret');
+    await writeFile(join(tree, 'run'), '#!/bin/sh');
+    await chmod(join(tree, 'private', 'id_ed25519'), 0o600);
+    await chmod(join(tree, 'run'), 0o750);
+    await chmod(join(tree, 'private'), 0o700);
+    const packed = await packDirectory(tree, 'keys');
+    const out = await tempDir();
+    await extractTarGzip(createReadStream(packed.path), out);
+    const mode = async (name: string) => (await stat(join(out, 'keys', name))).mode & 0o7777;
+    expect(await mode('private/id_ed25519')).toBe(0o600);
+    expect(await mode('run')).toBe(0o750);
+    expect(await mode('private')).toBe(0o700);
+    await packed.remove();
+  });
+
+  it('packs no setuid, setgid or sticky bit and no owner', async () => {
+    const tree = join(await tempDir(), 'bits');
+    await mkdir(tree);
+    await writeFile(join(tree, 'tool'), 'x');
+    await chmod(join(tree, 'tool'), 0o6755);
+    const packed = await packDirectory(tree, 'bits');
+    const headers: Array<{ name: string; mode: number; uid: number }> = [];
+    const extract = (await import('tar-stream')).extract();
+    const reading = (async () => {
+      for await (const entry of extract) {
+        headers.push({ name: entry.header.name, mode: entry.header.mode ?? 0, uid: entry.header.uid ?? 0 });
+        entry.resume();
+      }
+    })();
+    extract.end(gunzipSync(await readFile(packed.path)));
+    await reading;
+    expect(headers.find((h) => h.name === 'bits/tool')).toEqual({ name: 'bits/tool', mode: 0o755, uid: 0 });
+    await packed.remove();
+  });
+
+  it('unpacks a 0600 file as 0600 and drops setuid, setgid and sticky bits', async () => {
+    const out = await tempDir();
+    const entries: Entry[] = [
+      { name: 'key', content: 'secret', mode: 0o600 },
+      { name: 'tool', content: 'x', mode: 0o6755 },
+      { name: 'tmp/', type: 'directory', mode: 0o1755 },
+    ];
+    await extractTarGzip(Readable.from([await tarGzip(entries)]), out);
+    expect((await stat(join(out, 'key'))).mode & 0o7777).toBe(0o600);
+    expect((await stat(join(out, 'tool'))).mode & 0o7777).toBe(0o755);
+    expect((await stat(join(out, 'tmp'))).mode & 0o7777).toBe(0o755);
+  });
+});
+
+describe('archives written by tar -C DIR .', () => {
+  it('accepts the ./ entry and ./ names', async () => {
+    const out = await tempDir();
+    const entries: Entry[] = [
+      { name: './', type: 'directory' },
+      { name: './a', content: 'a' },
+      { name: './sub/', type: 'directory' },
+      { name: './sub/b', content: 'b' },
+    ];
+    await extractTarGzip(Readable.from([await tarGzip(entries)]), out);
+    expect(await listTree(out)).toEqual(['a = a', 'sub/', 'sub/b = b']);
+  });
+});
+
+describe('links are checked against what is on disk, not only as text', () => {
+  const chain: Entry[] = [
+    { name: 'a/b/c/z', type: 'symlink', linkname: '../../..' },
+    { name: 'w', type: 'symlink', linkname: 'a/b/c/z/../../outside' },
+  ];
+
+  it.each([
+    ['planted first', chain],
+    ['planted last', [...chain].reverse()],
+  ])('refuses a link that leads outside through another link (%s)', async (_order, entries) => {
+    const base = await tempDir();
+    const out = join(base, 'p', 'out');
+    await mkdir(out, { recursive: true });
+    await expect(extractTarGzip(Readable.from([await tarGzip(entries)]), out)).rejects.toThrow(
+      'refusing the link w -> a/b/c/z/../../outside: it leads outside the output directory',
+    );
+    expect(await lstat(join(out, 'w')).catch(() => undefined)).toBeUndefined();
+    expect(await readdir(base)).toEqual(['p']);
+  });
+
+  it('refuses a hard link to a link that stays inside, and creates no link two levels above', async () => {
+    const out = await tempDir();
+    const entries: Entry[] = [
+      { name: 'a/b/s', type: 'symlink', linkname: '../../x' },
+      { name: 'h', type: 'link', linkname: 'a/b/s' },
+    ];
+    await expect(extractTarGzip(Readable.from([await tarGzip(entries)]), out)).rejects.toThrow(
+      'refusing the hard link h -> a/b/s: a/b/s is not a file of this archive',
+    );
+    expect(await lstat(join(out, 'h')).catch(() => undefined)).toBeUndefined();
+  });
+
+  it.each<[string, Entry[]]>([
+    [
+      'a directory',
+      [
+        { name: 'd/', type: 'directory' },
+        { name: 'h', type: 'link', linkname: 'd' },
+      ],
+    ],
+    [
+      'a file that comes later',
+      [
+        { name: 'h', type: 'link', linkname: 'f' },
+        { name: 'f', content: 'x' },
+      ],
+    ],
+    ['itself', [{ name: 'h', type: 'link', linkname: 'h' }]],
+  ])('refuses a hard link to %s', async (_what, entries) => {
+    const out = await tempDir();
+    await expect(extractTarGzip(Readable.from([await tarGzip(entries)]), out)).rejects.toThrow(
+      /refusing the hard link h -> .*: .* is not a file of this archive/,
+    );
+    expect(await lstat(join(out, 'h')).catch(() => undefined)).toBeUndefined();
+  });
+
+  it('refuses a hard link whose target sits behind a link the archive planted', async () => {
+    const out = await tempDir();
+    const entries: Entry[] = [
+      { name: 'd/f', content: 'inside' },
+      { name: 'e', type: 'symlink', linkname: 'd' },
+      { name: 'h', type: 'link', linkname: 'e/f' },
+    ];
+    await expect(extractTarGzip(Readable.from([await tarGzip(entries)]), out)).rejects.toThrow(
+      PathTraversalError,
+    );
+    expect(await lstat(join(out, 'h')).catch(() => undefined)).toBeUndefined();
+  });
+
+  it('still unpacks a hard link to a file of the archive', async () => {
+    const out = await tempDir();
+    const entries: Entry[] = [
+      { name: 'd/f', content: 'shared' },
+      { name: 'h', type: 'link', linkname: 'd/f' },
+    ];
+    await extractTarGzip(Readable.from([await tarGzip(entries)]), out);
+    expect((await stat(join(out, 'h'))).ino).toBe((await stat(join(out, 'd', 'f'))).ino);
   });
 });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { confinedPath, linkStaysInside, PathTraversalError } from '../../src/artifacts/safe-path.js';
+import { linkEscape } from '../../src/artifacts/confined-fs.js';
+import { confinedPath, PathTraversalError } from '../../src/artifacts/safe-path.js';
 
 describe('names from untrusted content are confined to the output directory', () => {
   it.each([
@@ -31,6 +32,8 @@ describe('names from untrusted content are confined to the output directory', ()
 });
 
 describe('links must point inside', () => {
+  const nothingOnDisk = async () => undefined;
+
   it.each([
     ['a/link', 'target', true],
     ['a/link', '../b', true],
@@ -39,7 +42,22 @@ describe('links must point inside', () => {
     ['link', '..', false],
     ['a/b/link', '../../c', true],
     ['link', 'C:\\Windows', false],
-  ])('%s -> %s stays inside: %s', (entry, target, inside) => {
-    expect(linkStaysInside(entry, target)).toBe(inside);
+  ])('%s -> %s stays inside: %s', async (entry, target, inside) => {
+    expect((await linkEscape(entry, target, nothingOnDisk)) === undefined).toBe(inside);
+  });
+
+  it('follows the links on the way, as the kernel does', async () => {
+    const disk = new Map([
+      ['a/b/c/z', '../../..'],
+      ['up', '/'],
+      ['loop', 'loop'],
+    ]);
+    const read = async (components: readonly string[]) => disk.get(components.join('/'));
+    expect(await linkEscape('w', 'a/b/c/z/../../outside', read)).toBe(
+      'it leads outside the output directory',
+    );
+    expect(await linkEscape('w', 'a/b/c/z/a/b', read)).toBeUndefined();
+    expect(await linkEscape('w', 'up/etc', read)).toBe('it leads outside the output directory');
+    expect(await linkEscape('w', 'loop', read)).toBe('it goes through too many links');
   });
 });

@@ -1,6 +1,6 @@
 import type { OptionValues } from 'commander';
 import { Annotation } from '../../artifacts/annotations.js';
-import { FileTarget } from '../../artifacts/file-target.js';
+import { FileTarget, refuseOverlappingTitles } from '../../artifacts/file-target.js';
 import { chartFileName, HelmMediaType } from '../../artifacts/helm.js';
 import { copyGraph } from '../../copy/index.js';
 import { TugError } from '../../errors.js';
@@ -34,6 +34,11 @@ export async function run(context: CliContext, [input = '']: string[], options: 
       hint: `copy it with: tug cp ${reference} oci:DIR  (or docker-archive:FILE.tar)`,
     });
   }
+  refuseOverlappingTitles(
+    manifest.layers.flatMap(
+      (layer) => layer.annotations?.[Annotation.title] ?? names.get(layer.digest) ?? [],
+    ),
+  );
   const files = new FileTarget(options.output as string, {
     keepOldFiles: options.keepOldFiles === true,
     allowPathTraversal: options.allowPathTraversal === true,
