@@ -1,5 +1,5 @@
-import { createWriteStream } from 'node:fs';
-import { lstat, mkdir, mkdtemp, readlink, rename, rm } from 'node:fs/promises';
+import { constants, createWriteStream } from 'node:fs';
+import { copyFile, lstat, mkdir, mkdtemp, readlink, rename, rm } from 'node:fs/promises';
 import { dirname, join, posix, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -21,6 +21,8 @@ export interface FileTargetOptions {
   warn?: (message: string) => void;
   /** File names for untitled layers, by digest (a Helm chart's .tgz). */
   names?: ReadonlyMap<string, string>;
+  /** The manifest's layers: a blob that several layers share is pushed once, and written under each title. */
+  layers?: readonly Descriptor[];
 }
 
 /** A file written by a pull, as the command reports it. */
@@ -29,6 +31,8 @@ export interface PulledFile {
   descriptor: Descriptor;
 }
 
+const isConfined = (name: string) => !(name === '..' || name.startsWith('../') || posix.isAbsolute(name));
+
 const normalTitle = (title: string) => posix.normalize(title).replace(/\/+$/, '');
 
 const ancestors = (title: string) => {
@@ -36,15 +40,7 @@ const ancestors = (title: string) => {
   return parts.slice(1).map((_, i) => parts.slice(0, i + 1).join('/'));
 };
 
-/**
- * Refuses titles that would make the result depend on the order the layers arrive in: two
- * layers with one title (oras refuses them too), or one layer inside another's directory.
- */
-export function refuseOverlappingTitles(titles: readonly string[]): void {
-  const claimed = new Titles();
-  for (const title of titles) claimed.claim(title);
-}
-
+/** Titles claimed so far, normalised. */
 class Titles {
   readonly #titles = new Set<string>();
   readonly #parents = new Set<string>();
@@ -64,6 +60,15 @@ class Titles {
     for (const parent of ancestors(name)) this.#parents.add(parent);
     return name;
   }
+}
+
+/**
+ * Refuses titles that would make the result depend on the order the layers arrive in: two
+ * layers with one title (oras refuses them too), or one layer inside another's directory.
+ */
+export function refuseOverlappingTitles(titles: readonly string[]): void {
+  const claimed = new Titles();
+  for (const title of titles) claimed.claim(title);
 }
 
 /**
@@ -107,17 +112,23 @@ export class FileTarget implements WriteTarget {
   }
 
   async push(descriptor: Descriptor, content: Readable): Promise<void> {
-    const title = this.#title(descriptor);
-    if (title === undefined) {
+    const layers = this.#layersOf(descriptor);
+    if (layers.length === 0) {
       this.#documents.set(descriptor.digest, await readVerified(content, descriptor, MAX_MANIFEST_BYTES));
       return;
     }
-    const name = this.#titles.claim(this.options.allowPathTraversal ? title : confinedPath(title));
-    const confined = !(name === '..' || name.startsWith('../') || posix.isAbsolute(name));
-    const destination = resolve(this.root, name);
     const directory = descriptor.annotations?.[Annotation.unpack] === 'true';
-    await mkdir(confined ? this.root : dirname(destination), { recursive: true });
-    const staging = await mkdtemp(join(confined ? this.root : dirname(destination), '.tug-'));
+    const names = layers.map(({ title }) =>
+      this.#titles.claim(this.options.allowPathTraversal ? title : confinedPath(title)),
+    );
+    const [name, ...copies] = names as [string, ...string[]];
+    if (directory && copies.length > 0) {
+      throw new TugError(`one packed directory is titled both ${name} and ${copies[0]}`);
+    }
+    const confined = isConfined(name);
+    const home = confined ? this.root : dirname(resolve(this.root, name));
+    await mkdir(home, { recursive: true });
+    const staging = await mkdtemp(join(home, '.tug-'));
     try {
       const staged = join(staging, 'content');
       let links: string[] = [];
@@ -131,17 +142,17 @@ export class FileTarget implements WriteTarget {
       } else {
         await pipeline(content, createWriteStream(staged, { flags: 'wx', mode: 0o644 }));
       }
-      await this.#oneAtATime(async () => {
-        if (confined) await makeParents(this.root, name);
-        await this.#replace(name, destination, staged, directory);
-        if (!confined) return;
-        for (const link of links) this.#links.add(posix.join(name, link));
-        await this.#checkLinks();
-      });
+      for (const [i, copy] of copies.entries()) {
+        const stagedCopy = join(staging, `copy-${i}`);
+        await copyFile(staged, stagedCopy, constants.COPYFILE_EXCL);
+        await this.#place(copy, stagedCopy, false, []);
+      }
+      await this.#place(name, staged, directory, links);
     } finally {
       await rm(staging, { recursive: true, force: true });
     }
-    this.pulled.push({ path: name, descriptor });
+    for (const [i, path] of names.entries())
+      this.pulled.push({ path, descriptor: layers[i]?.descriptor ?? descriptor });
   }
 
   async tag(_descriptor: Descriptor, reference: string): Promise<void> {
@@ -150,6 +161,29 @@ export class FileTarget implements WriteTarget {
 
   #title(descriptor: Descriptor): string | undefined {
     return descriptor.annotations?.[Annotation.title] ?? this.options.names?.get(descriptor.digest);
+  }
+
+  /** The pushed layer first, then every other layer of the manifest with the same blob under another title. */
+  #layersOf(descriptor: Descriptor): Array<{ title: string; descriptor: Descriptor }> {
+    const found: Array<{ title: string; descriptor: Descriptor }> = [];
+    for (const layer of [descriptor, ...(this.options.layers ?? [])]) {
+      const title = this.#title(layer);
+      if (layer.digest !== descriptor.digest || title === undefined) continue;
+      if (!found.some((seen) => seen.title === title)) found.push({ title, descriptor: layer });
+    }
+    return found;
+  }
+
+  /** Moves one staged file or directory into place, with the other layers kept waiting. */
+  #place(name: string, staged: string, directory: boolean, links: readonly string[]): Promise<void> {
+    return this.#oneAtATime(async () => {
+      const confined = isConfined(name);
+      if (confined) await makeParents(this.root, name);
+      await this.#replace(name, resolve(this.root, name), staged, directory);
+      if (!confined) return;
+      for (const link of links) this.#links.add(posix.join(name, link));
+      await this.#checkLinks();
+    });
   }
 
   #oneAtATime(task: () => Promise<void>): Promise<void> {

@@ -145,6 +145,20 @@ describe('pull never creates, follows or replaces anything outside -o', () => {
     expect(await readdir(out).catch(() => 'not created')).toBe('not created');
   });
 
+  it('pulls every title of a blob that two layers share', async () => {
+    const work = await tempDir();
+    await writeFile(join(work, 'a.txt'), 'same');
+    await writeFile(join(work, 'b.txt'), 'same');
+    expect(
+      (await runTug(['push', `${registry.host}/same/files:1`, 'a.txt', 'b.txt'], { cwd: work })).code,
+    ).toBe(0);
+    const out = await tempDir();
+    const result = await runTug(['pull', `${registry.host}/same/files:1`, '-o', out]);
+    expect(result.code).toBe(0);
+    expect(result.stdout.trim().split('\n').sort()).toEqual(['a.txt', 'b.txt']);
+    expect((await readdir(out)).sort()).toEqual(['a.txt', 'b.txt']);
+  });
+
   it('accepts the ./ entry of an archive made with tar -C DIR .', async () => {
     const work = await tempDir();
     await mkdir(join(work, 'docs'));

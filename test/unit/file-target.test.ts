@@ -243,3 +243,41 @@ describe('titles', () => {
     expect(await readFile(join(out, 'a.txt'), 'utf8')).toBe('first');
   });
 });
+
+describe('what is already in the output directory', () => {
+  it('replaces a link at a title with the file, never writing through it', async () => {
+    const { base, out } = await nestedOutput();
+    await writeFile(join(base, 'p', 'victim'), 'untouched');
+    await symlink('../victim', join(out, 'a.txt'));
+    await push(new FileTarget(out), fileLayer('a.txt', 'pulled'));
+    expect((await lstat(join(out, 'a.txt'))).isFile()).toBe(true);
+    expect(await readFile(join(out, 'a.txt'), 'utf8')).toBe('pulled');
+    expect(await readFile(join(base, 'p', 'victim'), 'utf8')).toBe('untouched');
+  });
+});
+
+describe('--allow-path-traversal', () => {
+  it('writes a title that climbs out only when asked, file and directory alike', async () => {
+    const { base, out } = await nestedOutput();
+    await expect(push(new FileTarget(out), fileLayer('../shared.txt', 'x'))).rejects.toThrow(/climbs out/);
+    const trusting = new FileTarget(out, { allowPathTraversal: true });
+    await push(trusting, fileLayer('../shared.txt', 'shared'));
+    await push(trusting, await directoryLayer('../site', [{ name: '../site/index.html', content: 'hi' }]));
+    expect(await readFile(join(base, 'p', 'shared.txt'), 'utf8')).toBe('shared');
+    expect(await readFile(join(base, 'p', 'site', 'index.html'), 'utf8')).toBe('hi');
+    expect((await readdir(join(base, 'p'))).sort()).toEqual(['out', 'shared.txt', 'site']);
+  });
+});
+
+describe('one blob under several titles', () => {
+  it('writes a blob that two layers share under both titles', async () => {
+    const { out } = await nestedOutput();
+    const a = fileLayer('a.txt', 'same');
+    const b = fileLayer('docs/b.txt', 'same');
+    const target = new FileTarget(out, { layers: [a.descriptor, b.descriptor] });
+    await push(target, a);
+    expect(await readFile(join(out, 'a.txt'), 'utf8')).toBe('same');
+    expect(await readFile(join(out, 'docs', 'b.txt'), 'utf8')).toBe('same');
+    expect(target.pulled.map((file) => file.path).sort()).toEqual(['a.txt', 'docs/b.txt']);
+  });
+});

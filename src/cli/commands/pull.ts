@@ -44,6 +44,7 @@ export async function run(context: CliContext, [input = '']: string[], options: 
     allowPathTraversal: options.allowPathTraversal === true,
     warn: (message) => context.output.warn(message),
     names,
+    layers: manifest.layers,
     limits: {
       ...(options.maxUnpackSize ? { maxBytes: options.maxUnpackSize as number } : {}),
       ...(options.maxUnpackRatio ? { maxRatio: options.maxUnpackRatio as number } : {}),
