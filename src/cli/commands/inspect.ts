@@ -23,9 +23,10 @@ const imageConfigTypes = new Set<string>([MediaType.ociConfig, MediaType.dockerC
 async function imageConfigOf(
   target: ReadTarget,
   config: Descriptor | undefined,
+  signal: AbortSignal,
 ): Promise<ImageConfigSummary | undefined> {
   if (!config || !imageConfigTypes.has(config.mediaType)) return undefined;
-  return summarizeImageConfig(await target.fetchBytes(config));
+  return summarizeImageConfig(await target.fetchBytes(config, { signal }));
 }
 
 function printImageConfig(context: CliContext, image: ImageConfigSummary): void {
@@ -52,8 +53,11 @@ export async function run(context: CliContext, [input = '']: string[], options: 
     input,
     singlePlatform(options.platform as string[]),
   );
-  const summary = summarizeManifest(descriptor, await target.fetchBytes(descriptor));
-  const image = await imageConfigOf(target, summary.config);
+  const summary = summarizeManifest(
+    descriptor,
+    await target.fetchBytes(descriptor, { signal: context.signal }),
+  );
+  const image = await imageConfigOf(target, summary.config, context.signal);
   const reference = formatReference(ref);
   if (context.output.options.json) {
     context.output.json({ reference, ...summary, ...(image ? { image } : {}) });
