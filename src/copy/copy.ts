@@ -269,6 +269,9 @@ class GraphCopy {
       sourceFailure ??= { error };
       counter.destroy(error);
     });
+    // The failure is reported by the push (or as the source's); a destination that queues pushes
+    // (an archive) may not be reading this stream yet, and an unheard 'error' would end the process.
+    counter.on('error', () => {});
     const stop = () => content.destroy(asError(this.#signal.reason));
     this.#signal.addEventListener('abort', stop, { once: true });
     content.pipe(counter);
