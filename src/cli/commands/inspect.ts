@@ -31,8 +31,7 @@ async function imageConfigOf(
 
 function printImageConfig(context: CliContext, image: ImageConfigSummary): void {
   const line = (text: string) => context.output.line(text);
-  const { colour } = context.output;
-  line(colour.bold('Image config:'));
+  context.output.labelled('Image config:');
   if (image.created) line(`  Created:     ${image.created}`);
   if (image.platform) line(`  Platform:    ${image.platform}`);
   if (image.entrypoint) line(`  Entrypoint:  ${JSON.stringify(image.entrypoint)}`);
@@ -64,30 +63,30 @@ export async function run(context: CliContext, [input = '']: string[], options: 
     return;
   }
   const line = (text: string) => context.output.line(text);
-  const { colour } = context.output;
-  line(`${colour.bold('Reference:')}   ${reference}`);
-  line(`${colour.bold('Digest:')}      ${summary.digest}`);
-  line(`${colour.bold('Media type:')}  ${summary.mediaType}`);
-  line(`${colour.bold('Size:')}        ${formatBytes(summary.size)}`);
-  if (summary.artifactType) line(`${colour.bold('Artifact:')}    ${summary.artifactType}`);
+  const labelled = (label: string, value?: string) => context.output.labelled(label, value);
+  labelled('Reference:   ', reference);
+  labelled('Digest:      ', summary.digest);
+  labelled('Media type:  ', summary.mediaType);
+  labelled('Size:        ', formatBytes(summary.size));
+  if (summary.artifactType) labelled('Artifact:    ', summary.artifactType);
   if (summary.manifests) {
-    line(colour.bold(`Manifests (${summary.manifests.length}):`));
+    labelled(`Manifests (${summary.manifests.length}):`);
     for (const entry of summary.manifests) {
       const platform = entry.platform ? formatPlatform(entry.platform) : (entry.artifactType ?? 'unknown');
       line(`  ${platform.padEnd(16)} ${entry.digest}  ${formatBytes(entry.size)}`);
     }
   }
-  if (summary.config) line(`${colour.bold('Config:')}      ${describeBlob(summary.config)}`);
+  if (summary.config) labelled('Config:      ', describeBlob(summary.config));
   if (image) printImageConfig(context, image);
   if (summary.layers) {
     const total = summary.layers.reduce((sum, layer) => sum + layer.size, 0);
-    line(colour.bold(`Layers (${summary.layers.length}, ${formatBytes(total)}):`));
+    labelled(`Layers (${summary.layers.length}, ${formatBytes(total)}):`);
     for (const layer of summary.layers) line(`  ${describeBlob(layer)}`);
   }
-  if (summary.subject) line(`${colour.bold('Subject:')}     ${summary.subject.digest}`);
+  if (summary.subject) labelled('Subject:     ', summary.subject.digest);
   const annotations = Object.entries(summary.annotations ?? {});
   if (annotations.length > 0) {
-    line(colour.bold('Annotations:'));
+    labelled('Annotations:');
     for (const [key, value] of annotations) line(`  ${key}: ${value}`);
   }
 }
