@@ -78,11 +78,7 @@ describe('text from a server is printed with its control characters escaped', ()
     ['tags', () => ['tags', `${host}/app`], 'evil\\nsha256:forged-line\\x1b[2J'],
     ['catalog', () => ['catalog', host], 'app\\nsha256:forged-line'],
     ['inspect (title, annotation, artifact type)', () => ['inspect', `${host}/app:v1`], 'file.txt\\nsha256:'],
-    [
-      'an error body',
-      () => ['tags', `${host}/other`],
-      'gone sha256:forged-line [2J ]0;pwned \\u202e',
-    ],
+    ['an error body', () => ['tags', `${host}/other`], 'gone sha256:forged-line [2J ]0;pwned \\u202e'],
   ])('%s', async (_name, args, expected) => {
     const result = await runTug(args());
     expectInert(result.stdout);
