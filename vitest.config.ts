@@ -6,6 +6,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // The CLI tests run dist/: build it first, so a change in src/ is never tested stale.
+    globalSetup: ['./test/fixtures/build-dist.ts'],
     reporters: ['default', './test/fixtures/summary-reporter.ts'],
   },
 });

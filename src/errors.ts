@@ -6,6 +6,7 @@ export const ExitCode = {
   auth: 3,
   notFound: 4,
   interrupted: 130,
+  terminated: 143,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -75,11 +76,12 @@ export class SizeLimitError extends TugError {}
 /** A network, TLS, proxy or protocol failure talking to a server. Exit 1. */
 export class TransportError extends TugError {}
 
-/** Stopped by SIGINT or SIGTERM after cleaning up. Exit 130, as shells report an interrupt. */
+/** Stopped by SIGINT or SIGTERM after cleaning up. Exit 130 or 143 (128 + the signal), as shells report them. */
 export class InterruptedError extends TugError {
-  override readonly exitCode = ExitCode.interrupted;
+  override readonly exitCode: ExitCode;
 
   constructor(signal: string) {
     super(`interrupted by ${signal}; nothing partial was left under a final name`);
+    this.exitCode = signal === 'SIGTERM' ? ExitCode.terminated : ExitCode.interrupted;
   }
 }

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { UsageError } from '../errors.js';
 import { digestOf, isIndex, MediaType, parseManifest } from '../oci/index.js';
 import type { Descriptor, ImageIndex, Platform } from '../oci/types.js';
-import type { ReadTarget, WriteTarget } from '../targets/target.js';
+import type { ReadTarget, SignalOptions, WriteTarget } from '../targets/target.js';
 
 interface ImageConfig {
   os?: string;
@@ -11,8 +11,13 @@ interface ImageConfig {
   'os.version'?: string;
 }
 
-async function platformOf(target: ReadTarget, config: Descriptor): Promise<Platform | undefined> {
-  const parsed = JSON.parse(Buffer.from(await target.fetchBytes(config)).toString('utf8')) as ImageConfig;
+async function platformOf(
+  target: ReadTarget,
+  config: Descriptor,
+  options: SignalOptions,
+): Promise<Platform | undefined> {
+  const bytes = await target.fetchBytes(config, options);
+  const parsed = JSON.parse(Buffer.from(bytes).toString('utf8')) as ImageConfig;
   if (!parsed.os || !parsed.architecture) return undefined;
   const platform: Platform = { architecture: parsed.architecture, os: parsed.os };
   if (parsed.variant) platform.variant = parsed.variant;
@@ -24,11 +29,15 @@ async function platformOf(target: ReadTarget, config: Descriptor): Promise<Platf
  * The entries an index lists for `root`: an image manifest with the platform of its config, or
  * every entry of an index (so indexes can be merged).
  */
-export async function indexEntries(target: ReadTarget, root: Descriptor): Promise<Descriptor[]> {
-  const { mediaType, manifest } = parseManifest(await target.fetchBytes(root), root.mediaType);
+export async function indexEntries(
+  target: ReadTarget,
+  root: Descriptor,
+  options: SignalOptions = {},
+): Promise<Descriptor[]> {
+  const { mediaType, manifest } = parseManifest(await target.fetchBytes(root, options), root.mediaType);
   if (isIndex(manifest)) return manifest.manifests;
   const entry: Descriptor = { mediaType, digest: root.digest, size: root.size };
-  const platform = await platformOf(target, manifest.config);
+  const platform = await platformOf(target, manifest.config, options);
   if (platform) entry.platform = platform;
   return [entry];
 }
@@ -46,6 +55,7 @@ export function buildIndex(entries: Descriptor[]): { descriptor: Descriptor; byt
 export async function pushIndex(
   target: WriteTarget,
   index: { descriptor: Descriptor; bytes: Uint8Array },
+  options: SignalOptions = {},
 ): Promise<void> {
-  await target.push(index.descriptor, Readable.from([index.bytes]));
+  await target.push(index.descriptor, Readable.from([index.bytes]), options);
 }

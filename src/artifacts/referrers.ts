@@ -1,5 +1,11 @@
 import { Readable } from 'node:stream';
-import { type CopyOptions, type CopyResult, copyGraph } from '../copy/index.js';
+import {
+  type CopyOptions,
+  type CopyResult,
+  copyGraph,
+  DEFAULT_MAX_NODES,
+  NodeBudget,
+} from '../copy/index.js';
 import { TugError } from '../errors.js';
 import { digestOf, isManifestMediaType, MediaType } from '../oci/index.js';
 import type { Descriptor, ImageIndex, Manifest } from '../oci/types.js';
@@ -14,6 +20,7 @@ import {
   isReferrerFinder,
   isReferrersIndexer,
   type ReadTarget,
+  type SignalOptions,
   type WriteTarget,
 } from '../targets/target.js';
 
@@ -39,13 +46,14 @@ export async function listReferrers(
   target: ReadTarget,
   subject: Descriptor,
   artifactType?: string,
+  options: SignalOptions = {},
 ): Promise<Descriptor[]> {
   if (isReferrerFinder(target)) {
     const found: Descriptor[] = [];
-    for await (const descriptor of target.referrers(subject, artifactType)) found.push(descriptor);
+    for await (const descriptor of target.referrers(subject, artifactType, options)) found.push(descriptor);
     return found;
   }
-  const { index } = await readReferrersTag(target, subject);
+  const { index } = await readReferrersTag(target, subject, options);
   return index.manifests.filter((descriptor) => matches(descriptor, artifactType));
 }
 
@@ -58,20 +66,21 @@ export async function addToReferrersTag(
   target: WriteTarget,
   subject: Descriptor,
   referrer: Descriptor,
+  options: SignalOptions = {},
 ): Promise<void> {
   const tag = referrersTag(subject);
   if (!isConditionalTagger(target)) {
-    const { index } = await readReferrersTag(target, subject);
-    const updated = await pushWith(target, index, referrer);
-    if (updated) await target.tag(updated, tag);
+    const { index } = await readReferrersTag(target, subject, options);
+    const updated = await pushWith(target, index, referrer, options);
+    if (updated) await target.tag(updated, tag, options);
     return;
   }
   // Read, add, and move the tag only if nobody moved it meanwhile; on a race, read again.
   for (let attempt = 0; attempt < MAX_TAG_RACES; attempt++) {
-    const state = await target.readTag(tag);
+    const state = await target.readTag(tag, options);
     const index = state ? referrersIndexFrom(state.bytes, state.descriptor, tag) : emptyReferrersIndex();
-    const updated = await pushWith(target, index, referrer);
-    if (!updated || (await target.tagIf(updated, tag, state))) return;
+    const updated = await pushWith(target, index, referrer, options);
+    if (!updated || (await target.tagIf(updated, tag, state, options))) return;
   }
   throw new TugError(`the referrers tag ${tag} kept changing under other writers`, { hint: 'attach again' });
 }
@@ -84,6 +93,7 @@ async function pushWith(
   target: WriteTarget,
   index: ImageIndex,
   referrer: Descriptor,
+  options: SignalOptions,
 ): Promise<Descriptor | undefined> {
   if (index.manifests.some((entry) => entry.digest === referrer.digest)) return undefined;
   const updated: ImageIndex = {
@@ -93,7 +103,7 @@ async function pushWith(
   };
   const bytes = Buffer.from(JSON.stringify(updated), 'utf8');
   const descriptor = { mediaType: MediaType.ociIndex, digest: digestOf(bytes), size: bytes.byteLength };
-  await target.push(descriptor, Readable.from([bytes]));
+  await target.push(descriptor, Readable.from([bytes]), options);
   return descriptor;
 }
 
@@ -102,28 +112,41 @@ export interface ReferrerNode {
   referrers: ReferrerNode[];
 }
 
-/** Referrers of referrers, depth first; a digest already on the path is not followed again (A↔B cycles end). */
+export interface ReferrerWalkOptions extends SignalOptions {
+  /** Only referrers of this type at the first level (their own referrers are all listed). */
+  artifactType?: string;
+  /** Referrer entries the walk reads before it stops with GraphLimitError; default 10 000. */
+  maxNodes?: number;
+  /** Levels of referrers of referrers to list; default 16. */
+  depth?: number;
+}
+
+/**
+ * Referrers of referrers, depth first. Each digest's referrers are listed once per walk: a digest
+ * met again (a cycle, or a registry listing the same referrers under every subject) appears as a
+ * leaf. Every listed entry counts against `maxNodes`, so neither requests nor output can grow
+ * without bound.
+ */
 export async function referrerTree(
   target: ReadTarget,
   subject: Descriptor,
-  artifactType?: string,
-  path: ReadonlySet<string> = new Set([subject.digest]),
-  depth = 16,
+  options: ReferrerWalkOptions = {},
 ): Promise<ReferrerNode[]> {
-  if (depth === 0) return [];
-  const nodes: ReferrerNode[] = [];
-  for (const descriptor of await listReferrers(target, subject)) {
-    if (path.has(descriptor.digest)) continue;
-    const children = await referrerTree(
-      target,
-      descriptor,
-      undefined,
-      new Set([...path, descriptor.digest]),
-      depth - 1,
-    );
-    if (matches(descriptor, artifactType)) nodes.push({ descriptor, referrers: children });
-  }
-  return nodes;
+  const budget = new NodeBudget(options.maxNodes ?? DEFAULT_MAX_NODES, 'referrers');
+  const expanded = new Set<string>([subject.digest]);
+  const walk = async (node: Descriptor, levels: number, artifactType?: string): Promise<ReferrerNode[]> => {
+    if (levels === 0) return [];
+    const nodes: ReferrerNode[] = [];
+    for (const descriptor of await listReferrers(target, node, artifactType, options)) {
+      budget.take();
+      if (!matches(descriptor, artifactType)) continue;
+      const first = !expanded.has(descriptor.digest);
+      expanded.add(descriptor.digest);
+      nodes.push({ descriptor, referrers: first ? await walk(descriptor, levels - 1) : [] });
+    }
+    return nodes;
+  };
+  return walk(subject, options.depth ?? 16, options.artifactType);
 }
 
 /**
@@ -138,18 +161,26 @@ export async function copyWithReferrers(
   options: CopyOptions = {},
 ): Promise<CopyResult> {
   const found: Array<{ subject: Descriptor; referrer: Descriptor }> = [];
+  // Each manifest's referrers are listed once (the copy visits each digest once); the links
+  // found count against the same limit as the nodes, as each may cost a tag update.
+  const links = new NodeBudget(options.maxNodes ?? DEFAULT_MAX_NODES, 'referrer links');
   const result = await copyGraph(src, dst, root, {
     ...options,
-    findExtraSuccessors: async (descriptor) => {
+    findExtraSuccessors: async (descriptor, { signal }) => {
       if (!isManifestMediaType(descriptor.mediaType)) return [];
-      const referrers = await listReferrers(src, descriptor);
-      for (const referrer of referrers) found.push({ subject: descriptor, referrer });
+      const referrers = await listReferrers(src, descriptor, undefined, { signal });
+      for (const referrer of referrers) {
+        links.take();
+        found.push({ subject: descriptor, referrer });
+      }
       return referrers;
     },
   });
+  const signalOptions = { signal: options.signal };
   for (const { subject, referrer } of found) {
+    options.signal?.throwIfAborted();
     const indexed = isReferrersIndexer(dst) && (await dst.indexesReferrers(subject, referrer));
-    if (!indexed) await addToReferrersTag(dst, subject, referrer);
+    if (!indexed) await addToReferrersTag(dst, subject, referrer, signalOptions);
   }
   return result;
 }

@@ -1,4 +1,5 @@
 import { AuthError, TugError } from '../errors.js';
+import { abortable, type SignalOptions } from '../signal.js';
 import { discardBody, isReplayable } from '../transport/index.js';
 import type { HttpRequest, HttpResponse, Send } from '../transport/types.js';
 import { mergeScopes, parseChallenges, parseScope } from './challenge.js';
@@ -27,7 +28,7 @@ export interface Authenticator {
    * Where the registry's token service hands out refresh tokens (OAuth2 password grant with
    * offline access), the result carries one, so login can store it instead of the password.
    */
-  verify(): Promise<{ identityToken?: string }>;
+  verify(options?: SignalOptions): Promise<{ identityToken?: string }>;
 }
 
 /** A token this close to its expiry is not sent any more. */
@@ -125,14 +126,15 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     rejected?: string,
   ): Promise<{ request: HttpRequest; sent: Sent }> => {
     if (learned?.scheme === 'bearer') {
-      const token = await tokenFor(learned, scopes, rejected);
+      // The token fetch is shared by concurrent requests: this one may stop waiting, the fetch goes on.
+      const token = await abortable(tokenFor(learned, scopes, rejected), request.signal);
       return {
         request: withAuthorization(request, `Bearer ${token.value}`),
         sent: { scheme: 'bearer', token: token.value },
       };
     }
     if (learned?.scheme === 'basic') {
-      const found = await lookup();
+      const found = await abortable(lookup(), request.signal);
       if (found?.username !== undefined) {
         return { request: withAuthorization(request, basicAuthorization(found)), sent: { scheme: 'basic' } };
       }
@@ -207,8 +209,8 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
 
   return {
     send,
-    async verify() {
-      const response = await send({ method: 'GET', url: new URL('/v2/', options.origin) });
+    async verify({ signal }: SignalOptions = {}) {
+      const response = await send({ method: 'GET', url: new URL('/v2/', options.origin), signal });
       discardBody(response);
       if (response.status === 401 || response.status === 403) {
         throw new AuthError(`authentication failed for ${registry} (HTTP ${response.status})`, {
@@ -218,11 +220,11 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       if (response.status !== 200) {
         throw new TugError(`${registry} answered HTTP ${response.status} at /v2/; is it a registry?`);
       }
-      const found = await lookup();
+      const found = await abortable(lookup(), signal);
       if (learned?.scheme !== 'bearer' || found?.username === undefined || found.password === undefined)
         return {};
       const token = await fetchToken({
-        send: options.send,
+        send: (request) => options.send({ ...request, signal }),
         registry,
         registryOrigin: options.origin,
         challenge: learned,

@@ -18,13 +18,18 @@ function report(error: unknown, output: Output): number {
   }
   if (error instanceof TugError) {
     output.error(error.message, error.hint);
-    if (output.options.verbose && error.stack) output.trace(error.stack);
+    if (output.options.verbose && error.stack) traceStack(output, error.stack);
     return error.exitCode;
   }
   const message = error instanceof Error ? error.message : String(error);
   output.error(message);
-  if (output.options.verbose && error instanceof Error && error.stack) output.trace(error.stack);
+  if (output.options.verbose && error instanceof Error && error.stack) traceStack(output, error.stack);
   return ExitCode.failure;
+}
+
+/** A stack trace, one escaped line per frame. */
+function traceStack(output: Output, stack: string): void {
+  for (const line of stack.split('\n')) output.trace(line);
 }
 
 /** Runs tug with `argv` (as process.argv) and returns the exit code; never calls process.exit. */

@@ -1,5 +1,6 @@
 import type { Writable } from 'node:stream';
 import { Chalk, type ChalkInstance } from 'chalk';
+import { escapeControl } from './format.js';
 import { type Io, isTty } from './io.js';
 
 export interface OutputOptions {
@@ -19,7 +20,8 @@ function colourFor(stream: Writable, env: NodeJS.ProcessEnv): ChalkInstance {
 
 /**
  * Data goes to stdout, diagnostics to stderr: `tug digest X | jq` and `d=$(tug digest X)` see
- * nothing but the data.
+ * nothing but the data. Every line method prints exactly one line: control characters in the
+ * text (which may come from a server) are escaped, so only `bytes` and `json` pass them on.
  */
 export class Output {
   readonly colour: ChalkInstance;
@@ -33,9 +35,14 @@ export class Output {
     this.errorColour = colourFor(io.stderr, io.env);
   }
 
-  /** One line (or several) of data on stdout. */
+  /** One line of data on stdout. */
   line(text = ''): void {
-    this.io.stdout.write(`${text}\n`);
+    this.io.stdout.write(`${escapeControl(text)}\n`);
+  }
+
+  /** One line of data on stdout, `label` in bold (on a terminal), `value` escaped. */
+  labelled(label: string, value = ''): void {
+    this.io.stdout.write(`${this.colour.bold(escapeControl(label))}${escapeControl(value)}\n`);
   }
 
   /** Raw bytes on stdout, exactly as given. */
@@ -49,20 +56,20 @@ export class Output {
 
   /** A diagnostic for people: stderr, silenced by --quiet. */
   info(message: string): void {
-    if (!this.options.quiet) this.io.stderr.write(`${message}\n`);
+    if (!this.options.quiet) this.io.stderr.write(`${escapeControl(message)}\n`);
   }
 
   warn(message: string): void {
-    this.io.stderr.write(`${this.errorColour.yellow('warning:')} ${message}\n`);
+    this.io.stderr.write(`${this.errorColour.yellow('warning:')} ${escapeControl(message)}\n`);
   }
 
   error(message: string, hint?: string): void {
-    this.io.stderr.write(`${this.errorColour.red('error:')} ${message}\n`);
-    if (hint) this.io.stderr.write(`${this.errorColour.dim('hint:')} ${hint}\n`);
+    this.io.stderr.write(`${this.errorColour.red('error:')} ${escapeControl(message)}\n`);
+    if (hint) this.io.stderr.write(`${this.errorColour.dim('hint:')} ${escapeControl(hint)}\n`);
   }
 
   /** The verbose trace: stderr, only with --verbose. */
   trace(line: string): void {
-    if (this.options.verbose) this.io.stderr.write(`${this.errorColour.dim(line)}\n`);
+    if (this.options.verbose) this.io.stderr.write(`${this.errorColour.dim(escapeControl(line))}\n`);
   }
 }

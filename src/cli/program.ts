@@ -112,7 +112,12 @@ export function buildProgram(version: string, runCommand: RunCommand): Command {
       .option('--platform <os/arch[/variant]>', 'copy only this platform of an index', collect, [])
       .option('--all-tags', 'copy every tag of the source repository')
       .option('-r, --recursive', 'also copy referrers (signatures, SBOMs), recursively')
-      .option('--verify-key <file>', 'refuse to copy an image without a valid signature by this public key'),
+      .option('--verify-key <file>', 'refuse to copy an image without a valid signature by this public key')
+      .option(
+        '--max-nodes <n>',
+        'stop after this many nodes of the graph (default 10000)',
+        parsePositiveInteger,
+      ),
   ).action(action(() => import('./commands/cp.js')));
 
   blob
@@ -202,6 +207,7 @@ export function buildProgram(version: string, runCommand: RunCommand): Command {
     .option('--format <format>', 'tree, table or json', 'tree')
     .option('--depth <n>', 'levels of referrers of referrers to follow (default 16)', parsePositiveInteger)
     .option('--platform <os/arch[/variant]>', 'the referrers of one platform of an index', collect, [])
+    .option('--max-nodes <n>', 'stop after listing this many referrers (default 10000)', parsePositiveInteger)
     .action(action(() => import('./commands/discover.js')));
 
   program

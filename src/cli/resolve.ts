@@ -23,7 +23,8 @@ export async function resolveReference(
 ): Promise<Resolved> {
   const ref = parseReference(input);
   const target = await openReadTarget(context, ref);
-  const root = await target.resolve(targetReference(ref));
-  const descriptor = platform ? await selectPlatform(target, root, platform) : root;
+  const signal = { signal: context.signal };
+  const root = await target.resolve(targetReference(ref), signal);
+  const descriptor = platform ? await selectPlatform(target, root, platform, signal) : root;
   return { ref, target, root, descriptor };
 }

@@ -12,6 +12,7 @@ import type { Descriptor } from '../oci/types.js';
 import { RegistryError } from '../registry/errors.js';
 import { isMounter, type ReadTarget, type WriteTarget } from '../targets/target.js';
 import { CopyError, onSide } from './copy-error.js';
+import { DEFAULT_MAX_NODES, NodeBudget } from './graph-limit.js';
 import { Limiter } from './limiter.js';
 import { WaitGraph } from './wait-graph.js';
 
@@ -34,7 +35,9 @@ export interface CopyOptions {
   events?: CopyEvents;
   signal?: AbortSignal;
   /** Extra successors of a manifest, e.g. its referrers (for `cp -r`). */
-  findExtraSuccessors?: (descriptor: Descriptor) => Promise<Descriptor[]>;
+  findExtraSuccessors?: (descriptor: Descriptor, options: { signal: AbortSignal }) => Promise<Descriptor[]>;
+  /** Distinct nodes the copy visits before it stops with GraphLimitError; default 10 000. */
+  maxNodes?: number;
 }
 
 export interface CopyResult {
@@ -76,6 +79,7 @@ class GraphCopy {
   readonly #visits = new Map<string, Promise<void>>();
   readonly #waits = new WaitGraph();
   readonly #result: CopyResult;
+  readonly #budget: NodeBudget;
   #failure: { error: unknown } | undefined;
 
   constructor(src: ReadTarget, dst: WriteTarget, root: Descriptor, options: CopyOptions) {
@@ -89,6 +93,7 @@ class GraphCopy {
       ? AbortSignal.any([options.signal, this.#stopAll.signal])
       : this.#stopAll.signal;
     this.#result = { root, copied: 0, skipped: 0, mounted: 0, bytes: 0 };
+    this.#budget = new NodeBudget(options.maxNodes ?? DEFAULT_MAX_NODES, 'nodes of the graph');
   }
 
   async run(): Promise<CopyResult> {
@@ -106,7 +111,7 @@ class GraphCopy {
         'destination',
         this.#root,
         `tagging ${this.#root.digest} as ${tag} at the destination`,
-        () => this.#dst.tag(this.#root, tag),
+        () => this.#dst.tag(this.#root, tag, { signal: this.#signal }),
       );
     }
     return this.#result;
@@ -115,6 +120,12 @@ class GraphCopy {
   #walk(descriptor: Descriptor): Promise<void> {
     let visit = this.#visits.get(descriptor.digest);
     if (!visit) {
+      try {
+        this.#budget.take();
+      } catch (error) {
+        this.#fail(error);
+        return Promise.reject(error);
+      }
       visit = this.#visit(descriptor).finally(() => this.#waits.finished(descriptor.digest));
       visit.catch((error: unknown) => this.#fail(error));
       this.#visits.set(descriptor.digest, visit);
@@ -141,7 +152,7 @@ class GraphCopy {
     const present = await this.#limiter.run(
       () =>
         onSide('destination', descriptor, `checking for ${descriptor.digest} at the destination`, () =>
-          this.#dst.exists(descriptor),
+          this.#dst.exists(descriptor, { signal: this.#signal }),
         ),
       this.#signal,
     );
@@ -162,7 +173,7 @@ class GraphCopy {
     await this.#limiter.run(
       () =>
         onSide('destination', descriptor, `pushing ${descriptor.digest} to the destination`, () =>
-          this.#dst.push(descriptor, Readable.from([bytes], { objectMode: false })),
+          this.#dst.push(descriptor, Readable.from([bytes], { objectMode: false }), { signal: this.#signal }),
         ),
       this.#signal,
     );
@@ -179,7 +190,10 @@ class GraphCopy {
       return Promise.reject(new CopyError('source', descriptor, operation, cause));
     }
     return this.#limiter.run(
-      () => onSide('source', descriptor, operation, () => this.#src.fetchBytes(descriptor)),
+      () =>
+        onSide('source', descriptor, operation, () =>
+          this.#src.fetchBytes(descriptor, { signal: this.#signal }),
+        ),
       this.#signal,
     );
   }
@@ -208,7 +222,7 @@ class GraphCopy {
           'source',
           descriptor,
           `finding the extra successors of ${descriptor.digest} at the source`,
-          () => find(descriptor),
+          () => find(descriptor, { signal: this.#signal }),
         ),
       this.#signal,
     );
@@ -233,14 +247,14 @@ class GraphCopy {
     const dst = this.#dst;
     if (!isMounter(dst)) return false;
     return onSide('destination', descriptor, `mounting ${descriptor.digest} at the destination`, () =>
-      dst.mount(descriptor, this.#src),
+      dst.mount(descriptor, this.#src, { signal: this.#signal }),
     );
   }
 
   /** Source stream → counting pass-through → destination push, never buffered whole. */
   async #stream(descriptor: Descriptor): Promise<void> {
     const content = await onSide('source', descriptor, `fetching ${descriptor.digest} from the source`, () =>
-      this.#src.fetch(descriptor),
+      this.#src.fetch(descriptor, { signal: this.#signal }),
     );
     let sourceFailure: { error: unknown } | undefined;
     const counter = new Transform({
@@ -255,11 +269,14 @@ class GraphCopy {
       sourceFailure ??= { error };
       counter.destroy(error);
     });
+    // The failure is reported by the push (or as the source's); a destination that queues pushes
+    // (an archive) may not be reading this stream yet, and an unheard 'error' would end the process.
+    counter.on('error', () => {});
     const stop = () => content.destroy(asError(this.#signal.reason));
     this.#signal.addEventListener('abort', stop, { once: true });
     content.pipe(counter);
     try {
-      await this.#dst.push(descriptor, counter);
+      await this.#dst.push(descriptor, counter, { signal: this.#signal });
     } catch (error) {
       if (sourceFailure) {
         throw new CopyError(

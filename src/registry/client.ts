@@ -1,6 +1,7 @@
 import { createAuthenticator } from '../auth/authenticator.js';
 import type { CredentialLookup } from '../auth/types.js';
 import type { RepositoryName } from '../ref/types.js';
+import { abortable, type SignalOptions } from '../signal.js';
 import { withOriginHeaders } from '../transport/extra-headers.js';
 import { discardBody, type Transport } from '../transport/index.js';
 import { errorFromResponse } from './errors.js';
@@ -24,7 +25,7 @@ export interface RegistryClientOptions extends Partial<RepositoryOptions> {
 }
 
 interface Connection extends RegistryConnection {
-  verify(): Promise<{ identityToken?: string }>;
+  verify(options?: SignalOptions): Promise<{ identityToken?: string }>;
 }
 
 /**
@@ -62,8 +63,8 @@ export class RegistryClient {
     return new Repository(name, () => this.#connect(name.registry), this.#options);
   }
 
-  async *catalog(registry: string): AsyncIterable<string> {
-    const connection = await this.#connect(registry);
+  async *catalog(registry: string, options: SignalOptions = {}): AsyncIterable<string> {
+    const connection = await abortable(this.#connect(registry), options.signal);
     const pageSize = this.#options.pageSize ?? defaultRepositoryOptions.pageSize;
     const first = new URL(`/v2/_catalog?n=${pageSize}`, connection.baseUrl);
     yield* paginate(
@@ -75,23 +76,31 @@ export class RegistryClient {
       {
         pageSize,
         maxPages: this.#options.maxPages ?? defaultRepositoryOptions.maxPages,
+        signal: options.signal,
       },
     );
   }
 
   /** `GET /v2/`: the registry answers the Distribution API, with these credentials if it asks for any. */
-  async ping(registry: string): Promise<void> {
-    const connection = await this.#connect(registry);
-    const request = { method: 'GET' as const, url: new URL('/v2/', connection.baseUrl), scopes: [] };
+  async ping(registry: string, options: SignalOptions = {}): Promise<void> {
+    const connection = await abortable(this.#connect(registry), options.signal);
+    const request = {
+      method: 'GET' as const,
+      url: new URL('/v2/', connection.baseUrl),
+      scopes: [],
+      signal: options.signal,
+    };
     const response = await connection.send(request);
     if (response.status !== 200) throw await errorFromResponse(`ping ${registry}`, request, response);
     discardBody(response);
   }
 
-  /** For `login`: the registry accepts these credentials (or needs none). */
   /** For `login`: the registry accepts these credentials; an identity token when its token service offers one. */
-  async verifyCredentials(registry: string): Promise<{ identityToken?: string }> {
-    return (await this.#connect(registry)).verify();
+  async verifyCredentials(
+    registry: string,
+    options: SignalOptions = {},
+  ): Promise<{ identityToken?: string }> {
+    return (await abortable(this.#connect(registry), options.signal)).verify(options);
   }
 
   async close(): Promise<void> {

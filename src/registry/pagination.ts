@@ -32,6 +32,7 @@ export function nextLink(header: string | string[] | undefined, current: URL): U
 export interface PageLimits {
   pageSize: number;
   maxPages: number;
+  signal?: AbortSignal;
 }
 
 /**
@@ -72,7 +73,7 @@ export async function* paginate(
   for (let page = 0; url; page++) {
     if (page >= limits.maxPages) throw new TransportError(`${operation}: more than ${limits.maxPages} pages`);
     visited.add(url.href);
-    const request = { method: 'GET' as const, url, scopes };
+    const request = { method: 'GET' as const, url, scopes, signal: limits.signal };
     const response = await connection.send(request);
     if (response.status !== 200) throw await errorFromResponse(operation, request, response);
     const body = await readBodyJson<Record<string, unknown> | null>(response);

@@ -12,6 +12,7 @@ import {
 import type { Descriptor, ImageIndex } from '../oci/types.js';
 import { formatRepository } from '../ref/format.js';
 import type { RepositoryName } from '../ref/types.js';
+import { abortable, cleanupSignal, type SignalOptions } from '../signal.js';
 import {
   closeBody,
   discardBody,
@@ -133,7 +134,7 @@ export class Repository {
     scopes: string[],
     extra: Partial<HttpRequest> = {},
   ): Promise<{ request: HttpRequest; response: HttpResponse }> {
-    const { send, baseUrl } = await this.#connect();
+    const { send, baseUrl } = await abortable(this.#connect(), extra.signal);
     const url = path.startsWith('http')
       ? new URL(path)
       : new URL(`/v2/${this.name.repository}/${path}`, baseUrl);
@@ -146,10 +147,11 @@ export class Repository {
   }
 
   /** A tag or digest to its descriptor: HEAD, then GET when the registry does not give the digest. */
-  async resolve(reference: string): Promise<Descriptor> {
+  async resolve(reference: string, options: SignalOptions = {}): Promise<Descriptor> {
     const operation = this.#describe(`resolve ${reference} in`);
     const { request, response } = await this.#request('HEAD', `manifests/${reference}`, this.#pull, {
       headers: { accept: acceptManifests },
+      signal: options.signal,
     });
     discardBody(response);
     if (response.status !== 200) return this.#fail(operation, request, response);
@@ -161,18 +163,20 @@ export class Repository {
       if (reference.includes(':') && digest !== reference) throw new DigestMismatchError(reference, digest);
       return { mediaType, digest, size };
     }
-    return (await this.fetchManifest(reference)).descriptor;
+    return (await this.fetchManifest(reference, options)).descriptor;
   }
 
   /** A manifest's exact bytes, capped before they are read and verified against their digest. */
   async fetchManifest(
     reference: string | Descriptor,
+    options: SignalOptions = {},
   ): Promise<{ descriptor: Descriptor; bytes: Uint8Array; etag?: string }> {
     const wanted = typeof reference === 'string' ? reference : reference.digest;
     const byDigest = wanted.includes(':');
     const operation = this.#describe(`get manifest ${wanted} from`);
     const { request, response } = await this.#request('GET', `manifests/${wanted}`, this.#pull, {
       headers: { accept: acceptManifests },
+      signal: options.signal,
     });
     if (response.status !== 200) return this.#fail(operation, request, response);
     const cap = this.#options.maxManifestBytes;
@@ -205,6 +209,7 @@ export class Repository {
     bytes: Uint8Array,
     mediaType: string,
     precondition?: { ifMatch: string } | { ifNoneMatch: '*' },
+    options: SignalOptions = {},
   ): Promise<PushedManifest> {
     const cap = this.#options.maxManifestBytes;
     if (bytes.byteLength > cap) {
@@ -224,6 +229,7 @@ export class Repository {
     const { request, response } = await this.#request('PUT', `manifests/${reference}`, this.#push, {
       headers: { 'content-type': mediaType, ...conditions },
       body: bytes,
+      signal: options.signal,
     });
     if (response.status === 412) {
       discardBody(response);
@@ -239,15 +245,16 @@ export class Repository {
     };
   }
 
-  deleteManifest(digest: string): Promise<void> {
-    return this.#delete('manifests', digest);
+  deleteManifest(digest: string, options: SignalOptions = {}): Promise<void> {
+    return this.#delete('manifests', digest, options);
   }
 
-  async exists(descriptor: Descriptor): Promise<boolean> {
+  async exists(descriptor: Descriptor, options: SignalOptions = {}): Promise<boolean> {
     const kind = isManifestMediaType(descriptor.mediaType) ? 'manifests' : 'blobs';
     parseDigest(descriptor.digest);
     const { request, response } = await this.#request('HEAD', `${kind}/${descriptor.digest}`, this.#pull, {
       headers: kind === 'manifests' ? { accept: acceptManifests } : {},
+      signal: options.signal,
     });
     discardBody(response);
     // A registry that holds other bytes under this digest (a size that differs) does not hold it.
@@ -257,9 +264,11 @@ export class Repository {
   }
 
   /** The size of a blob known only by digest. */
-  async statBlob(digest: string): Promise<Descriptor> {
+  async statBlob(digest: string, options: SignalOptions = {}): Promise<Descriptor> {
     parseDigest(digest);
-    const { request, response } = await this.#request('HEAD', `blobs/${digest}`, this.#pull);
+    const { request, response } = await this.#request('HEAD', `blobs/${digest}`, this.#pull, {
+      signal: options.signal,
+    });
     discardBody(response);
     if (response.status !== 200) return this.#fail(this.#describe(`blob ${digest} in`), request, response);
     const size = Number(headerValue(response, 'content-length'));
@@ -269,10 +278,15 @@ export class Repository {
   }
 
   /** One GET of a blob, from `offset` on (with Range) when it is not zero. */
-  async #getBlob(descriptor: Descriptor, offset: number): Promise<{ response: HttpResponse; skip: number }> {
+  async #getBlob(
+    descriptor: Descriptor,
+    offset: number,
+    signal: AbortSignal | undefined,
+  ): Promise<{ response: HttpResponse; skip: number }> {
     const headers: Record<string, string> = offset > 0 ? { range: `bytes=${offset}-` } : {};
     const { request, response } = await this.#request('GET', `blobs/${descriptor.digest}`, this.#pull, {
       headers,
+      signal,
     });
     if (response.status === 206 && offset > 0) {
       const range = /^bytes (\d+)-/.exec(headerValue(response, 'content-range') ?? '');
@@ -301,9 +315,10 @@ export class Repository {
    * running on across reconnects (bounded: MAX_RESUMES in a row without progress,
    * MAX_BLOB_RECONNECTS in all).
    */
-  async fetchBlob(descriptor: Descriptor): Promise<Readable> {
+  async fetchBlob(descriptor: Descriptor, options: SignalOptions = {}): Promise<Readable> {
+    const { signal } = options;
     parseDigest(descriptor.digest);
-    const first = await this.#getBlob(descriptor, 0);
+    const first = await this.#getBlob(descriptor, 0, signal);
     const verifier = createVerifier(descriptor);
     let response = first.response;
     // A reader that stops (an error elsewhere, an interrupt) releases the connection at once.
@@ -331,6 +346,7 @@ export class Repository {
           return;
         } catch (error) {
           if (verifier.destroyed) return;
+          signal?.throwIfAborted();
           failures += 1;
           reconnects += 1;
           // A body that trickles is the server's pace, not a broken connection: no reconnect helps.
@@ -349,7 +365,7 @@ export class Repository {
               },
             );
           }
-          ({ response, skip } = await this.#getBlob(descriptor, offset));
+          ({ response, skip } = await this.#getBlob(descriptor, offset, signal));
           if (verifier.destroyed) return closeBody(response.body);
         }
       }
@@ -360,9 +376,9 @@ export class Repository {
     return verifier;
   }
 
-  async pushBlob(descriptor: Descriptor, body: RequestBody): Promise<void> {
+  async pushBlob(descriptor: Descriptor, body: RequestBody, options: SignalOptions = {}): Promise<void> {
     parseDigest(descriptor.digest);
-    const connection = await this.#connect();
+    const connection = await abortable(this.#connect(), options.signal);
     await uploadBlob({
       connection,
       repository: this.name.repository,
@@ -372,16 +388,23 @@ export class Repository {
       monolithicMax: this.#options.monolithicUploadMax,
       chunkSize: this.#options.chunkSize,
       describe: (what) => this.#describe(what),
+      signal: options.signal,
     });
   }
 
   /** Cross-repository mount; false when the registry declines (the caller then uploads). */
-  async mountBlob(descriptor: Descriptor, fromRepository: string): Promise<boolean> {
+  async mountBlob(
+    descriptor: Descriptor,
+    fromRepository: string,
+    options: SignalOptions = {},
+  ): Promise<boolean> {
     parseDigest(descriptor.digest);
     const query = new URLSearchParams({ mount: descriptor.digest, from: fromRepository });
-    const { baseUrl } = await this.#connect();
+    const { baseUrl } = await abortable(this.#connect(), options.signal);
     const scopes = [`repository:${fromRepository}:pull`, ...this.#push];
-    const { response } = await this.#request('POST', `blobs/uploads/?${query}`, scopes);
+    const { response } = await this.#request('POST', `blobs/uploads/?${query}`, scopes, {
+      signal: options.signal,
+    });
     discardBody(response);
     if (response.status === 201) {
       const answered = headerValue(response, 'docker-content-digest');
@@ -391,23 +414,25 @@ export class Repository {
     if (response.status === 202 && location) {
       const session = new URL(location, baseUrl);
       if (sameOrigin(session, baseUrl)) {
-        const cancelled = await this.#request('DELETE', session.toString(), this.#push).catch(
-          () => undefined,
-        );
+        const cancelled = await this.#request('DELETE', session.toString(), this.#push, {
+          signal: cleanupSignal(options.signal),
+        }).catch(() => undefined);
         if (cancelled) discardBody(cancelled.response);
       }
     }
     return false;
   }
 
-  deleteBlob(digest: string): Promise<void> {
-    return this.#delete('blobs', digest);
+  deleteBlob(digest: string, options: SignalOptions = {}): Promise<void> {
+    return this.#delete('blobs', digest, options);
   }
 
-  async #delete(kind: 'manifests' | 'blobs', digest: string): Promise<void> {
+  async #delete(kind: 'manifests' | 'blobs', digest: string, options: SignalOptions): Promise<void> {
     parseDigest(digest);
     const scopes = [`repository:${this.name.repository}:delete`];
-    const { request, response } = await this.#request('DELETE', `${kind}/${digest}`, scopes);
+    const { request, response } = await this.#request('DELETE', `${kind}/${digest}`, scopes, {
+      signal: options.signal,
+    });
     if (response.status !== 202 && response.status !== 200) {
       const what = kind === 'manifests' ? 'manifest' : 'blob';
       return this.#fail(this.#describe(`delete ${what} ${digest} from`), request, response);
@@ -416,20 +441,27 @@ export class Repository {
   }
 
   /** Every tag, following Link pages (or `last=` when a full page has no Link), bounded and de-duplicated. */
-  async *tags(): AsyncIterable<string> {
-    const connection = await this.#connect();
+  async *tags(options: SignalOptions = {}): AsyncIterable<string> {
+    const connection = await abortable(this.#connect(), options.signal);
     const first = new URL(
       `/v2/${this.name.repository}/tags/list?n=${this.#options.pageSize}`,
       connection.baseUrl,
     );
-    yield* paginate(connection, first, 'tags', this.#pull, this.#describe('list tags of'), this.#options);
+    yield* paginate(connection, first, 'tags', this.#pull, this.#describe('list tags of'), {
+      ...this.#options,
+      signal: options.signal,
+    });
   }
 
   /** The registry's referrers API, or undefined when it has none (404): the caller then uses the tag schema. */
-  async referrers(subject: Descriptor, artifactType?: string): Promise<Descriptor[] | undefined> {
+  async referrers(
+    subject: Descriptor,
+    artifactType?: string,
+    options: SignalOptions = {},
+  ): Promise<Descriptor[] | undefined> {
     parseDigest(subject.digest);
     const path = `referrers/${subject.digest}${artifactType ? `?${new URLSearchParams({ artifactType })}` : ''}`;
-    const { request, response } = await this.#request('GET', path, this.#pull);
+    const { request, response } = await this.#request('GET', path, this.#pull, { signal: options.signal });
     if (response.status === 404 || response.status === 400 || response.status === 405) {
       discardBody(response);
       return undefined;

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { DigestMismatchError, TransportError } from '../errors.js';
 import type { Descriptor } from '../oci/types.js';
+import { cleanupSignal } from '../signal.js';
 import { discardBody, headerValue, sameOrigin } from '../transport/index.js';
 import type { HttpRequest, RequestBody, Send } from '../transport/types.js';
 import { errorFromResponse } from './errors.js';
@@ -18,6 +19,7 @@ export interface UploadRequest {
   monolithicMax: number;
   chunkSize: number;
   describe: (what: string) => string;
+  signal?: AbortSignal;
 }
 
 /**
@@ -77,8 +79,14 @@ export function checkUploadedRange(range: string | undefined, sent: number, host
 }
 
 /** How many bytes an upload session holds: `GET <location>` answers `204` with `Range: 0-<last>`. */
-async function heldBytes(send: Send, location: URL, scopes: string[], host: string): Promise<number> {
-  const response = await send({ method: 'GET', url: location, scopes });
+async function heldBytes(
+  send: Send,
+  location: URL,
+  scopes: string[],
+  host: string,
+  signal: AbortSignal | undefined,
+): Promise<number> {
+  const response = await send({ method: 'GET', url: location, scopes, signal });
   discardBody(response);
   const match = /^\s*(?:bytes=)?0-(\d+)\s*$/.exec(headerValue(response, 'range') ?? '');
   if (response.status !== 204 || !match) {
@@ -103,13 +111,14 @@ function withDigest(location: URL, digest: string): URL {
  * upload's session is cancelled, best effort.
  */
 export async function uploadBlob(upload: UploadRequest): Promise<void> {
-  const { connection, descriptor, scopes } = upload;
+  const { connection, descriptor, scopes, signal } = upload;
   const { send, baseUrl } = connection;
   const operation = upload.describe(`upload ${descriptor.digest} to`);
   const startRequest: HttpRequest = {
     method: 'POST',
     url: new URL(`/v2/${upload.repository}/blobs/uploads/`, baseUrl),
     scopes,
+    signal,
   };
   const started = await send(startRequest);
   if (started.status !== 202) throw await errorFromResponse(operation, startRequest, started);
@@ -128,6 +137,7 @@ export async function uploadBlob(upload: UploadRequest): Promise<void> {
         scopes,
         headers: { 'content-type': 'application/octet-stream' },
         body: upload.body,
+        signal,
       };
     } else {
       let offset = 0;
@@ -141,12 +151,13 @@ export async function uploadBlob(upload: UploadRequest): Promise<void> {
             'content-range': `${offset}-${offset + chunk.byteLength - 1}`,
           },
           body: chunk,
+          signal,
         };
         let response = await send(request);
         if (response.status === 416) {
           // Out of step: ask the session how much it holds, then re-send this chunk or go on.
           discardBody(response);
-          const held = await heldBytes(send, location, scopes, baseUrl.host);
+          const held = await heldBytes(send, location, scopes, baseUrl.host, signal);
           if (held === offset + chunk.byteLength) {
             offset = held;
             continue;
@@ -170,6 +181,7 @@ export async function uploadBlob(upload: UploadRequest): Promise<void> {
         url: withDigest(location, descriptor.digest),
         scopes,
         body: new Uint8Array(0),
+        signal,
       };
     }
     const done = await send(closing);
@@ -179,7 +191,12 @@ export async function uploadBlob(upload: UploadRequest): Promise<void> {
     if (answered && answered !== descriptor.digest)
       throw new DigestMismatchError(descriptor.digest, answered);
   } catch (error) {
-    const cancel = await send({ method: 'DELETE', url: location, scopes }).catch(() => undefined);
+    const cancel = await send({
+      method: 'DELETE',
+      url: location,
+      scopes,
+      signal: cleanupSignal(signal),
+    }).catch(() => undefined);
     if (cancel) discardBody(cancel);
     throw error;
   }

@@ -1,7 +1,7 @@
 import { NotFoundError } from '../errors.js';
 import { formatPlatform, isIndex, parseManifest, platformMatches } from '../oci/index.js';
 import type { Descriptor, Platform } from '../oci/types.js';
-import type { ReadTarget } from './target.js';
+import type { ReadTarget, SignalOptions } from './target.js';
 
 /**
  * The manifest of one platform: the matching entry when `root` is an index, else `root` itself
@@ -11,8 +11,9 @@ export async function selectPlatform(
   target: ReadTarget,
   root: Descriptor,
   wanted: Platform,
+  options: SignalOptions = {},
 ): Promise<Descriptor> {
-  const { manifest } = parseManifest(await target.fetchBytes(root), root.mediaType);
+  const { manifest } = parseManifest(await target.fetchBytes(root, options), root.mediaType);
   if (!isIndex(manifest)) return root;
   const match = manifest.manifests.find((entry) => entry.platform && platformMatches(wanted, entry.platform));
   if (match) return match;

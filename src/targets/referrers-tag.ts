@@ -1,7 +1,7 @@
 import { NotFoundError, TugError } from '../errors.js';
 import { isIndex, MediaType, parseDigest, parseManifest } from '../oci/index.js';
 import type { Descriptor, ImageIndex } from '../oci/types.js';
-import type { ReadTarget } from './target.js';
+import type { ReadTarget, SignalOptions } from './target.js';
 
 /**
  * The tag of the referrers tag schema (distribution-spec, "Referrers Tag Schema"):
@@ -19,16 +19,23 @@ export interface ReferrersTagIndex {
 }
 
 /** The index the referrers tag points at; an empty one when there is no tag; an error when it holds something else. */
-export async function readReferrersTag(target: ReadTarget, subject: Descriptor): Promise<ReferrersTagIndex> {
+export async function readReferrersTag(
+  target: ReadTarget,
+  subject: Descriptor,
+  options: SignalOptions = {},
+): Promise<ReferrersTagIndex> {
   const tag = referrersTag(subject);
   let descriptor: Descriptor;
   try {
-    descriptor = await target.resolve(tag);
+    descriptor = await target.resolve(tag, options);
   } catch (error) {
     if (error instanceof NotFoundError) return { index: emptyReferrersIndex() };
     throw error;
   }
-  return { index: referrersIndexFrom(await target.fetchBytes(descriptor), descriptor, tag), descriptor };
+  return {
+    index: referrersIndexFrom(await target.fetchBytes(descriptor, options), descriptor, tag),
+    descriptor,
+  };
 }
 
 export function emptyReferrersIndex(): ImageIndex {

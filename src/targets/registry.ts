@@ -10,6 +10,7 @@ import type {
   Mounter,
   ReferrerFinder,
   ReferrersIndexer,
+  SignalOptions,
   TagLister,
   TagState,
   WriteTarget,
@@ -27,36 +28,41 @@ export class RegistryTarget
 
   constructor(readonly repository: Repository) {}
 
-  resolve(reference: string): Promise<Descriptor> {
-    return this.repository.resolve(reference);
+  resolve(reference: string, options: SignalOptions = {}): Promise<Descriptor> {
+    return this.repository.resolve(reference, options);
   }
 
-  async fetch(descriptor: Descriptor): Promise<Readable> {
-    if (isManifestMediaType(descriptor.mediaType)) return Readable.from([await this.fetchBytes(descriptor)]);
-    return this.repository.fetchBlob(descriptor);
+  async fetch(descriptor: Descriptor, options: SignalOptions = {}): Promise<Readable> {
+    if (isManifestMediaType(descriptor.mediaType))
+      return Readable.from([await this.fetchBytes(descriptor, options)]);
+    return this.repository.fetchBlob(descriptor, options);
   }
 
-  async fetchBytes(descriptor: Descriptor): Promise<Uint8Array> {
+  async fetchBytes(descriptor: Descriptor, options: SignalOptions = {}): Promise<Uint8Array> {
     if (!isManifestMediaType(descriptor.mediaType)) {
-      return readVerified(await this.repository.fetchBlob(descriptor), descriptor, MAX_MANIFEST_BYTES);
+      return readVerified(
+        await this.repository.fetchBlob(descriptor, options),
+        descriptor,
+        MAX_MANIFEST_BYTES,
+      );
     }
-    const { descriptor: fetched, bytes } = await this.repository.fetchManifest(descriptor);
+    const { descriptor: fetched, bytes } = await this.repository.fetchManifest(descriptor, options);
     if (fetched.digest !== descriptor.digest)
       throw new DigestMismatchError(descriptor.digest, fetched.digest);
     return bytes;
   }
 
-  exists(descriptor: Descriptor): Promise<boolean> {
-    return this.repository.exists(descriptor);
+  exists(descriptor: Descriptor, options: SignalOptions = {}): Promise<boolean> {
+    return this.repository.exists(descriptor, options);
   }
 
-  async push(descriptor: Descriptor, content: Readable): Promise<void> {
+  async push(descriptor: Descriptor, content: Readable, options: SignalOptions = {}): Promise<void> {
     if (!isManifestMediaType(descriptor.mediaType)) {
-      await this.repository.pushBlob(descriptor, {
-        kind: 'stream',
-        stream: content,
-        length: descriptor.size,
-      });
+      await this.repository.pushBlob(
+        descriptor,
+        { kind: 'stream', stream: content, length: descriptor.size },
+        options,
+      );
       return;
     }
     const bytes = await readVerified(content, descriptor, MAX_MANIFEST_BYTES);
@@ -64,19 +70,21 @@ export class RegistryTarget
       descriptor.digest,
       bytes,
       descriptor.mediaType,
+      undefined,
+      options,
     );
     if (subjectIndexed) this.#indexedReferrers.add(descriptor.digest);
     this.#remember(descriptor.digest, bytes);
   }
 
-  async tag(descriptor: Descriptor, reference: string): Promise<void> {
-    const bytes = this.#pushed.get(descriptor.digest) ?? (await this.fetchBytes(descriptor));
-    await this.repository.pushManifest(reference, bytes, descriptor.mediaType);
+  async tag(descriptor: Descriptor, reference: string, options: SignalOptions = {}): Promise<void> {
+    const bytes = this.#pushed.get(descriptor.digest) ?? (await this.fetchBytes(descriptor, options));
+    await this.repository.pushManifest(reference, bytes, descriptor.mediaType, undefined, options);
   }
 
-  async readTag(reference: string): Promise<TagState | undefined> {
+  async readTag(reference: string, options: SignalOptions = {}): Promise<TagState | undefined> {
     try {
-      const { descriptor, bytes, etag } = await this.repository.fetchManifest(reference);
+      const { descriptor, bytes, etag } = await this.repository.fetchManifest(reference, options);
       return { descriptor, bytes, ...(etag ? { version: etag } : {}) };
     } catch (error) {
       if (error instanceof NotFoundError) return undefined;
@@ -84,8 +92,13 @@ export class RegistryTarget
     }
   }
 
-  async tagIf(descriptor: Descriptor, reference: string, previous: TagState | undefined): Promise<boolean> {
-    const bytes = this.#pushed.get(descriptor.digest) ?? (await this.fetchBytes(descriptor));
+  async tagIf(
+    descriptor: Descriptor,
+    reference: string,
+    previous: TagState | undefined,
+    options: SignalOptions = {},
+  ): Promise<boolean> {
+    const bytes = this.#pushed.get(descriptor.digest) ?? (await this.fetchBytes(descriptor, options));
     const precondition =
       previous === undefined
         ? { ifNoneMatch: '*' as const }
@@ -93,7 +106,7 @@ export class RegistryTarget
           ? { ifMatch: previous.version }
           : undefined;
     try {
-      await this.repository.pushManifest(reference, bytes, descriptor.mediaType, precondition);
+      await this.repository.pushManifest(reference, bytes, descriptor.mediaType, precondition, options);
       return true;
     } catch (error) {
       if (error instanceof PreconditionFailedError) return false;
@@ -102,21 +115,25 @@ export class RegistryTarget
   }
 
   /** Mounts from another repository of the same registry; anything else is an upload. */
-  async mount(descriptor: Descriptor, from: object): Promise<boolean> {
+  async mount(descriptor: Descriptor, from: object, options: SignalOptions = {}): Promise<boolean> {
     if (!isSameRegistry(this, from)) return false;
     const source = from.repository.name.repository;
     if (source === this.repository.name.repository) return false;
-    return this.repository.mountBlob(descriptor, source);
+    return this.repository.mountBlob(descriptor, source, options);
   }
 
-  tags(): AsyncIterable<string> {
-    return this.repository.tags();
+  tags(options: SignalOptions = {}): AsyncIterable<string> {
+    return this.repository.tags(options);
   }
 
   /** The referrers API where the registry has it, else the referrers tag schema. */
-  async *referrers(subject: Descriptor, artifactType?: string): AsyncIterable<Descriptor> {
-    const listed = await this.repository.referrers(subject, artifactType);
-    const found = listed ?? (await readReferrersTag(this, subject)).index.manifests;
+  async *referrers(
+    subject: Descriptor,
+    artifactType?: string,
+    options: SignalOptions = {},
+  ): AsyncIterable<Descriptor> {
+    const listed = await this.repository.referrers(subject, artifactType, options);
+    const found = listed ?? (await readReferrersTag(this, subject, options)).index.manifests;
     for (const descriptor of found) {
       if (artifactType === undefined || descriptor.artifactType === artifactType) yield descriptor;
     }

@@ -1,39 +1,46 @@
 import type { Readable } from 'node:stream';
 import type { Descriptor } from '../oci/types.js';
+import type { SignalOptions } from '../signal.js';
 
-/** A place content can be read from: a registry repository, an OCI layout, an archive, memory. */
+export type { SignalOptions } from '../signal.js';
+
+/**
+ * A place content can be read from: a registry repository, an OCI layout, an archive, memory.
+ * Every method takes an optional `signal`: once it aborts, the call rejects with its reason and a
+ * stream it returned is destroyed.
+ */
 export interface ReadTarget {
   /** A tag or a digest to the root descriptor. Throws NotFoundError when absent. */
-  resolve(reference: string): Promise<Descriptor>;
+  resolve(reference: string, options?: SignalOptions): Promise<Descriptor>;
   /** The content as a stream that fails on a size or digest mismatch before it ends. */
-  fetch(descriptor: Descriptor): Promise<Readable>;
+  fetch(descriptor: Descriptor, options?: SignalOptions): Promise<Readable>;
   /** Manifests and other small documents: the exact bytes, size-capped and digest-verified. */
-  fetchBytes(descriptor: Descriptor): Promise<Uint8Array>;
-  exists(descriptor: Descriptor): Promise<boolean>;
+  fetchBytes(descriptor: Descriptor, options?: SignalOptions): Promise<Uint8Array>;
+  exists(descriptor: Descriptor, options?: SignalOptions): Promise<boolean>;
 }
 
 /** A place content can be written to. */
 export interface WriteTarget extends ReadTarget {
   /** Stores the content under its digest; verifies size and digest while it streams. */
-  push(descriptor: Descriptor, content: Readable): Promise<void>;
+  push(descriptor: Descriptor, content: Readable, options?: SignalOptions): Promise<void>;
   /** Points a tag at a descriptor that the target already holds. */
-  tag(descriptor: Descriptor, reference: string): Promise<void>;
+  tag(descriptor: Descriptor, reference: string, options?: SignalOptions): Promise<void>;
 }
 
 /** Optional: a target that can take a blob from another repository of the same registry. */
 export interface Mounter {
   /** True when mounted; false when the registry declined (the caller then uploads). */
-  mount(descriptor: Descriptor, from: ReadTarget): Promise<boolean>;
+  mount(descriptor: Descriptor, from: ReadTarget, options?: SignalOptions): Promise<boolean>;
 }
 
 /** Optional: a target that lists its tags. */
 export interface TagLister {
-  tags(): AsyncIterable<string>;
+  tags(options?: SignalOptions): AsyncIterable<string>;
 }
 
 /** Optional: a target that finds the manifests whose `subject` is a given descriptor. */
 export interface ReferrerFinder {
-  referrers(subject: Descriptor, artifactType?: string): AsyncIterable<Descriptor>;
+  referrers(subject: Descriptor, artifactType?: string, options?: SignalOptions): AsyncIterable<Descriptor>;
 }
 
 /** Optional: a target that deletes manifests by tag or digest (an OCI layout; a registry has its own API). */
@@ -93,9 +100,14 @@ export interface TagState {
  * (HTTP `If-Match` / `If-None-Match`), so two writers of one index do not lose each other's entry.
  */
 export interface ConditionalTagger {
-  readTag(reference: string): Promise<TagState | undefined>;
+  readTag(reference: string, options?: SignalOptions): Promise<TagState | undefined>;
   /** False when the tag changed since `previous` was read (or appeared, when it was absent). */
-  tagIf(descriptor: Descriptor, reference: string, previous: TagState | undefined): Promise<boolean>;
+  tagIf(
+    descriptor: Descriptor,
+    reference: string,
+    previous: TagState | undefined,
+    options?: SignalOptions,
+  ): Promise<boolean>;
 }
 
 export function isConditionalTagger(target: object): target is ConditionalTagger {

@@ -41,6 +41,7 @@ export async function run(
         destination,
         subject,
         referrerDescriptor(manifest.descriptor, manifest.manifest),
+        { signal: context.signal },
       );
     }
     context.output.info(`attached ${manifest.descriptor.digest} to ${subject.digest}`);

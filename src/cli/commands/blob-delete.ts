@@ -5,6 +5,6 @@ import type { CliContext } from '../context.js';
 export async function run(context: CliContext, [input = '']: string[]): Promise<void> {
   const ref = parseRegistryReference(input);
   if (!ref.digest) throw new UsageError(`blob delete needs REPOSITORY@DIGEST, got "${input}"`);
-  await (await context.registry()).repository(ref).deleteBlob(ref.digest);
+  await (await context.registry()).repository(ref).deleteBlob(ref.digest, { signal: context.signal });
   context.output.info(`deleted ${ref.digest}`);
 }

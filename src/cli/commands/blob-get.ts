@@ -8,8 +8,9 @@ export async function run(context: CliContext, [input = '']: string[], options: 
   const ref = parseRegistryReference(input);
   if (!ref.digest) throw new UsageError(`blob get needs REPOSITORY@DIGEST, got "${input}"`);
   const repository = (await context.registry()).repository(ref);
-  const descriptor = await repository.statBlob(ref.digest);
-  const content = await repository.fetchBlob(descriptor);
+  const signal = { signal: context.signal };
+  const descriptor = await repository.statBlob(ref.digest, signal);
+  const content = await repository.fetchBlob(descriptor, signal);
   const output = options.output as string;
   if (output === '-') await writeToStream(content, context.io.stdout);
   else await writeFileAtomically(output, content);

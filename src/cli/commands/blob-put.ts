@@ -11,11 +11,15 @@ export async function run(context: CliContext, [input = '', file = '-']: string[
   try {
     const path = spooled?.path ?? file;
     const descriptor = spooled?.descriptor ?? (await describeFile(path, octetStream));
-    await repository.pushBlob(descriptor, {
-      kind: 'replayable',
-      open: () => createReadStream(path),
-      length: descriptor.size,
-    });
+    await repository.pushBlob(
+      descriptor,
+      {
+        kind: 'replayable',
+        open: () => createReadStream(path),
+        length: descriptor.size,
+      },
+      { signal: context.signal },
+    );
     context.output.line(descriptor.digest);
   } finally {
     await spooled?.remove();

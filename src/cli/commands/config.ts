@@ -11,7 +11,8 @@ const defaultPlatform = { os: 'linux', architecture: 'amd64' };
 export async function run(context: CliContext, [input = '']: string[], options: OptionValues): Promise<void> {
   const platform = singlePlatform(options.platform as string[]) ?? defaultPlatform;
   const { target, descriptor } = await resolveReference(context, input, platform);
-  const { manifest } = parseManifest(await target.fetchBytes(descriptor), descriptor.mediaType);
+  const signal = { signal: context.signal };
+  const { manifest } = parseManifest(await target.fetchBytes(descriptor, signal), descriptor.mediaType);
   if (isIndex(manifest)) throw new UsageError(`${input} is an index of indexes; name one manifest by digest`);
-  context.output.bytes(await target.fetchBytes(manifest.config));
+  context.output.bytes(await target.fetchBytes(manifest.config, signal));
 }

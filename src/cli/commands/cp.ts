@@ -38,6 +38,7 @@ interface CopyRequest {
   /** Refuses an image without a valid signature (`--verify-key`). */
   verify?: (root: Descriptor, image: string) => Promise<void>;
   image: string;
+  maxNodes: number | undefined;
 }
 
 async function copyOne(
@@ -47,11 +48,13 @@ async function copyOne(
   request: CopyRequest,
 ): Promise<void> {
   const progress = new CopyProgress(context);
-  let root = await source.resolve(request.reference);
+  const signal = { signal: context.signal };
+  let root = await source.resolve(request.reference, signal);
   await request.verify?.(root, request.image);
   if (request.platforms.length > 1)
     throw new UsageError('cp copies one platform or all of them: give --platform once');
-  if (request.platforms[0]) root = await selectPlatform(source, root, parsePlatform(request.platforms[0]));
+  if (request.platforms[0])
+    root = await selectPlatform(source, root, parsePlatform(request.platforms[0]), signal);
   await progress.start(`copying ${root.digest}`);
   try {
     const copy = request.recursive ? copyWithReferrers : copyGraph;
@@ -60,6 +63,7 @@ async function copyOne(
       signal: context.signal,
       tags: request.tag ? [request.tag] : [],
       events: progress.events,
+      ...(request.maxNodes ? { maxNodes: request.maxNodes } : {}),
     });
     progress.finish(result, 'copied');
     if (context.output.options.json) context.output.json(resultJson(result));
@@ -92,6 +96,7 @@ export async function run(
   const destinationRef = parseReference(to);
   const platforms = options.platform as string[];
   const recursive = options.recursive === true;
+  const maxNodes = options.maxNodes as number | undefined;
   const sides = context.sides(options, { from: [sourceRef], to: [destinationRef] });
   const source = await openReadTarget(context, sourceRef, sides.from);
   const destination = await openWriteTarget(context, destinationRef, sides.to);
@@ -99,7 +104,7 @@ export async function run(
   try {
     if (options.allTags) {
       if (!isTagLister(source)) throw new UsageError(`${formatReference(sourceRef)} cannot list tags`);
-      for await (const tag of source.tags()) {
+      for await (const tag of source.tags({ signal: context.signal })) {
         const image = `${formatReference(sourceRef)}:${tag}`;
         await copyOne(context, source, destination, {
           reference: tag,
@@ -108,6 +113,7 @@ export async function run(
           recursive,
           verify,
           image,
+          maxNodes,
         });
       }
       return;
@@ -120,6 +126,7 @@ export async function run(
       recursive,
       verify,
       image: from,
+      maxNodes,
     });
   } finally {
     if (isClosable(destination)) await destination.close();

@@ -49,13 +49,12 @@ export async function run(context: CliContext, [input = '']: string[], options: 
     input,
     singlePlatform(options.platform as string[]),
   );
-  const tree = await referrerTree(
-    target,
-    descriptor,
-    options.artifactType as string | undefined,
-    new Set([descriptor.digest]),
-    (options.depth as number | undefined) ?? 16,
-  );
+  const tree = await referrerTree(target, descriptor, {
+    artifactType: options.artifactType as string | undefined,
+    depth: options.depth as number | undefined,
+    maxNodes: options.maxNodes as number | undefined,
+    signal: context.signal,
+  });
   if (format === 'json') {
     context.output.json({ subject: descriptor, referrers: toJson(tree) });
     return;

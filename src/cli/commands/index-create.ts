@@ -16,11 +16,12 @@ export async function run(
   const sourceRefs = sources.map(parseReference);
   const sides = context.sides(options, { from: sourceRefs, to: [ref] });
   const destination = await openWriteTarget(context, ref, sides.to);
+  const signal = { signal: context.signal };
   const entries = [];
   for (const sourceRef of sourceRefs) {
     const target = await openReadTarget(context, sourceRef, sides.from);
-    const root = await target.resolve(targetReference(sourceRef));
-    for (const entry of await indexEntries(target, root)) {
+    const root = await target.resolve(targetReference(sourceRef), signal);
+    for (const entry of await indexEntries(target, root, signal)) {
       // The index may only point at manifests its own repository holds.
       await copyGraph(target, destination, entry, {
         concurrency: context.options.concurrency,
@@ -30,7 +31,7 @@ export async function run(
     }
   }
   const index = buildIndex(entries);
-  await pushIndex(destination, index);
-  if (ref.tag && !ref.digest) await destination.tag(index.descriptor, ref.tag);
+  await pushIndex(destination, index, signal);
+  if (ref.tag && !ref.digest) await destination.tag(index.descriptor, ref.tag, signal);
   context.output.line(index.descriptor.digest);
 }

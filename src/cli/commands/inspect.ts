@@ -23,15 +23,15 @@ const imageConfigTypes = new Set<string>([MediaType.ociConfig, MediaType.dockerC
 async function imageConfigOf(
   target: ReadTarget,
   config: Descriptor | undefined,
+  signal: AbortSignal,
 ): Promise<ImageConfigSummary | undefined> {
   if (!config || !imageConfigTypes.has(config.mediaType)) return undefined;
-  return summarizeImageConfig(await target.fetchBytes(config));
+  return summarizeImageConfig(await target.fetchBytes(config, { signal }));
 }
 
 function printImageConfig(context: CliContext, image: ImageConfigSummary): void {
   const line = (text: string) => context.output.line(text);
-  const { colour } = context.output;
-  line(colour.bold('Image config:'));
+  context.output.labelled('Image config:');
   if (image.created) line(`  Created:     ${image.created}`);
   if (image.platform) line(`  Platform:    ${image.platform}`);
   if (image.entrypoint) line(`  Entrypoint:  ${JSON.stringify(image.entrypoint)}`);
@@ -52,38 +52,41 @@ export async function run(context: CliContext, [input = '']: string[], options: 
     input,
     singlePlatform(options.platform as string[]),
   );
-  const summary = summarizeManifest(descriptor, await target.fetchBytes(descriptor));
-  const image = await imageConfigOf(target, summary.config);
+  const summary = summarizeManifest(
+    descriptor,
+    await target.fetchBytes(descriptor, { signal: context.signal }),
+  );
+  const image = await imageConfigOf(target, summary.config, context.signal);
   const reference = formatReference(ref);
   if (context.output.options.json) {
     context.output.json({ reference, ...summary, ...(image ? { image } : {}) });
     return;
   }
   const line = (text: string) => context.output.line(text);
-  const { colour } = context.output;
-  line(`${colour.bold('Reference:')}   ${reference}`);
-  line(`${colour.bold('Digest:')}      ${summary.digest}`);
-  line(`${colour.bold('Media type:')}  ${summary.mediaType}`);
-  line(`${colour.bold('Size:')}        ${formatBytes(summary.size)}`);
-  if (summary.artifactType) line(`${colour.bold('Artifact:')}    ${summary.artifactType}`);
+  const labelled = (label: string, value?: string) => context.output.labelled(label, value);
+  labelled('Reference:   ', reference);
+  labelled('Digest:      ', summary.digest);
+  labelled('Media type:  ', summary.mediaType);
+  labelled('Size:        ', formatBytes(summary.size));
+  if (summary.artifactType) labelled('Artifact:    ', summary.artifactType);
   if (summary.manifests) {
-    line(colour.bold(`Manifests (${summary.manifests.length}):`));
+    labelled(`Manifests (${summary.manifests.length}):`);
     for (const entry of summary.manifests) {
       const platform = entry.platform ? formatPlatform(entry.platform) : (entry.artifactType ?? 'unknown');
       line(`  ${platform.padEnd(16)} ${entry.digest}  ${formatBytes(entry.size)}`);
     }
   }
-  if (summary.config) line(`${colour.bold('Config:')}      ${describeBlob(summary.config)}`);
+  if (summary.config) labelled('Config:      ', describeBlob(summary.config));
   if (image) printImageConfig(context, image);
   if (summary.layers) {
     const total = summary.layers.reduce((sum, layer) => sum + layer.size, 0);
-    line(colour.bold(`Layers (${summary.layers.length}, ${formatBytes(total)}):`));
+    labelled(`Layers (${summary.layers.length}, ${formatBytes(total)}):`);
     for (const layer of summary.layers) line(`  ${describeBlob(layer)}`);
   }
-  if (summary.subject) line(`${colour.bold('Subject:')}     ${summary.subject.digest}`);
+  if (summary.subject) labelled('Subject:     ', summary.subject.digest);
   const annotations = Object.entries(summary.annotations ?? {});
   if (annotations.length > 0) {
-    line(colour.bold('Annotations:'));
+    labelled('Annotations:');
     for (const [key, value] of annotations) line(`  ${key}: ${value}`);
   }
 }

@@ -59,7 +59,7 @@ export async function run(
     credentials: async () => credential,
     headers: await context.requestHeaders(),
   });
-  const { identityToken } = await client.verifyCredentials(registry);
+  const { identityToken } = await client.verifyCredentials(registry, { signal: context.signal });
   // As docker does, an identity token from the registry's OAuth2 service is kept instead of the password.
   const toStore = identityToken ? { username: credential.username, identityToken } : credential;
   const stored = await storeCredential(registry, toStore, context.credentialOptions());

@@ -8,8 +8,9 @@ export async function run(context: CliContext, [input = '']: string[]): Promise<
   const ref = parseReference(input);
   if (ref.kind === 'registry') {
     const repository = (await context.registry()).repository(ref);
-    const { digest } = await repository.resolve(targetReference(ref));
-    await repository.deleteManifest(digest);
+    const signal = { signal: context.signal };
+    const { digest } = await repository.resolve(targetReference(ref), signal);
+    await repository.deleteManifest(digest, signal);
     context.output.info(`deleted ${formatRepository(ref)}@${digest}`);
     if (context.output.options.json) context.output.json({ deleted: digest });
     return;

@@ -22,7 +22,7 @@ export async function run(context: CliContext, [input = '']: string[], options: 
     context.output.json(descriptor);
     return;
   }
-  const bytes = await target.fetchBytes(descriptor);
+  const bytes = await target.fetchBytes(descriptor, { signal: context.signal });
   if (options.pretty) context.output.json(parseJson(bytes, descriptor.digest));
   else context.output.bytes(bytes);
 }

@@ -24,8 +24,9 @@ export async function run(
     throw new UsageError(`${file} has digest ${descriptor.digest}, not ${ref.digest}`);
   }
   const target = await openWriteTarget(context, ref);
-  await target.push(descriptor, Readable.from([bytes]));
+  const signal = { signal: context.signal };
+  await target.push(descriptor, Readable.from([bytes]), signal);
   const tag = ref.kind === 'docker-archive' ? ref.imageName : ref.digest ? undefined : ref.tag;
-  if (tag) await target.tag(descriptor, tag);
+  if (tag) await target.tag(descriptor, tag, signal);
   context.output.line(descriptor.digest);
 }

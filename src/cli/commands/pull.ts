@@ -17,7 +17,10 @@ export async function run(context: CliContext, [input = '']: string[], options: 
     input,
     singlePlatform(options.platform as string[]),
   );
-  const { manifest } = parseManifest(await target.fetchBytes(descriptor), descriptor.mediaType);
+  const { manifest } = parseManifest(
+    await target.fetchBytes(descriptor, { signal: context.signal }),
+    descriptor.mediaType,
+  );
   const reference = formatReference(ref);
   if (isIndex(manifest)) {
     throw new TugError(`${reference} is an index`, {

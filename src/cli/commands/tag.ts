@@ -5,9 +5,10 @@ import { openWriteTarget, targetReference } from '../targets.js';
 export async function run(context: CliContext, [input = '', ...tags]: string[]): Promise<void> {
   const ref = parseReference(input);
   const target = await openWriteTarget(context, ref);
-  const descriptor = await target.resolve(targetReference(ref));
+  const signal = { signal: context.signal };
+  const descriptor = await target.resolve(targetReference(ref), signal);
   for (const tag of tags) {
-    await target.tag(descriptor, tag);
+    await target.tag(descriptor, tag, signal);
     context.output.info(`tagged ${descriptor.digest} as ${tag}`);
   }
   context.output.line(descriptor.digest);

@@ -8,5 +8,5 @@ import { openReadTarget } from '../targets.js';
 export async function run(context: CliContext, [input = '']: string[]): Promise<void> {
   const target = await openReadTarget(context, parseReference(input));
   if (!isTagLister(target)) throw new UsageError(`${input} cannot list tags`);
-  await printList(context, target.tags());
+  await printList(context, target.tags({ signal: context.signal }));
 }

@@ -1,0 +1,24 @@
+import { readdir, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const root = resolve(fileURLToPath(import.meta.url), '../../..');
+
+describe('the CLI tests run the current source', () => {
+  it('has built every module of src/ into dist/ since it last changed', async () => {
+    const sources = (await readdir(join(root, 'src'), { recursive: true }))
+      .map(String)
+      .filter((name) => name.endsWith('.ts'));
+    const stale: string[] = [];
+    for (const source of sources) {
+      const built = join(root, 'dist', source.replace(/\.ts$/, '.js'));
+      const [written, compiled] = await Promise.all([
+        stat(join(root, 'src', source)),
+        stat(built).catch(() => undefined),
+      ]);
+      if (!compiled || compiled.mtimeMs < written.mtimeMs) stale.push(source);
+    }
+    expect(stale).toEqual([]);
+  });
+});
