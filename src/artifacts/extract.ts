@@ -78,14 +78,16 @@ export async function extractTarGzip(
     uncompressed += n;
     if (uncompressed > limits.maxBytes) {
       throw new SizeLimitError(`uncompressed size limit exceeded: over ${limits.maxBytes} bytes`, {
-        hint: 'raise it with --max-unpack-size if you trust this artifact',
+        hint: 'raise the limit if you trust this artifact',
+        option: 'maxUnpackSize',
       });
     }
     if (uncompressed > limits.ratioFloor && uncompressed > compressed * limits.maxRatio) {
       throw new SizeLimitError(
         `uncompressed size limit exceeded: expands more than ${limits.maxRatio} times`,
         {
-          hint: 'raise it with --max-unpack-ratio if you trust this artifact',
+          hint: 'raise the limit if you trust this artifact',
+          option: 'maxUnpackRatio',
         },
       );
     }

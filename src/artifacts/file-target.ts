@@ -90,7 +90,11 @@ export class FileTarget implements WriteTarget {
   async #refuseOverwrite(name: string, path: string): Promise<void> {
     if (!this.options.keepOldFiles) return;
     if (await lstat(path).catch(() => undefined)) {
-      throw new TugError(`refusing to overwrite ${name} (--keep-old-files)`);
+      throw new TugError(`refusing to overwrite ${name}: old files are kept`, {
+        code: 'CONFLICT',
+        transient: false,
+        option: 'keepOldFiles',
+      });
     }
   }
 

@@ -85,7 +85,8 @@ function titleOf(path: string, allowAbsolute: boolean): string {
     return confinedPath(trimmed);
   } catch (error) {
     throw new UsageError(`${path} cannot be a title: ${(error as Error).message}`, {
-      hint: 'push files by relative paths from their directory, or pass --disable-path-validation',
+      hint: 'push files by relative paths from their directory, or allow absolute paths',
+      option: 'allowAbsolutePaths',
     });
   }
 }

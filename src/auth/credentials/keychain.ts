@@ -64,7 +64,7 @@ export function osKeychain(env: NodeJS.ProcessEnv = process.env): Keychain {
     },
     async set(registry, credential) {
       const found = await entry(registry);
-      if (!found) throw new TugError('no OS keychain can be reached');
+      if (!found) throw new TugError('no OS keychain can be reached', { code: 'CREDENTIAL_STORE' });
       await bounded((signal) => found.setPassword(JSON.stringify(credential), signal));
     },
     async delete(registry) {
