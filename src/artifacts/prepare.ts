@@ -14,6 +14,8 @@ import { confinedPath } from './safe-path.js';
 export interface FileSpec {
   path: string;
   mediaType?: string;
+  /** The name it is pulled under (`org.opencontainers.image.title`); default: `path` as given. */
+  title?: string;
 }
 
 /** Annotations from oras's annotation file: `$manifest`, `$config`, and one entry per file title. */
@@ -156,7 +158,7 @@ async function describeInput(
   const stats = await stat(spec.path).catch(() => {
     throw new UsageError(`cannot read ${spec.path}: no such file or directory`);
   });
-  const title = titleOf(spec.path, input.allowAbsolutePaths === true);
+  const title = titleOf(spec.title ?? spec.path, input.allowAbsolutePaths === true);
   if (stats.isDirectory()) {
     const packed = await packDirectory(spec.path, title);
     cleanups.push(packed.remove);

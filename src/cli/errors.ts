@@ -39,6 +39,7 @@ const flagHints: Record<string, string> = {
   keepOldFiles: 'drop --keep-old-files to replace it',
   platforms: 'pick one with --platform; to keep every platform, copy to an OCI layout: oci:DIR',
   certFile: '--cert-file and --key-file go together',
+  platform: 'pick one manifest with --platform, or copy it all with tug cp',
 };
 
 /** The hint to print for `error`: the flag for the option the library names, else the library's own. */
