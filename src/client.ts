@@ -352,6 +352,7 @@ export class Client {
     await transport?.close();
   }
 
+  /** Closes the client at the end of an `await using` block. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

@@ -63,7 +63,7 @@ export {
   type TugErrorOptions,
   UsageError,
 } from './errors.js';
-export { digestOf } from './oci/digest.js';
+export { type DigestAlgorithm, digestOf } from './oci/digest.js';
 export { isIndex, type ParsedManifest, parseManifest } from './oci/manifest.js';
 export { MAX_MANIFEST_BYTES, MediaType } from './oci/media-types.js';
 export { formatPlatform, parsePlatform } from './oci/platform.js';
@@ -80,7 +80,14 @@ export type {
 export { RegistryClient, type RegistryClientOptions } from './registry/client.js';
 export { RegistryError, type RegistryErrorDetail } from './registry/errors.js';
 export type { PushedManifest, Repository, RepositoryOptions } from './registry/repository.js';
-export type { DockerArchiveOptions, DockerArchiveTarget } from './targets/docker-archive.js';
+export type { TarFile } from './targets/archive/tar-index.js';
+export type {
+  ArchiveImage,
+  DockerArchiveOptions,
+  DockerArchiveReader,
+  DockerArchiveTarget,
+  DockerArchiveWriter,
+} from './targets/docker-archive.js';
 export { openDockerArchive } from './targets/docker-archive.js';
 export { MemoryTarget } from './targets/memory.js';
 export { type OciLayoutOptions, type OciLayoutTarget, openOciLayout } from './targets/oci-layout.js';
@@ -95,12 +102,25 @@ export { selectPlatform } from './targets/platform.js';
 export { RegistryTarget } from './targets/registry.js';
 export type {
   Closable,
+  ConditionalTagger,
   Mounter,
   ReadTarget,
   ReferrerFinder,
+  ReferrersIndexer,
   TagLister,
+  TagState,
   WriteTarget,
 } from './targets/target.js';
 export { createTransport, type Transport } from './transport/index.js';
 export { NetworkError, type NetworkFailure } from './transport/network-error.js';
-export type { RetryPolicy, Timeouts, TransportOptions } from './transport/types.js';
+export type {
+  HttpMethod,
+  HttpRequest,
+  HttpResponse,
+  RequestBody,
+  RetryPolicy,
+  Send,
+  Sleep,
+  Timeouts,
+  TransportOptions,
+} from './transport/types.js';

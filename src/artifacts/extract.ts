@@ -8,6 +8,7 @@ import { extract as createExtract } from 'tar-stream';
 import { SizeLimitError } from '../errors.js';
 import { confinedPath, linkStaysInside, PathTraversalError } from './safe-path.js';
 
+/** Caps on what an unpacked directory layer may expand to. */
 export interface ExtractLimits {
   /** Most bytes a layer may unpack to. */
   maxBytes: number;
@@ -24,6 +25,7 @@ export const defaultExtractLimits: ExtractLimits = {
 
 export interface ExtractOptions {
   limits?: Partial<ExtractLimits>;
+  /** Told what was skipped or changed (an entry type that is not unpacked). */
   warn?: (message: string) => void;
 }
 

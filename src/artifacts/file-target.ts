@@ -11,12 +11,14 @@ import { Annotation } from './annotations.js';
 import { type ExtractLimits, ensureParents, extractTarGzip } from './extract.js';
 import { confinedPath } from './safe-path.js';
 
+/** How a pull writes files. */
 export interface FileTargetOptions {
   /** Refuse to replace files that exist. */
   keepOldFiles?: boolean;
   /** Trust titles that leave the directory (oras's --allow-path-traversal). */
   allowPathTraversal?: boolean;
   limits?: Partial<ExtractLimits>;
+  /** Told what was skipped or changed while unpacking. */
   warn?: (message: string) => void;
   /** File names for untitled layers, by digest (a Helm chart's .tgz). */
   names?: ReadonlyMap<string, string>;

@@ -25,6 +25,7 @@ export interface AnnotationSet {
   files?: Record<string, Record<string, string>>;
 }
 
+/** The files, config, annotations and subject of an artifact to build. */
 export interface ArtifactInput {
   files: FileSpec[];
   artifactType?: string;
@@ -36,6 +37,7 @@ export interface ArtifactInput {
   stdin?: Readable;
 }
 
+/** A built artifact ready to copy from `source`, and the cleanup of its temporary files. */
 export interface PreparedArtifact {
   source: FileSource;
   manifest: BuiltManifest;

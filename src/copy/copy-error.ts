@@ -1,6 +1,7 @@
 import { findTugError, TugError } from '../errors.js';
 import type { Descriptor } from '../oci/types.js';
 
+/** Which end of a copy failed. */
 export type CopySide = 'source' | 'destination';
 
 /**

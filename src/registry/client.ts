@@ -3,14 +3,10 @@ import type { CredentialLookup } from '../auth/types.js';
 import type { RepositoryName } from '../ref/types.js';
 import { withOriginHeaders } from '../transport/extra-headers.js';
 import { discardBody, type Transport } from '../transport/index.js';
+import type { RegistryConnection } from './connection.js';
 import { errorFromResponse } from './errors.js';
 import { paginate } from './pagination.js';
-import {
-  defaultRepositoryOptions,
-  type RegistryConnection,
-  Repository,
-  type RepositoryOptions,
-} from './repository.js';
+import { defaultRepositoryOptions, Repository, type RepositoryOptions } from './repository.js';
 
 /**
  * `maxManifestBytes` (default MAX_MANIFEST_BYTES), `pageSize` (`n` of tags and catalog pages,
@@ -58,10 +54,12 @@ export class RegistryClient {
     return connection;
   }
 
+  /** The repository `name` names, sharing this client's connections. */
   repository(name: RepositoryName): Repository {
     return new Repository(name, () => this.#connect(name.registry), this.#options);
   }
 
+  /** The repositories of a registry, page by page. */
   async *catalog(registry: string): AsyncIterable<string> {
     const connection = await this.#connect(registry);
     const pageSize = this.#options.pageSize ?? defaultRepositoryOptions.pageSize;
@@ -94,6 +92,7 @@ export class RegistryClient {
     return (await this.#connect(registry)).verify();
   }
 
+  /** Forgets the connections; the transport is closed by its owner. */
   async close(): Promise<void> {
     this.#connections.clear();
   }

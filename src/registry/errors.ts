@@ -9,6 +9,7 @@ import {
 import { MAX_SMALL_BODY, readBodyText, redactUrl } from '../transport/index.js';
 import type { HttpRequest, HttpResponse } from '../transport/types.js';
 
+/** One entry of a registry's `{"errors": [...]}` answer. */
 export interface RegistryErrorDetail {
   code: string;
   message?: string;

@@ -46,6 +46,7 @@ export class RegistryTarget
     return bytes;
   }
 
+  /** Whether the repository holds `descriptor`. */
   exists(descriptor: Descriptor): Promise<boolean> {
     return this.repository.exists(descriptor);
   }
@@ -74,6 +75,7 @@ export class RegistryTarget
     await this.repository.pushManifest(reference, bytes, descriptor.mediaType);
   }
 
+  /** What a tag points at now, with its ETag. */
   async readTag(reference: string): Promise<TagState | undefined> {
     try {
       const { descriptor, bytes, etag } = await this.repository.fetchManifest(reference);
@@ -109,6 +111,7 @@ export class RegistryTarget
     return this.repository.mountBlob(descriptor, source);
   }
 
+  /** The tags of the repository, page by page. */
   tags(): AsyncIterable<string> {
     return this.repository.tags();
   }

@@ -9,6 +9,7 @@ export interface ReadTarget {
   fetch(descriptor: Descriptor): Promise<Readable>;
   /** Manifests and other small documents: the exact bytes, size-capped and digest-verified. */
   fetchBytes(descriptor: Descriptor): Promise<Uint8Array>;
+  /** Whether the target holds `descriptor`. */
   exists(descriptor: Descriptor): Promise<boolean>;
 }
 
@@ -28,11 +29,13 @@ export interface Mounter {
 
 /** Optional: a target that lists its tags. */
 export interface TagLister {
+  /** The tags, in the order the target gives them. */
   tags(): AsyncIterable<string>;
 }
 
 /** Optional: a target that finds the manifests whose `subject` is a given descriptor. */
 export interface ReferrerFinder {
+  /** The manifests whose subject is `subject`, of `artifactType` when given. */
   referrers(subject: Descriptor, artifactType?: string): AsyncIterable<Descriptor>;
 }
 
@@ -48,6 +51,7 @@ export function isManifestDeleter(target: object): target is ManifestDeleter {
 
 /** Optional: a target that must be finished (an archive written, a file handle closed). */
 export interface Closable {
+  /** Finishes the target (writes an archive, releases files). */
   close(): Promise<void>;
 }
 
@@ -93,6 +97,7 @@ export interface TagState {
  * (HTTP `If-Match` / `If-None-Match`), so two writers of one index do not lose each other's entry.
  */
 export interface ConditionalTagger {
+  /** What `reference` points at now, with its version; undefined when there is no such tag. */
   readTag(reference: string): Promise<TagState | undefined>;
   /** False when the tag changed since `previous` was read (or appeared, when it was absent). */
   tagIf(descriptor: Descriptor, reference: string, previous: TagState | undefined): Promise<boolean>;

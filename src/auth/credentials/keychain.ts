@@ -3,8 +3,11 @@ import type { Credential } from '../types.js';
 
 /** tug's entries in the OS keychain: service `tug`, account = registry, secret = the credential as JSON. */
 export interface Keychain {
+  /** The credential stored for `registry`, if any. */
   get(registry: string): Promise<Credential | undefined>;
+  /** Stores `credential` for `registry`. */
   set(registry: string, credential: Credential): Promise<void>;
+  /** Removes the credential of `registry`; false when there was none. */
   delete(registry: string): Promise<boolean>;
   /** Whether a keychain can be reached here (a Secret Service session on Linux). */
   available(): Promise<boolean>;
