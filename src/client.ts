@@ -197,6 +197,23 @@ export class Client {
     });
   }
 
+  /**
+   * The content of one blob of the repository `reference` names (a config, a small layer), read
+   * whole and verified against `descriptor`'s size and digest.
+   */
+  async blob(
+    reference: string,
+    descriptor: Descriptor,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<Uint8Array> {
+    return this.#guard('blob', options.signal, async () => {
+      const target = await this.#openRead(parseReference(reference));
+      const chunks: Buffer[] = [];
+      for await (const chunk of await target.fetch(descriptor)) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks);
+    });
+  }
+
   /** The tags of a repository (`host/repo`), of an OCI layout, or of a docker-archive, page by page. */
   async *tags(reference: string, options: { signal?: AbortSignal } = {}): AsyncIterable<string> {
     const ref = parseReference(reference);
