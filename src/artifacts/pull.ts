@@ -6,6 +6,7 @@ import type { ReadTarget } from '../targets/target.js';
 import { Annotation } from './annotations.js';
 import { FileTarget, type FileTargetOptions, type PulledFile } from './file-target.js';
 import { chartFileName, HelmMediaType } from './helm.js';
+import { NotAnArtifactError } from './not-an-artifact.js';
 
 /** What {@link pullFiles} is given besides the manifest to pull: where, and how to copy. */
 export interface PullOptions
@@ -47,9 +48,7 @@ export async function pullFiles(
   const chart = manifest.layers.find((layer) => layer.mediaType === HelmMediaType.chart);
   if (chartName && chart) names.set(chart.digest, chartName);
   if (names.size === 0 && !manifest.layers.some((layer) => layer.annotations?.[Annotation.title])) {
-    throw new TugError(`${reference} is a container image, not an artifact of named files`, {
-      hint: 'copy it to an OCI layout or a docker-archive instead',
-    });
+    throw new NotAnArtifactError(reference);
   }
   const { output, concurrency, signal, events, reference: _reference, ...fileOptions } = options;
   const files = new FileTarget(output, { ...fileOptions, names });

@@ -1,3 +1,4 @@
+import { NotAnArtifactError } from '../artifacts/not-an-artifact.js';
 import { type ErrorCode, findTugError, type TugError, UsageError } from '../errors.js';
 
 /** Exit codes of the CLI, as PRODUCT.md defines them. */
@@ -42,8 +43,12 @@ const flagHints: Record<string, string> = {
   platform: 'pick one manifest with --platform, or copy it all with tug cp',
 };
 
-/** The hint to print for `error`: the flag for the option the library names, else the library's own. */
+/** The hint to print for `error`: the flag or command that fixes it, else the library's own. */
 export function hintFor(error: TugError): string | undefined {
+  const image = findTugError(error);
+  if (image instanceof NotAnArtifactError) {
+    return `copy it with: tug cp ${image.reference} oci:DIR  (or docker-archive:FILE.tar)`;
+  }
   return (error.option && flagHints[error.option]) ?? error.hint;
 }
 
