@@ -17,6 +17,7 @@
  * - `SERVER`: the registry failed the request (a 5xx, or an answer outside the protocol).
  * - `UNSUPPORTED`: the registry, the target or this version of tug does not offer the operation.
  * - `CONFLICT`: the state changed under the operation (a tag moved by another writer).
+ * - `UNVERIFIED`: no signature of the content verifies with the key given.
  * - `CREDENTIAL_STORE`: a credential helper or keychain failed.
  * - `INTERRUPTED`: stopped by SIGINT or SIGTERM.
  * - `ABORTED`: stopped by the caller's `AbortSignal`.
@@ -38,6 +39,7 @@ export const ErrorCodes = [
   'SERVER',
   'UNSUPPORTED',
   'CONFLICT',
+  'UNVERIFIED',
   'CREDENTIAL_STORE',
   'INTERRUPTED',
   'ABORTED',

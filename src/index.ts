@@ -103,6 +103,7 @@ export { RegistryTarget } from './targets/registry.js';
 export type {
   Closable,
   ConditionalTagger,
+  ManifestDeleter,
   Mounter,
   ReadTarget,
   ReferrerFinder,
@@ -114,6 +115,7 @@ export type {
 export { createTransport, type Transport } from './transport/index.js';
 export { NetworkError, type NetworkFailure } from './transport/network-error.js';
 export type {
+  BodyPace,
   HttpMethod,
   HttpRequest,
   HttpResponse,

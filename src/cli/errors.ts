@@ -41,6 +41,7 @@ const flagHints: Record<string, string> = {
   platforms: 'pick one with --platform; to keep every platform, copy to an OCI layout: oci:DIR',
   certFile: '--cert-file and --key-file go together',
   platform: 'pick one manifest with --platform, or copy it all with tug cp',
+  verifyKey: 'sign it with `tug sign --key` (or cosign), or copy without --verify-key',
 };
 
 /** The hint to print for `error`: the flag or command that fixes it, else the library's own. */

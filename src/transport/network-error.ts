@@ -47,7 +47,7 @@ export class SlowBodyError extends NetworkError {
       'timeout',
       'SLOW_BODY',
       true,
-      { hint: 'a slow link may need a longer --timeout' },
+      { hint: 'a slow link may need a longer timeout', option: 'timeout' },
     );
   }
 }
