@@ -1,38 +1,128 @@
-/** tug as a library: the typed registry client, Targets, and the one graph copy. */
-export * from './artifacts/annotations.js';
-export * from './artifacts/artifact-manifest.js';
-export * from './artifacts/extract.js';
-export * from './artifacts/file-source.js';
-export * from './artifacts/file-target.js';
-export * from './artifacts/helm.js';
-export * from './artifacts/index-builder.js';
-export * from './artifacts/pack.js';
-export * from './artifacts/prepare.js';
-export * from './artifacts/referrers.js';
-export * from './artifacts/safe-path.js';
-export * from './auth/index.js';
-export * from './copy/index.js';
-export * from './errors.js';
-export * from './oci/index.js';
-export * from './oci/summary.js';
-export * from './ref/index.js';
-export * from './registry/client.js';
-export * from './registry/errors.js';
-export * from './registry/repository.js';
-export * from './targets/docker-archive.js';
-export * from './targets/memory.js';
-export * from './targets/oci-layout.js';
-export * from './targets/platform.js';
-export * from './targets/referrers-tag.js';
-export * from './targets/registry.js';
-export * from './targets/target.js';
-export { createTransport, defaultTimeouts, type Transport } from './transport/index.js';
+/**
+ * tug as a library. Most programs need only {@link Client} and {@link isTugError}; the Targets
+ * (registry repository, OCI layout, docker-archive, memory) and the one graph copy under it stay
+ * available for those who need them. Every export is named here on purpose: a test holds the list.
+ *
+ * @packageDocumentation
+ */
+
+export { Annotation } from './artifacts/annotations.js';
+export type { BuiltManifest } from './artifacts/artifact-manifest.js';
+export { attachArtifact } from './artifacts/attach.js';
+export type { ExtractLimits } from './artifacts/extract.js';
+export type { FileSource } from './artifacts/file-source.js';
+export type { FileTargetOptions, PulledFile } from './artifacts/file-target.js';
+export {
+  type AnnotationSet,
+  type ArtifactInput,
+  type FileSpec,
+  type PreparedArtifact,
+  prepareArtifact,
+} from './artifacts/prepare.js';
+export { type PullOptions, type PullResult, pullFiles } from './artifacts/pull.js';
+export { copyWithReferrers, listReferrers } from './artifacts/referrers.js';
+export type { Keychain } from './auth/credentials/keychain.js';
+export { type CredentialOptions, createCredentialLookup } from './auth/credentials/lookup.js';
+export type { Credential, CredentialLookup } from './auth/types.js';
+export {
+  Client,
+  type ClientCopyOptions,
+  type ClientOptions,
+  type ManifestContent,
+  type ProgressEvent,
+  type PullFilesOptions,
+  type PushFile,
+  type PushOptions,
+  type ReadOptions,
+  type TransferOptions,
+  type TransferResult,
+} from './client.js';
+export {
+  type CopyEvents,
+  type CopyOptions,
+  type CopyOutcome,
+  type CopyResult,
+  copyGraph,
+} from './copy/copy.js';
+export { CopyError, type CopySide } from './copy/copy-error.js';
+export {
+  AbortedError,
+  AuthError,
+  DigestMismatchError,
+  type ErrorCode,
+  ErrorCodes,
+  findTugError,
+  InterruptedError,
+  InvalidContentError,
+  InvalidReferenceError,
+  isTugError,
+  NotFoundError,
+  SizeLimitError,
+  TransportError,
+  TugError,
+  type TugErrorOptions,
+  UsageError,
+} from './errors.js';
+export { type DigestAlgorithm, digestOf } from './oci/digest.js';
+export { isIndex, type ParsedManifest, parseManifest } from './oci/manifest.js';
+export { MAX_MANIFEST_BYTES, MediaType } from './oci/media-types.js';
+export { formatPlatform, parsePlatform } from './oci/platform.js';
+export type { Descriptor, ImageIndex, ImageManifest, Manifest, Platform } from './oci/types.js';
+export { formatReference } from './ref/format.js';
+export { parseReference } from './ref/parse.js';
 export type {
+  DockerArchiveReference,
+  OciLayoutReference,
+  Reference,
+  RegistryReference,
+  RepositoryName,
+} from './ref/types.js';
+export { RegistryClient, type RegistryClientOptions } from './registry/client.js';
+export { RegistryError, type RegistryErrorDetail } from './registry/errors.js';
+export type { PushedManifest, Repository, RepositoryOptions } from './registry/repository.js';
+export type { TarFile } from './targets/archive/tar-index.js';
+export type {
+  ArchiveImage,
+  DockerArchiveOptions,
+  DockerArchiveReader,
+  DockerArchiveTarget,
+  DockerArchiveWriter,
+} from './targets/docker-archive.js';
+export { openDockerArchive } from './targets/docker-archive.js';
+export { MemoryTarget } from './targets/memory.js';
+export { type OciLayoutOptions, type OciLayoutTarget, openOciLayout } from './targets/oci-layout.js';
+export {
+  type OpenTargetOptions,
+  openReadTarget,
+  openWriteTarget,
+  type RegistryClientFactory,
+  targetReference,
+} from './targets/open.js';
+export { selectPlatform } from './targets/platform.js';
+export { RegistryTarget } from './targets/registry.js';
+export type {
+  Closable,
+  ConditionalTagger,
+  ManifestDeleter,
+  Mounter,
+  ReadTarget,
+  ReferrerFinder,
+  ReferrersIndexer,
+  TagLister,
+  TagState,
+  WriteTarget,
+} from './targets/target.js';
+export { createTransport, type Transport } from './transport/index.js';
+export { NetworkError, type NetworkFailure } from './transport/network-error.js';
+export type {
+  BodyPace,
+  HttpMethod,
   HttpRequest,
   HttpResponse,
   RequestBody,
   RetryPolicy,
   Send,
+  Sleep,
   Timeouts,
   TransportOptions,
 } from './transport/types.js';

@@ -22,6 +22,7 @@ export interface ArtifactManifestInput {
   annotations?: Record<string, string>;
 }
 
+/** An artifact manifest as pushed: its exact bytes, its descriptor, and the document. */
 export interface BuiltManifest {
   descriptor: Descriptor;
   manifest: ImageManifest;

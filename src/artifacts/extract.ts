@@ -9,6 +9,7 @@ import { SizeLimitError } from '../errors.js';
 import { type LinkReader, linkEscape, linksOnDisk, makeParents } from './confined-fs.js';
 import { confinedPath, PathTraversalError } from './safe-path.js';
 
+/** Caps on what an unpacked directory layer may expand to. */
 export interface ExtractLimits {
   /** Most bytes a layer may unpack to. */
   maxBytes: number;
@@ -25,6 +26,7 @@ export const defaultExtractLimits: ExtractLimits = {
 
 export interface ExtractOptions {
   limits?: Partial<ExtractLimits>;
+  /** Told what was skipped or changed (an entry type that is not unpacked). */
   warn?: (message: string) => void;
   /**
    * The title of a directory layer: every entry must be this directory or lie under it, and is
@@ -119,14 +121,16 @@ export async function extractTarGzip(
     uncompressed += n;
     if (uncompressed > limits.maxBytes) {
       throw new SizeLimitError(`uncompressed size limit exceeded: over ${limits.maxBytes} bytes`, {
-        hint: 'raise it with --max-unpack-size if you trust this artifact',
+        hint: 'raise the limit if you trust this artifact',
+        option: 'maxUnpackSize',
       });
     }
     if (uncompressed > limits.ratioFloor && uncompressed > compressed * limits.maxRatio) {
       throw new SizeLimitError(
         `uncompressed size limit exceeded: expands more than ${limits.maxRatio} times`,
         {
-          hint: 'raise it with --max-unpack-ratio if you trust this artifact',
+          hint: 'raise the limit if you trust this artifact',
+          option: 'maxUnpackRatio',
         },
       );
     }

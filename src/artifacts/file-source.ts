@@ -14,10 +14,12 @@ export class FileSource implements ReadTarget {
   readonly #documents = new Map<string, Uint8Array>();
   readonly #tags = new Map<string, Descriptor>();
 
+  /** Serves `descriptor` from the file at `path`. */
   addFile(descriptor: Descriptor, path: string): void {
     this.#files.set(descriptor.digest, path);
   }
 
+  /** Serves `descriptor` from bytes in memory, under `tag` when given. */
   addBytes(descriptor: Descriptor, bytes: Uint8Array, tag?: string): void {
     this.#documents.set(descriptor.digest, bytes);
     if (tag) this.#tags.set(tag, descriptor);
@@ -40,6 +42,7 @@ export class FileSource implements ReadTarget {
     return readVerified(await this.fetch(descriptor), descriptor);
   }
 
+  /** Whether the source holds `descriptor`. */
   async exists(descriptor: Descriptor): Promise<boolean> {
     return this.#documents.has(descriptor.digest) || this.#files.has(descriptor.digest);
   }

@@ -12,12 +12,14 @@ import { linkEscape, linksOnDisk, makeParents } from './confined-fs.js';
 import { type ExtractLimits, extractTarGzip } from './extract.js';
 import { confinedPath, PathTraversalError } from './safe-path.js';
 
+/** How a pull writes files. */
 export interface FileTargetOptions {
   /** Refuse to replace files that exist. */
   keepOldFiles?: boolean;
   /** Trust titles that leave the directory (oras's --allow-path-traversal). */
   allowPathTraversal?: boolean;
   limits?: Partial<ExtractLimits>;
+  /** Told what was skipped or changed while unpacking. */
   warn?: (message: string) => void;
   /** File names for untitled layers, by digest (a Helm chart's .tgz). */
   names?: ReadonlyMap<string, string>;
@@ -196,7 +198,11 @@ export class FileTarget implements WriteTarget {
   async #replace(name: string, destination: string, staged: string, directory: boolean): Promise<void> {
     const existing = await lstat(destination).catch(() => undefined);
     if (existing && this.options.keepOldFiles) {
-      throw new TugError(`refusing to overwrite ${name} (--keep-old-files)`);
+      throw new TugError(`refusing to overwrite ${name}: old files are kept`, {
+        code: 'CONFLICT',
+        transient: false,
+        option: 'keepOldFiles',
+      });
     }
     if (existing?.isDirectory() && !directory) {
       throw new TugError(`refusing to replace the directory ${name} with a file`);

@@ -14,6 +14,8 @@ import { confinedPath } from './safe-path.js';
 export interface FileSpec {
   path: string;
   mediaType?: string;
+  /** The name it is pulled under (`org.opencontainers.image.title`); default: `path` as given. */
+  title?: string;
 }
 
 /** Annotations from oras's annotation file: `$manifest`, `$config`, and one entry per file title. */
@@ -23,6 +25,7 @@ export interface AnnotationSet {
   files?: Record<string, Record<string, string>>;
 }
 
+/** The files, config, annotations and subject of an artifact to build. */
 export interface ArtifactInput {
   files: FileSpec[];
   artifactType?: string;
@@ -34,6 +37,7 @@ export interface ArtifactInput {
   stdin?: Readable;
 }
 
+/** A built artifact ready to copy from `source`, and the cleanup of its temporary files. */
 export interface PreparedArtifact {
   source: FileSource;
   manifest: BuiltManifest;
@@ -85,7 +89,8 @@ function titleOf(path: string, allowAbsolute: boolean): string {
     return confinedPath(trimmed);
   } catch (error) {
     throw new UsageError(`${path} cannot be a title: ${(error as Error).message}`, {
-      hint: 'push files by relative paths from their directory, or pass --disable-path-validation',
+      hint: 'push files by relative paths from their directory, or allow absolute paths',
+      option: 'allowAbsolutePaths',
     });
   }
 }
@@ -155,7 +160,7 @@ async function describeInput(
   const stats = await stat(spec.path).catch(() => {
     throw new UsageError(`cannot read ${spec.path}: no such file or directory`);
   });
-  const title = titleOf(spec.path, input.allowAbsolutePaths === true);
+  const title = titleOf(spec.title ?? spec.path, input.allowAbsolutePaths === true);
   if (stats.isDirectory()) {
     const packed = await packDirectory(spec.path, title);
     cleanups.push(packed.remove);

@@ -82,7 +82,10 @@ export async function addToReferrersTag(
     const updated = await pushWith(target, index, referrer, options);
     if (!updated || (await target.tagIf(updated, tag, state, options))) return;
   }
-  throw new TugError(`the referrers tag ${tag} kept changing under other writers`, { hint: 'attach again' });
+  throw new TugError(`the referrers tag ${tag} kept changing under other writers`, {
+    code: 'CONFLICT',
+    hint: 'attach again',
+  });
 }
 
 /** Writers that may race on one referrers tag before an update gives up. */

@@ -153,6 +153,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       });
     }
     return new AuthError(`access denied to ${repositoriesOf(scopes)}: need ${describeScopes(scopes)}`, {
+      code: 'DENIED',
       hint: `check that the account used for ${registry} has this permission`,
     });
   };
@@ -218,7 +219,9 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
         });
       }
       if (response.status !== 200) {
-        throw new TugError(`${registry} answered HTTP ${response.status} at /v2/; is it a registry?`);
+        throw new TugError(`${registry} answered HTTP ${response.status} at /v2/; is it a registry?`, {
+          code: 'SERVER',
+        });
       }
       const found = await abortable(lookup(), signal);
       if (learned?.scheme !== 'bearer' || found?.username === undefined || found.password === undefined)

@@ -1,10 +1,14 @@
-import { TugError } from '../errors.js';
+import { TugError, type TugErrorOptions } from '../errors.js';
 import type { Challenge } from './types.js';
 
 const token = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+/;
 const parameterStart = /^([A-Za-z0-9!#$%&'*+.^_`|~-]+)\s*=\s*/;
 
-class ChallengeSyntaxError extends TugError {}
+class ChallengeSyntaxError extends TugError {
+  constructor(message: string, options: TugErrorOptions) {
+    super(message, { code: 'SERVER', ...options });
+  }
+}
 
 function fail(header: string, why: string): never {
   throw new ChallengeSyntaxError(`cannot parse WWW-Authenticate challenge: ${why}`, {

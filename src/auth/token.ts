@@ -160,7 +160,10 @@ export async function fetchToken(request: TokenRequest): Promise<Token> {
   }
   if (status !== 200) {
     discardBody(response);
-    throw new TugError(`the token endpoint of ${request.registry} answered HTTP ${status}`);
+    throw new TugError(`the token endpoint of ${request.registry} answered HTTP ${status}`, {
+      code: 'SERVER',
+      transient: status >= 500,
+    });
   }
   return parseTokenResponse(response, request.registry, request.now);
 }

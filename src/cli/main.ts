@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { type Command, CommanderError } from 'commander';
-import { ExitCode, InterruptedError, TugError } from '../errors.js';
+import { InterruptedError, TugError } from '../errors.js';
+import { ExitCode, exitCodeFor, hintFor } from './errors.js';
 import type { GlobalOptions } from './global-options.js';
 import { type Io, processIo } from './io.js';
 import { Output } from './output.js';
@@ -17,9 +18,9 @@ function report(error: unknown, output: Output): number {
     return error.exitCode === 0 ? ExitCode.success : ExitCode.usage;
   }
   if (error instanceof TugError) {
-    output.error(error.message, error.hint);
+    output.error(error.message, hintFor(error));
     if (output.options.verbose && error.stack) traceStack(output, error.stack);
-    return error.exitCode;
+    return exitCodeFor(error);
   }
   const message = error instanceof Error ? error.message : String(error);
   output.error(message);

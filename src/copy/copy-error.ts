@@ -1,15 +1,14 @@
-import { ExitCode, TugError } from '../errors.js';
+import { findTugError, TugError } from '../errors.js';
 import type { Descriptor } from '../oci/types.js';
 
+/** Which end of a copy failed. */
 export type CopySide = 'source' | 'destination';
 
 /**
- * A failed copy, saying what was being done to which node on which side. It keeps the exit code
- * and hint of its cause, so a blob missing at the source still exits 4.
+ * A failed copy, saying what was being done to which node on which side. It keeps the code,
+ * `transient` and hint of the tug error it wraps, so a blob missing at the source is `NOT_FOUND`.
  */
 export class CopyError extends TugError {
-  override readonly exitCode: ExitCode;
-
   constructor(
     readonly side: CopySide,
     readonly descriptor: Descriptor,
@@ -18,11 +17,14 @@ export class CopyError extends TugError {
     cause: unknown,
   ) {
     const reason = cause instanceof Error ? cause.message : String(cause);
+    const wrapped = findTugError(cause);
     super(`copy failed: ${operation}: ${reason}`, {
       cause,
-      hint: cause instanceof TugError ? cause.hint : undefined,
+      code: wrapped?.code,
+      transient: wrapped?.transient,
+      hint: wrapped?.hint,
+      option: wrapped?.option,
     });
-    this.exitCode = cause instanceof TugError ? cause.exitCode : ExitCode.failure;
   }
 }
 

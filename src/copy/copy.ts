@@ -16,15 +16,20 @@ import { DEFAULT_MAX_NODES, NodeBudget } from './graph-limit.js';
 import { Limiter } from './limiter.js';
 import { WaitGraph } from './wait-graph.js';
 
+/** What became of one node: copied, already at the destination, or mounted from another repository. */
 export type CopyOutcome = 'copied' | 'skipped' | 'mounted';
 
+/** Progress of a copy, node by node. */
 export interface CopyEvents {
+  /** A node starts to be copied. */
   onStart?(descriptor: Descriptor): void;
   /** Increments as bytes flow to the destination. */
   onBytes?(descriptor: Descriptor, bytes: number): void;
+  /** A node is done, and how. */
   onDone?(descriptor: Descriptor, outcome: CopyOutcome): void;
 }
 
+/** How {@link copyGraph} copies. */
 export interface CopyOptions {
   /** Transfers (fetch and push of one node) at once; default 5. */
   concurrency?: number;
@@ -40,6 +45,7 @@ export interface CopyOptions {
   maxNodes?: number;
 }
 
+/** The root copied and what moved. */
 export interface CopyResult {
   root: Descriptor;
   copied: number;

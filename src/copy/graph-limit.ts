@@ -10,7 +10,8 @@ export class GraphLimitError extends TugError {
     what: string,
   ) {
     super(`stopped after ${limit} ${what}: the graph is larger than the limit`, {
-      hint: 'if the graph really is this large, raise the limit with --max-nodes',
+      code: 'TOO_LARGE',
+      option: 'maxNodes',
     });
   }
 }

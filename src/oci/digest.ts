@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { InvalidContentError } from '../errors.js';
 import type { Descriptor, Platform } from './types.js';
 
+/** The digest algorithms of the image-spec ("Digests"). */
 export type DigestAlgorithm = 'sha256' | 'sha512';
 
 const hexLength: Record<DigestAlgorithm, number> = { sha256: 64, sha512: 128 };
@@ -41,6 +42,7 @@ export function isValidDigest(digest: string): boolean {
   }
 }
 
+/** The digest of `bytes` (`sha256:…`). */
 export function digestOf(bytes: Uint8Array, algorithm: DigestAlgorithm = 'sha256'): string {
   return `${algorithm}:${createHash(algorithm).update(bytes).digest('hex')}`;
 }

@@ -3,11 +3,13 @@ import { validateDescriptor } from './digest.js';
 import { isIndexMediaType, MediaType } from './media-types.js';
 import type { Descriptor, ImageIndex, Manifest } from './types.js';
 
+/** A manifest or index, parsed and checked, with the media type it is known by. */
 export interface ParsedManifest {
   mediaType: string;
   manifest: Manifest;
 }
 
+/** Whether a parsed document is an index (a list of manifests) rather than one manifest. */
 export function isIndex(manifest: Manifest): manifest is ImageIndex {
   return 'manifests' in manifest;
 }

@@ -1,3 +1,4 @@
+/** The media types of OCI and Docker manifests, indexes, configs and layers. */
 export const MediaType = {
   ociManifest: 'application/vnd.oci.image.manifest.v1+json',
   ociIndex: 'application/vnd.oci.image.index.v1+json',

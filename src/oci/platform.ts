@@ -34,6 +34,7 @@ export function parsePlatform(input: string): Platform {
   return platform;
 }
 
+/** A platform as written on a command line: `os/arch[/variant]`. */
 export function formatPlatform(platform: Platform): string {
   const base = [platform.os, platform.architecture, platform.variant].filter(Boolean).join('/');
   return platform['os.version'] ? `${base}:${platform['os.version']}` : base;

@@ -9,6 +9,7 @@ export interface Platform {
   features?: string[];
 }
 
+/** What a manifest says about a piece of content (image-spec, "Descriptors"). */
 export interface Descriptor {
   mediaType: string;
   digest: string;
@@ -20,6 +21,7 @@ export interface Descriptor {
   artifactType?: string;
 }
 
+/** An image or artifact manifest (image-spec, "Image Manifest"). */
 export interface ImageManifest {
   schemaVersion: 2;
   mediaType?: string;
@@ -30,6 +32,7 @@ export interface ImageManifest {
   annotations?: Record<string, string>;
 }
 
+/** An index: a list of manifests, one per platform (image-spec, "Image Index"). */
 export interface ImageIndex {
   schemaVersion: 2;
   mediaType?: string;
@@ -39,4 +42,5 @@ export interface ImageIndex {
   annotations?: Record<string, string>;
 }
 
+/** A manifest or an index. */
 export type Manifest = ImageManifest | ImageIndex;

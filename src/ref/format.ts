@@ -4,6 +4,7 @@ export function formatRepository(name: RepositoryName): string {
   return `${name.registry}/${name.repository}`;
 }
 
+/** A reference written back in the form `parseReference` reads. */
 export function formatReference(ref: Reference): string {
   switch (ref.kind) {
     case 'registry':

@@ -216,6 +216,7 @@ function parseDockerArchive(input: string, body: string): DockerArchiveReference
   };
 }
 
+/** Parses a reference: `host/repo:tag`, `host/repo@digest`, `oci:DIR[:TAG|@DIGEST]`, `docker-archive:FILE[:NAME:TAG]`. */
 export function parseReference(input: string): Reference {
   if (input.startsWith('oci:')) return parseOciLayout(input, input.slice('oci:'.length));
   if (input.startsWith('docker-archive:'))

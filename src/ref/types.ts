@@ -29,4 +29,5 @@ export interface DockerArchiveReference {
   imageName?: string;
 }
 
+/** What a reference names: a registry repository, an OCI layout, or a docker-archive. */
 export type Reference = RegistryReference | OciLayoutReference | DockerArchiveReference;

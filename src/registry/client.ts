@@ -4,14 +4,10 @@ import type { RepositoryName } from '../ref/types.js';
 import { abortable, type SignalOptions } from '../signal.js';
 import { withOriginHeaders } from '../transport/extra-headers.js';
 import { discardBody, type Transport } from '../transport/index.js';
+import type { RegistryConnection } from './connection.js';
 import { errorFromResponse } from './errors.js';
 import { paginate } from './pagination.js';
-import {
-  defaultRepositoryOptions,
-  type RegistryConnection,
-  Repository,
-  type RepositoryOptions,
-} from './repository.js';
+import { defaultRepositoryOptions, Repository, type RepositoryOptions } from './repository.js';
 
 /**
  * `maxManifestBytes` (default MAX_MANIFEST_BYTES), `pageSize` (`n` of tags and catalog pages,
@@ -59,10 +55,12 @@ export class RegistryClient {
     return connection;
   }
 
+  /** The repository `name` names, sharing this client's connections. */
   repository(name: RepositoryName): Repository {
     return new Repository(name, () => this.#connect(name.registry), this.#options);
   }
 
+  /** The repositories of a registry, page by page. */
   async *catalog(registry: string, options: SignalOptions = {}): AsyncIterable<string> {
     const connection = await abortable(this.#connect(registry), options.signal);
     const pageSize = this.#options.pageSize ?? defaultRepositoryOptions.pageSize;
@@ -103,6 +101,7 @@ export class RegistryClient {
     return (await abortable(this.#connect(registry), options.signal)).verify(options);
   }
 
+  /** Forgets the connections; the transport is closed by its owner. */
   async close(): Promise<void> {
     this.#connections.clear();
   }

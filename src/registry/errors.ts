@@ -1,7 +1,15 @@
-import { AuthError, NotFoundError, TransportError, type TugError } from '../errors.js';
+import {
+  AuthError,
+  type ErrorCode,
+  NotFoundError,
+  TransportError,
+  type TugError,
+  type TugErrorOptions,
+} from '../errors.js';
 import { MAX_SMALL_BODY, readBodyText, redactUrl } from '../transport/index.js';
 import type { HttpRequest, HttpResponse } from '../transport/types.js';
 
+/** One entry of a registry's `{"errors": [...]}` answer. */
 export interface RegistryErrorDetail {
   code: string;
   message?: string;
@@ -17,8 +25,9 @@ export class RegistryError extends TransportError {
     readonly status: number,
     readonly errors: RegistryErrorDetail[],
     hint?: string,
+    code: ErrorCode = 'SERVER',
   ) {
-    super(message, { hint });
+    super(message, { hint, code, transient: status >= 500 || status === 429 });
   }
 }
 
@@ -113,13 +122,14 @@ export function classifyFailure(
   const said = first ? `${first.code}${first.message ? `: ${oneLine(first.message)}` : ''}` : undefined;
   const codes = new Set(errors?.map((error) => error.code));
   const subject = subjectOf(request.url);
-  const failure = (message: string, hint?: string) =>
-    new RegistryError(message, request.method, url, status, errors ?? [], hint);
+  const failure = (message: string, hint?: string, code?: ErrorCode) =>
+    new RegistryError(message, request.method, url, status, errors ?? [], hint, code);
 
   if (codes.has('BLOB_UPLOAD_UNKNOWN') || (status === 404 && subject.kind === 'upload')) {
     return failure(
       `${operation}: the upload session is gone (${said ?? where})`,
       'the upload session expired; push again',
+      'CONFLICT',
     );
   }
   const unknown = errors?.find((error) => error.code in notFoundCodes);
@@ -131,12 +141,13 @@ export function classifyFailure(
   }
   if (status === 401 || status === 403 || [...codes].some((code) => deniedCodes.has(code))) {
     return new AuthError(`${operation}: access denied${said ? ` (${said})` : ''}`, {
+      code: status === 401 || codes.has('UNAUTHORIZED') ? 'UNAUTHORIZED' : 'DENIED',
       hint: `tug login ${request.url.host}`,
     });
   }
   if (status === 413) {
     const what = subject.kind === 'manifest' ? 'manifest' : 'blob';
-    return failure(`${what} too large for the registry: ${subject.name} (${where})`);
+    return failure(`${what} too large for the registry: ${subject.name} (${where})`, undefined, 'TOO_LARGE');
   }
   if (status === 405 || codes.has('UNSUPPORTED')) {
     return failure(
@@ -144,7 +155,11 @@ export function classifyFailure(
       request.method === 'DELETE'
         ? 'the registry has deletes disabled'
         : 'the registry does not offer this operation',
+      'UNSUPPORTED',
     );
+  }
+  if (status === 429 || codes.has('TOOMANYREQUESTS')) {
+    return failure(`${operation}: rate limited (${said ?? where})`, undefined, 'RATE_LIMITED');
   }
   return failure(said ? `${operation} failed: ${said}; ${where}` : where);
 }
@@ -160,4 +175,8 @@ export async function errorFromResponse(
 }
 
 /** A conditional write refused (HTTP 412): someone else changed the tag first. */
-export class PreconditionFailedError extends TransportError {}
+export class PreconditionFailedError extends TransportError {
+  constructor(message: string, options: TugErrorOptions = {}) {
+    super(message, { code: 'CONFLICT', ...options });
+  }
+}

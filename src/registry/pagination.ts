@@ -1,7 +1,7 @@
 import { TransportError } from '../errors.js';
 import { readBodyJson, sameOrigin } from '../transport/index.js';
+import type { RegistryConnection } from './connection.js';
 import { errorFromResponse } from './errors.js';
-import type { RegistryConnection } from './repository.js';
 
 /** Whether a Link parameter list (`; rel="next"; type=...`) names the `next` relation. */
 function isNextRelation(parameters: string): boolean {

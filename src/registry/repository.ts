@@ -23,17 +23,13 @@ import {
   SlowBodyError,
   sameOrigin,
 } from '../transport/index.js';
-import type { HttpMethod, HttpRequest, HttpResponse, RequestBody, Send } from '../transport/types.js';
+import type { HttpMethod, HttpRequest, HttpResponse, RequestBody } from '../transport/types.js';
+import type { RegistryConnection } from './connection.js';
 import { errorFromResponse, PreconditionFailedError } from './errors.js';
 import { paginate } from './pagination.js';
 import { uploadBlob } from './upload.js';
 
-/** What a repository handle needs of its registry: the authenticated stack and where it lives. */
-export interface RegistryConnection {
-  send: Send;
-  baseUrl: URL;
-}
-
+/** Caps and sizes a repository works with. */
 export interface RepositoryOptions {
   maxManifestBytes: number;
   pageSize: number;
@@ -51,6 +47,7 @@ export const defaultRepositoryOptions: RepositoryOptions = {
   chunkSize: 16 * 1024 * 1024,
 };
 
+/** A manifest pushed, and the digest the registry answered with. */
 export interface PushedManifest {
   descriptor: Descriptor;
   /** The registry said, with `OCI-Subject`, that it indexed the manifest's subject (referrers API). */
@@ -245,6 +242,7 @@ export class Repository {
     };
   }
 
+  /** Deletes a manifest by digest. */
   deleteManifest(digest: string, options: SignalOptions = {}): Promise<void> {
     return this.#delete('manifests', digest, options);
   }
@@ -376,6 +374,7 @@ export class Repository {
     return verifier;
   }
 
+  /** Uploads a blob, monolithic or in chunks. */
   async pushBlob(descriptor: Descriptor, body: RequestBody, options: SignalOptions = {}): Promise<void> {
     parseDigest(descriptor.digest);
     const connection = await abortable(this.#connect(), options.signal);
@@ -423,6 +422,7 @@ export class Repository {
     return false;
   }
 
+  /** Deletes a blob by digest. */
   deleteBlob(digest: string, options: SignalOptions = {}): Promise<void> {
     return this.#delete('blobs', digest, options);
   }

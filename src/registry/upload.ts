@@ -4,8 +4,8 @@ import type { Descriptor } from '../oci/types.js';
 import { cleanupSignal } from '../signal.js';
 import { discardBody, headerValue, sameOrigin } from '../transport/index.js';
 import type { HttpRequest, RequestBody, Send } from '../transport/types.js';
+import type { RegistryConnection } from './connection.js';
 import { errorFromResponse } from './errors.js';
-import type { RegistryConnection } from './repository.js';
 
 /** Largest chunk a registry may demand with OCI-Chunk-Min-Length; beyond it tug refuses. */
 export const MAX_CHUNK = 64 * 1024 * 1024;

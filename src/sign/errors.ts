@@ -1,4 +1,8 @@
-import { TugError } from '../errors.js';
+import { TugError, type TugErrorOptions } from '../errors.js';
 
-/** No signature of an image verifies with the given key; the message says why in one line. Exit 1. */
-export class SignatureVerificationError extends TugError {}
+/** No signature of an image verifies with the given key; the message says why in one line. */
+export class SignatureVerificationError extends TugError {
+  constructor(message: string, options: TugErrorOptions = {}) {
+    super(message, { code: 'UNVERIFIED', ...options });
+  }
+}

@@ -30,7 +30,8 @@ export async function requireSignedBy(
   } catch (error) {
     if (!(error instanceof SignatureVerificationError)) throw error;
     throw new SignatureVerificationError(`refusing to copy ${image}: ${error.message}`, {
-      hint: 'sign it with `tug sign --key` (or cosign), or copy without --verify-key',
+      hint: 'sign it (with tug or cosign), or copy it without verifying signatures',
+      option: 'verifyKey',
     });
   }
 }

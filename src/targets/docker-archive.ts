@@ -5,8 +5,10 @@ import { DockerArchiveWriter } from './archive/writer.js';
 export { type ArchiveImage, DockerArchiveReader } from './archive/reader.js';
 export { DockerArchiveWriter } from './archive/writer.js';
 
+/** A docker-archive open to read or to write. */
 export type DockerArchiveTarget = DockerArchiveReader | DockerArchiveWriter;
 
+/** Which image of an archive to read, or the name to give the image written. */
 export interface DockerArchiveOptions {
   /** `NAME:TAG` of the image to read, or to name the image written when the copy gives no name. */
   imageName?: string;

@@ -32,6 +32,7 @@ export class MemoryTarget implements WriteTarget, TagLister {
     return this.#get(descriptor);
   }
 
+  /** Whether the target holds `descriptor`. */
   async exists(descriptor: Descriptor): Promise<boolean> {
     return this.#content.has(descriptor.digest);
   }
@@ -49,6 +50,7 @@ export class MemoryTarget implements WriteTarget, TagLister {
     this.#tags.set(reference, stored.descriptor);
   }
 
+  /** The tags set so far. */
   async *tags(): AsyncIterable<string> {
     yield* [...this.#tags.keys()].sort();
   }

@@ -32,6 +32,7 @@ import {
 } from './layout/small-files.js';
 import type { ManifestDeleter, TagLister, WriteTarget } from './target.js';
 
+/** How an OCI layout is opened. */
 export interface OciLayoutOptions {
   /** Create the layout on the first write when the directory is missing or empty. */
   create?: boolean;
@@ -78,6 +79,7 @@ export class OciLayoutTarget implements WriteTarget, TagLister, ManifestDeleter 
     return readVerified(await openVerifiedBlob(this.root, checked), checked, this.maxManifestBytes);
   }
 
+  /** Whether the layout holds `descriptor`. */
   async exists(descriptor: Descriptor): Promise<boolean> {
     const { state, size } = await blobState(blobPath(this.root, descriptor.digest));
     return state === 'file' && size === descriptor.size;
@@ -151,6 +153,7 @@ export class OciLayoutTarget implements WriteTarget, TagLister, ManifestDeleter 
     for (const child of successors(manifest)) await this.collectGraph(child, into);
   }
 
+  /** The tags of the layout's index. */
   async *tags(): AsyncIterable<string> {
     const index = await this.readIndex();
     const names = index.entries.flatMap((entry) => refNameOf(entry.descriptor) ?? []);

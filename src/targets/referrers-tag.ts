@@ -48,6 +48,7 @@ export function referrersIndexFrom(bytes: Uint8Array, descriptor: Descriptor, ta
   if (!isIndex(manifest) || mediaType !== MediaType.ociIndex) {
     throw new TugError(
       `the referrers tag ${tag} holds a ${mediaType}, not an OCI index; leaving it untouched`,
+      { code: 'CONFLICT', transient: false },
     );
   }
   return manifest;

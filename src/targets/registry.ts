@@ -52,6 +52,7 @@ export class RegistryTarget
     return bytes;
   }
 
+  /** Whether the repository holds `descriptor`. */
   exists(descriptor: Descriptor, options: SignalOptions = {}): Promise<boolean> {
     return this.repository.exists(descriptor, options);
   }
@@ -82,6 +83,7 @@ export class RegistryTarget
     await this.repository.pushManifest(reference, bytes, descriptor.mediaType, undefined, options);
   }
 
+  /** What a tag points at now, with its ETag. */
   async readTag(reference: string, options: SignalOptions = {}): Promise<TagState | undefined> {
     try {
       const { descriptor, bytes, etag } = await this.repository.fetchManifest(reference, options);
@@ -122,6 +124,7 @@ export class RegistryTarget
     return this.repository.mountBlob(descriptor, source, options);
   }
 
+  /** The tags of the repository, page by page. */
   tags(options: SignalOptions = {}): AsyncIterable<string> {
     return this.repository.tags(options);
   }

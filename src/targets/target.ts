@@ -16,6 +16,7 @@ export interface ReadTarget {
   fetch(descriptor: Descriptor, options?: SignalOptions): Promise<Readable>;
   /** Manifests and other small documents: the exact bytes, size-capped and digest-verified. */
   fetchBytes(descriptor: Descriptor, options?: SignalOptions): Promise<Uint8Array>;
+  /** Whether the target holds `descriptor`. */
   exists(descriptor: Descriptor, options?: SignalOptions): Promise<boolean>;
 }
 
@@ -35,11 +36,13 @@ export interface Mounter {
 
 /** Optional: a target that lists its tags. */
 export interface TagLister {
+  /** The tags, in the order the target gives them. */
   tags(options?: SignalOptions): AsyncIterable<string>;
 }
 
 /** Optional: a target that finds the manifests whose `subject` is a given descriptor. */
 export interface ReferrerFinder {
+  /** The manifests whose subject is `subject`, of `artifactType` when given. */
   referrers(subject: Descriptor, artifactType?: string, options?: SignalOptions): AsyncIterable<Descriptor>;
 }
 
@@ -55,6 +58,7 @@ export function isManifestDeleter(target: object): target is ManifestDeleter {
 
 /** Optional: a target that must be finished (an archive written, a file handle closed). */
 export interface Closable {
+  /** Finishes the target (writes an archive, releases files). */
   close(): Promise<void>;
 }
 
@@ -100,6 +104,7 @@ export interface TagState {
  * (HTTP `If-Match` / `If-None-Match`), so two writers of one index do not lose each other's entry.
  */
 export interface ConditionalTagger {
+  /** What `reference` points at now, with its version; undefined when there is no such tag. */
   readTag(reference: string, options?: SignalOptions): Promise<TagState | undefined>;
   /** False when the tag changed since `previous` was read (or appeared, when it was absent). */
   tagIf(

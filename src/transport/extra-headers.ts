@@ -24,7 +24,7 @@ export function parseHeader(text: string): [string, string] {
   }
   if (/[\r\n\0]/.test(value)) throw new UsageError(`the value of header ${name} has a line break`);
   if (reserved.has(name.toLowerCase()))
-    throw new UsageError(`the header ${name} cannot be set with --header`);
+    throw new UsageError(`the header ${name} is set by tug and cannot be given as an extra header`);
   return [name.toLowerCase(), value];
 }
 

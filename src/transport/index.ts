@@ -19,6 +19,7 @@ export * from './types.js';
 
 export const defaultTimeouts: Timeouts = { connectMs: 30_000, headersMs: 60_000, bodyIdleMs: 60_000 };
 
+/** The HTTP stack tug talks to registries through. */
 export interface Transport {
   /**
    * The stack without auth: retry → redirects → trace → one request. The trace sits at the
@@ -27,6 +28,7 @@ export interface Transport {
   send: Send;
   /** The base URL of a registry (scheme decided once per registry), e.g. https://registry-1.docker.io */
   baseUrl(registry: string): Promise<URL>;
+  /** Closes every connection. */
   close(): Promise<void>;
 }
 
@@ -35,6 +37,7 @@ function packageUserAgent(): string {
   return `tug/${version}`;
 }
 
+/** The HTTP stack: TLS material, proxies, retries with back-off, redirects, timeouts. */
 export function createTransport(options: TransportOptions = {}): Transport {
   const timeouts = { ...defaultTimeouts, ...options.timeouts };
   const pool = new DispatcherPool(options, timeouts);

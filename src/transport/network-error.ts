@@ -1,4 +1,4 @@
-import { TransportError, type TugErrorOptions } from '../errors.js';
+import { type ErrorCode, TransportError, type TugErrorOptions } from '../errors.js';
 import type { Timeouts } from './types.js';
 
 /** What went wrong below HTTP, in the terms a user can act on. */
@@ -12,16 +12,30 @@ export type NetworkFailure =
   | 'reset'
   | 'other';
 
-/** A request that got no HTTP answer. `transient` failures may succeed when tried again. */
+const failureCodes: Record<NetworkFailure, ErrorCode> = {
+  certificate: 'TLS',
+  'not-tls': 'TLS',
+  'handshake-closed': 'TLS',
+  refused: 'NETWORK',
+  unresolved: 'NETWORK',
+  timeout: 'TIMEOUT',
+  reset: 'NETWORK',
+  other: 'NETWORK',
+};
+
+/**
+ * A request that got no HTTP answer: code `TLS`, `TIMEOUT` or `NETWORK`. `transient` failures may
+ * succeed when tried again; `systemCode` is the socket's or TLS stack's own code.
+ */
 export class NetworkError extends TransportError {
   constructor(
     message: string,
     readonly failure: NetworkFailure,
-    readonly code: string,
-    readonly transient: boolean,
+    readonly systemCode: string,
+    transient: boolean,
     options: TugErrorOptions = {},
   ) {
-    super(message, options);
+    super(message, { ...options, code: failureCodes[failure], transient });
   }
 }
 
@@ -33,7 +47,7 @@ export class SlowBodyError extends NetworkError {
       'timeout',
       'SLOW_BODY',
       true,
-      { hint: 'a slow link may need a longer --timeout' },
+      { hint: 'a slow link may need a longer timeout', option: 'timeout' },
     );
   }
 }
@@ -106,14 +120,16 @@ export function describeNetworkError(error: unknown, url: URL, timeouts: Timeout
       code,
       false,
       {
-        hint: `pass --ca-file CA.pem, or put the CA in /etc/docker/certs.d/${host}/ca.crt; --insecure skips verification`,
+        hint: `give the registry's CA as caFile, or put it in /etc/docker/certs.d/${host}/ca.crt; insecure skips verification`,
+        option: 'caFile',
         ...cause,
       },
     );
   }
   if (notTlsCodes.has(code) || notTlsMessage.test(message)) {
     return new NetworkError(`${host} does not speak TLS (${code || message})`, 'not-tls', code, false, {
-      hint: 'if the registry serves plain HTTP, pass --plain-http',
+      hint: 'if the registry serves plain HTTP, list it in plainHttp',
+      option: 'plainHttp',
       ...cause,
     });
   }
@@ -124,7 +140,8 @@ export function describeNetworkError(error: unknown, url: URL, timeouts: Timeout
       code,
       true,
       {
-        hint: 'if the registry serves plain HTTP, pass --plain-http',
+        hint: 'if the registry serves plain HTTP, list it in plainHttp',
+        option: 'plainHttp',
         ...cause,
       },
     );
@@ -147,7 +164,7 @@ export function describeNetworkError(error: unknown, url: URL, timeouts: Timeout
       'timeout',
       code,
       true,
-      { hint: 'a slow registry may need a longer --timeout', ...cause },
+      { hint: 'a slow registry may need a longer timeout', option: 'timeout', ...cause },
     );
   }
   if (resetCodes.has(code)) {

@@ -48,6 +48,7 @@ function rateLimited(response: HttpResponse, waitMs: number | undefined): Transp
   const after = waitMs === undefined ? '' : `; retry after ${Math.ceil(waitMs / 1000)} s`;
   const quota = remaining ? ` (remaining quota: ${remaining})` : '';
   return new TransportError(`rate limited by ${response.url.host}${after}${quota}`, {
+    code: 'RATE_LIMITED',
     hint: 'wait and try again, or log in: authenticated pulls have a higher quota on most registries',
   });
 }
@@ -60,8 +61,9 @@ function unavailable(response: HttpResponse, waitMs: number): TransportError {
 }
 
 function afterAttempts(error: NetworkError, attempts: number): NetworkError {
-  return new NetworkError(`${error.message} (${attempts} attempts)`, error.failure, error.code, true, {
+  return new NetworkError(`${error.message} (${attempts} attempts)`, error.failure, error.systemCode, true, {
     hint: error.hint,
+    option: error.option,
     cause: error.cause,
   });
 }

@@ -98,7 +98,7 @@ export class TlsMaterial {
 
   constructor(options: TransportOptions) {
     if ((options.certFile === undefined) !== (options.keyFile === undefined)) {
-      throw new UsageError('--cert-file and --key-file go together');
+      throw new UsageError('a client certificate and its key go together', { option: 'certFile' });
     }
     this.#options = options;
   }

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 
+/** The HTTP methods of the Distribution API. */
 export type HttpMethod = 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
 
 /**
@@ -8,9 +9,15 @@ export type HttpMethod = 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
  */
 export type RequestBody =
   | Uint8Array
-  | { kind: 'replayable'; open: () => Readable; length?: number }
+  | {
+      kind: 'replayable';
+      /** Opens the body from its start, for each attempt. */
+      open: () => Readable;
+      length?: number;
+    }
   | { kind: 'stream'; stream: Readable; length?: number };
 
+/** One request to a registry. */
 export interface HttpRequest {
   method: HttpMethod;
   url: URL;
@@ -23,6 +30,7 @@ export interface HttpRequest {
   crossOrigin?: boolean;
 }
 
+/** The answer to a request. */
 export interface HttpResponse {
   status: number;
   /** Lower-case header names; repeated headers joined as an array. */
@@ -47,6 +55,7 @@ export type Send = (request: HttpRequest) => Promise<HttpResponse>;
 /** Waits `ms`; rejects early when `signal` is aborted. */
 export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
 
+/** How failed requests are retried. */
 export interface RetryPolicy {
   /** Total attempts including the first. */
   attempts: number;
@@ -56,6 +65,7 @@ export interface RetryPolicy {
   maxRetryAfterMs: number;
 }
 
+/** How long a request may wait. */
 export interface Timeouts {
   connectMs: number;
   /** Time to the response headers. */
@@ -67,6 +77,7 @@ export interface Timeouts {
   bodyIdleMs: number;
 }
 
+/** How the transport reaches registries. */
 export interface TransportOptions {
   /** Force plain HTTP for every registry. */
   plainHttp?: boolean;

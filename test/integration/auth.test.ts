@@ -88,13 +88,13 @@ describe('token auth against the real registry and token issuer', () => {
     expect(await status(authenticator.send, manifest(tokenRegistry, 'public/x'))).toBe(200);
   });
 
-  it('refuses an anonymous read of another repository with an AuthError (exit 3) naming tug login', async () => {
+  it('refuses an anonymous read of another repository with an UNAUTHORIZED AuthError naming tug login', async () => {
     const { authenticator } = connect(tokenRegistry, undefined);
     const error = (await authenticator
       .send(manifest(tokenRegistry, 'private/x'))
       .catch((caught: unknown) => caught)) as AuthError;
     expect(error).toBeInstanceOf(AuthError);
-    expect(error.exitCode).toBe(3);
+    expect(error.code).toBe('UNAUTHORIZED');
     expect(error.message).toBe(`${tokenRegistry.host} requires authentication`);
     expect(error.hint).toContain(`tug login ${tokenRegistry.host}`);
   });
@@ -168,7 +168,7 @@ describe('token auth against the real registry and token issuer', () => {
     ).toBe(false);
   });
 
-  it('verifies a good credential at /v2/ and refuses a bad one with exit 3', async () => {
+  it('verifies a good credential at /v2/ and refuses a bad one as UNAUTHORIZED', async () => {
     await expect(connect(tokenRegistry, user(tokenRegistry)).authenticator.verify()).resolves.toEqual({
       identityToken: expect.any(String),
     });
@@ -176,7 +176,7 @@ describe('token auth against the real registry and token issuer', () => {
       .authenticator.verify()
       .catch((caught: unknown) => caught)) as AuthError;
     expect(error).toBeInstanceOf(AuthError);
-    expect(error.exitCode).toBe(3);
+    expect(error.code).toBe('UNAUTHORIZED');
   });
 
   it('gets a refresh token with the offline password grant and reads with it as an identity token', async () => {

@@ -26,6 +26,12 @@ beforeAll(async () => {
       body: '<html><body>Bad gateway</body></html>',
     },
     {
+      path: /\/v2\/garbled\/manifests\//,
+      status: 200,
+      contentType: ociManifest,
+      body: '{"schemaVersion": 2,',
+    },
+    {
       path: /\/v2\/huge\/manifests\//,
       status: 200,
       contentType: ociManifest,
@@ -157,6 +163,12 @@ const badInputs: BadInput[] = [
     args: () => ['digest', ...auth(), `${proxy.host}/broken:v1`],
     code: 1,
     message: /502/,
+  },
+  {
+    name: 'a registry serving a broken manifest (its fault, not bad usage)',
+    args: () => ['cp', ...auth(), `${proxy.host}/garbled:v1`, `oci:${join(scratch, 'garbled')}:v1`],
+    code: 1,
+    message: /JSON|manifest/,
   },
   {
     name: 'a manifest over 4 MiB',

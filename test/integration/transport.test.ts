@@ -295,13 +295,13 @@ describe('redirects', () => {
 });
 
 describe('TLS', () => {
-  it('refuses a self-signed certificate with the --ca-file hint', async () => {
+  it('refuses a self-signed certificate as TLS, pointing at the caFile option', async () => {
     const server = await serve(ok, await tlsOptions());
     const error = await failureOf(get(transport(), `${server.origin}/v2/`));
     expect(error.message).toBe(
       `TLS certificate of ${server.host} is not trusted (DEPTH_ZERO_SELF_SIGNED_CERT)`,
     );
-    expect(error.hint).toContain('--ca-file');
+    expect(error.option).toBe('caFile');
     expect(server.seen).toHaveLength(0);
   });
 
@@ -371,11 +371,11 @@ describe('scheme probe for loopback registries', () => {
     expect(server.seen.map((seen) => seen.path)).toEqual(['/v2/']);
   });
 
-  it('fails with the --ca-file hint, never plain HTTP, when the TLS certificate is untrusted', async () => {
+  it('fails pointing at the caFile option, never plain HTTP, when the TLS certificate is untrusted', async () => {
     const server = await serve(ok, await tlsOptions());
     const error = await failureOf(transport().baseUrl(server.host));
     expect(error.message).toMatch(/TLS certificate of .* is not trusted/);
-    expect(error.hint).toContain('--ca-file');
+    expect(error.option).toBe('caFile');
   });
 
   it('uses plain HTTP for a loopback server that closes the TLS handshake', async () => {

@@ -172,7 +172,7 @@ describe('Bearer challenges', () => {
       .send(get('/v2/secret/manifests/x', ['repository:secret:pull']))
       .catch((caught: unknown) => caught)) as AuthError;
     expect(error).toBeInstanceOf(AuthError);
-    expect(error.exitCode).toBe(3);
+    expect(error.code).toBe('DENIED');
     expect(error.message).toBe('access denied to secret: need pull on secret');
     expect(fake.tokenRequests().length).toBeLessThanOrEqual(2);
     expect(fake.registryRequests().length).toBeLessThanOrEqual(3);
@@ -337,13 +337,13 @@ describe('verify', () => {
     expect(verified).toEqual({});
   });
 
-  it('throws an AuthError with exit code 3 for a refused credential', async () => {
+  it('throws an UNAUTHORIZED AuthError for a refused credential', async () => {
     const fake = world({ password: 'other' });
     const error = (await authenticator(fake.send, user)
       .verify()
       .catch((caught: unknown) => caught)) as AuthError;
     expect(error).toBeInstanceOf(AuthError);
-    expect(error.exitCode).toBe(3);
+    expect(error.code).toBe('UNAUTHORIZED');
   });
 
   it('throws an AuthError for a Basic registry that refuses the credential', async () => {

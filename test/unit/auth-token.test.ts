@@ -191,7 +191,7 @@ describe('token service refusals', () => {
       });
       const error = (await fetchToken(request).catch((caught: unknown) => caught)) as AuthError;
       expect(error).toBeInstanceOf(AuthError);
-      expect(error.exitCode).toBe(3);
+      expect(error.code).toBe('UNAUTHORIZED');
       expect(error.message).toMatch(/^authentication failed for registry\.example\.com: /);
       expect(error.message).not.toContain('\n');
       expect(error.message).not.toContain('wrong-password');

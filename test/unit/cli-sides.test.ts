@@ -21,7 +21,7 @@ describe('planSides', () => {
     const error = usageError(() =>
       plan({ username: 'u', password: 'p' }, ['hostile.example.com'], ['trusted.example.com']),
     );
-    expect(error.exitCode).toBe(2);
+    expect(error.code).toBe('USAGE');
     expect(error.message).toContain('hostile.example.com');
     expect(error.message).toContain('trusted.example.com');
     expect(error.hint).toContain('--from-username');

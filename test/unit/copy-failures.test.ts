@@ -50,13 +50,13 @@ describe('copyGraph fails safely', () => {
     expect(error.cause).toBeInstanceOf(DigestMismatchError);
     expect(error.side).toBe('source');
     expect(error.message).toContain(`${shared.digest} from the source`);
-    expect(error.exitCode).toBe(1);
+    expect(error.code).toBe('DIGEST_MISMATCH');
     for (const node of [shared, amd64.manifest, arm64.manifest, index]) {
       expect(await destination.exists(node)).toBe(false);
     }
   });
 
-  it('keeps the exit code of a blob missing at the source', async () => {
+  it('keeps the NOT_FOUND code of a blob missing at the source', async () => {
     const source = new MemoryTarget();
     const layer = { mediaType: MediaType.ociLayerGzip, digest: `sha256:${'a'.repeat(64)}`, size: 3 };
     const { manifest } = await putImage(source, 'amd64', [layer]);
@@ -64,7 +64,7 @@ describe('copyGraph fails safely', () => {
     const error = await failure(copyGraph(source, new MemoryTarget(), manifest));
 
     expect(error.cause).toBeInstanceOf(NotFoundError);
-    expect(error.exitCode).toBe(4);
+    expect(error.code).toBe('NOT_FOUND');
     expect(error.message).toBe(
       `copy failed: fetching ${layer.digest} from the source: ${layer.digest} not found in memory`,
     );
@@ -108,7 +108,7 @@ describe('copyGraph fails safely', () => {
     const error = await failure(copyGraph(source, new MemoryTarget(), broken));
 
     expect(error.side).toBe('source');
-    expect(error.exitCode).toBe(2);
+    expect(error.code).toBe('INVALID_CONTENT');
   });
 
   it('on a failure, destroys transfers under way and settles them before rejecting', async () => {

@@ -374,7 +374,11 @@ describe('docker-archive writer', () => {
       { mediaType: 'application/vnd.oci.image.index.v1+json', digest: sha256(index), size: index.byteLength },
       Readable.from([index]),
     );
-    await expect(pushing).rejects.toThrow(/--platform/);
+    await expect(pushing).rejects.toMatchObject({
+      code: 'USAGE',
+      option: 'platforms',
+      message: expect.stringMatching(/one platform/),
+    });
     await archive.close();
     expect(await readdir(directory)).toEqual([]);
   });

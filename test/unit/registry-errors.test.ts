@@ -72,7 +72,7 @@ describe('classifyFailure', () => {
     );
     expect(error).toBeInstanceOf(NotFoundError);
     expect(error.message).toBe('manifest not found: 127.0.0.1:5000/app:v1');
-    expect(error.exitCode).toBe(4);
+    expect(error.code).toBe('NOT_FOUND');
   });
 
   it('names the repository when the registry says NAME_UNKNOWN', () => {
@@ -101,7 +101,7 @@ describe('classifyFailure', () => {
         ...(errors ?? []),
       ]);
       expect(error).toBeInstanceOf(AuthError);
-      expect(error.exitCode).toBe(3);
+      expect(error.code).toBe(status === 401 ? 'UNAUTHORIZED' : 'DENIED');
       expect(error.hint).toBe('tug login 127.0.0.1:5000');
     }
   });

@@ -15,15 +15,17 @@ describe('describeNetworkError', () => {
     'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
     'CERT_HAS_EXPIRED',
     'ERR_TLS_CERT_ALTNAME_INVALID',
-  ])('names %s as an untrusted certificate with the --ca-file hint', (code) => {
+  ])('names %s as an untrusted certificate (TLS) pointing at the caFile option', (code) => {
     const error = describeNetworkError(failure(code), url, timeouts);
     expect(error.message).toBe(`TLS certificate of registry.example.com:5000 is not trusted (${code})`);
-    expect(error.hint).toContain('--ca-file');
+    expect(error.code).toBe('TLS');
+    expect(error.option).toBe('caFile');
+    expect(error.hint).not.toContain('--');
     expect(error.hint).toContain('/etc/docker/certs.d/registry.example.com:5000/ca.crt');
     expect(error.transient).toBe(false);
   });
 
-  it('suggests --plain-http when the server answers TLS in plain HTTP', () => {
+  it('points at the plainHttp option when the server answers TLS in plain HTTP', () => {
     const error = describeNetworkError(
       failure(
         'ERR_SSL_WRONG_VERSION_NUMBER',
@@ -33,7 +35,7 @@ describe('describeNetworkError', () => {
       timeouts,
     );
     expect(error.failure).toBe('not-tls');
-    expect(error.hint).toContain('--plain-http');
+    expect(error.option).toBe('plainHttp');
   });
 
   it('recognises a socket closed during the TLS handshake', () => {

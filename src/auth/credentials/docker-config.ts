@@ -158,7 +158,7 @@ async function linkTarget(path: string): Promise<string> {
     }
     current = resolve(dirname(current), link);
   }
-  throw new TugError(`too many levels of symbolic links at ${path}`);
+  throw new TugError(`too many levels of symbolic links at ${path}`, { code: 'CREDENTIAL_STORE' });
 }
 
 /**

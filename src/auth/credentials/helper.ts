@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { TugError } from '../../errors.js';
+import { TugError, type TugErrorOptions } from '../../errors.js';
 import type { Credential } from '../types.js';
 
 export const HELPER_TIMEOUT_MS = 10_000;
@@ -10,7 +10,11 @@ const notFound = /credentials not found/i;
 const identityTokenUsername = '<token>';
 
 /** A helper that cannot answer (missing, hung, broken); the lookup warns and moves on. */
-export class CredentialHelperError extends TugError {}
+export class CredentialHelperError extends TugError {
+  constructor(message: string, options: TugErrorOptions = {}) {
+    super(message, { code: 'CREDENTIAL_STORE', ...options });
+  }
+}
 
 export interface HelperOptions {
   /** Environment of the helper, PATH included. */

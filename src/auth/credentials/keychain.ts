@@ -3,8 +3,11 @@ import type { Credential } from '../types.js';
 
 /** tug's entries in the OS keychain: service `tug`, account = registry, secret = the credential as JSON. */
 export interface Keychain {
+  /** The credential stored for `registry`, if any. */
   get(registry: string): Promise<Credential | undefined>;
+  /** Stores `credential` for `registry`. */
   set(registry: string, credential: Credential): Promise<void>;
+  /** Removes the credential of `registry`; false when there was none. */
   delete(registry: string): Promise<boolean>;
   /** Whether a keychain can be reached here (a Secret Service session on Linux). */
   available(): Promise<boolean>;
@@ -64,7 +67,7 @@ export function osKeychain(env: NodeJS.ProcessEnv = process.env): Keychain {
     },
     async set(registry, credential) {
       const found = await entry(registry);
-      if (!found) throw new TugError('no OS keychain can be reached');
+      if (!found) throw new TugError('no OS keychain can be reached', { code: 'CREDENTIAL_STORE' });
       await bounded((signal) => found.setPassword(JSON.stringify(credential), signal));
     },
     async delete(registry) {

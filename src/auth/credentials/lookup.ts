@@ -11,6 +11,7 @@ import {
 import { CredentialHelperError, helperGet } from './helper.js';
 import { type Keychain, osKeychain } from './keychain.js';
 
+/** Where credentials are looked up, and with what. */
 export interface CredentialOptions {
   /** --registry-config */
   configPath?: string;
@@ -18,6 +19,7 @@ export interface CredentialOptions {
   env?: NodeJS.ProcessEnv;
   /** -u/-p/--password-stdin: used for every registry. */
   flags?: Credential;
+  /** Told when a source cannot be read and the next one is tried. */
   warn?: (message: string) => void;
   /** false: never use one; default: the OS keychain, loaded lazily. */
   keychain?: Keychain | false;

@@ -1,8 +1,6 @@
 import type { OptionValues } from 'commander';
+import { attachArtifact } from '../../artifacts/attach.js';
 import { parseFileSpec, prepareArtifact } from '../../artifacts/prepare.js';
-import { addToReferrersTag, referrerDescriptor } from '../../artifacts/referrers.js';
-import { copyGraph } from '../../copy/index.js';
-import { isReferrersIndexer } from '../../targets/target.js';
 import type { CliContext } from '../context.js';
 import { singlePlatform } from '../platform-option.js';
 import { resolveReference } from '../resolve.js';
@@ -30,20 +28,10 @@ export async function run(
   try {
     const destination = await openWriteTarget(context, ref);
     const { manifest } = prepared;
-    await copyGraph(prepared.source, destination, manifest.descriptor, {
+    await attachArtifact(destination, subject, prepared, {
       concurrency: context.options.concurrency,
       signal: context.signal,
     });
-    const indexed =
-      isReferrersIndexer(destination) && (await destination.indexesReferrers(subject, manifest.descriptor));
-    if (!indexed) {
-      await addToReferrersTag(
-        destination,
-        subject,
-        referrerDescriptor(manifest.descriptor, manifest.manifest),
-        { signal: context.signal },
-      );
-    }
     context.output.info(`attached ${manifest.descriptor.digest} to ${subject.digest}`);
     context.output.line(manifest.descriptor.digest);
   } finally {

@@ -5,30 +5,13 @@ import { copyGraph } from '../../copy/index.js';
 import { UsageError } from '../../errors.js';
 import { parsePlatform } from '../../oci/index.js';
 import type { Descriptor } from '../../oci/types.js';
+import { destinationTag, sourceTag } from '../../ref/destination-tag.js';
 import { formatReference, parseReference } from '../../ref/index.js';
-import type { Reference } from '../../ref/types.js';
 import { selectPlatform } from '../../targets/platform.js';
 import { isClosable, isTagLister, type ReadTarget, type WriteTarget } from '../../targets/target.js';
 import type { CliContext } from '../context.js';
 import { CopyProgress, resultJson } from '../progress.js';
 import { openReadTarget, openWriteTarget, targetReference } from '../targets.js';
-
-/** The tag to give the copy at the destination: the one the user wrote there, else the source's. */
-function destinationTag(destination: Reference, sourceTag: string | undefined): string | undefined {
-  switch (destination.kind) {
-    case 'registry':
-      return destination.digest ? undefined : destination.tag;
-    case 'oci':
-      return destination.tag ?? (destination.digest ? undefined : (sourceTag ?? 'latest'));
-    case 'docker-archive':
-      return destination.imageName ?? sourceTag;
-  }
-}
-
-function sourceTag(source: Reference): string | undefined {
-  if (source.kind === 'docker-archive') return source.imageName;
-  return source.digest ? undefined : source.tag;
-}
 
 interface CopyRequest {
   reference: string;

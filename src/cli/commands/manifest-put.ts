@@ -4,6 +4,7 @@ import { UsageError } from '../../errors.js';
 import { digestOf, MAX_MANIFEST_BYTES, parseManifest } from '../../oci/index.js';
 import { parseReference } from '../../ref/index.js';
 import type { CliContext } from '../context.js';
+import { asUserInput } from '../errors.js';
 import { openWriteTarget } from '../targets.js';
 
 export async function run(
@@ -18,7 +19,9 @@ export async function run(
       `${file} is ${bytes.byteLength} bytes; manifests are limited to ${MAX_MANIFEST_BYTES} bytes`,
     );
   }
-  const { mediaType } = parseManifest(bytes, options.mediaType as string | undefined);
+  const { mediaType } = asUserInput(file, () =>
+    parseManifest(bytes, options.mediaType as string | undefined),
+  );
   const descriptor = { mediaType, digest: digestOf(bytes), size: bytes.byteLength };
   if (ref.kind !== 'docker-archive' && ref.digest && ref.digest !== descriptor.digest) {
     throw new UsageError(`${file} has digest ${descriptor.digest}, not ${ref.digest}`);

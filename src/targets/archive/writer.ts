@@ -39,8 +39,9 @@ const imageConfigMediaTypes = new Set<string>([MediaType.dockerConfig, MediaType
 const ENTRY_TIME = new Date(0);
 
 const onePlatformOnly = () =>
-  new UsageError('docker-archive holds one platform: pick one with --platform', {
+  new UsageError('docker-archive holds one platform: pick one', {
     hint: 'to keep every platform, copy to an OCI layout: oci:DIR',
+    option: 'platforms',
   });
 
 /** Entry names as skopeo writes them: `<hex>.json` for a config, `<hex>.tar` for a layer (stored as given). */

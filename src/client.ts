@@ -1,0 +1,498 @@
+import { attachArtifact } from './artifacts/attach.js';
+import type { PulledFile } from './artifacts/file-target.js';
+import { type FileSpec, prepareArtifact } from './artifacts/prepare.js';
+import { pullFiles } from './artifacts/pull.js';
+import { copyWithReferrers, listReferrers } from './artifacts/referrers.js';
+import { createCredentialLookup } from './auth/credentials/lookup.js';
+import type { Credential, CredentialLookup } from './auth/types.js';
+import { type CopyEvents, type CopyOutcome, type CopyResult, copyGraph } from './copy/index.js';
+import { AbortedError, TugError } from './errors.js';
+import { type ParsedManifest, parseManifest, parsePlatform } from './oci/index.js';
+import type { Descriptor } from './oci/types.js';
+import { destinationTag, sourceTag } from './ref/destination-tag.js';
+import { formatReference, parseReference } from './ref/index.js';
+import { registryApiHost } from './ref/parse.js';
+import type { Reference } from './ref/types.js';
+import { RegistryClient } from './registry/client.js';
+import { openReadTarget, openWriteTarget, targetReference } from './targets/open.js';
+import { selectPlatform } from './targets/platform.js';
+import { isClosable, isTagLister, type ReadTarget } from './targets/target.js';
+import { createTransport, type Transport } from './transport/index.js';
+import type { RetryPolicy, Timeouts } from './transport/types.js';
+
+/** How a {@link Client} reaches registries. Every field is optional. */
+export interface ClientOptions {
+  /** The docker config file credentials are read from; default `$DOCKER_CONFIG/config.json` or `~/.docker/config.json`. */
+  registryConfig?: string;
+  /** Registries (`localhost:5000`) spoken to over plain HTTP; `true` for every registry. */
+  plainHttp?: boolean | readonly string[];
+  /** Skip TLS certificate verification (still HTTPS). */
+  insecure?: boolean;
+  /** A CA bundle (PEM file) trusted for every registry. */
+  caFile?: string;
+  /** A client certificate and its key (PEM files) for mutual TLS. */
+  certFile?: string;
+  keyFile?: string;
+  /** One credential for every registry, or a lookup by registry host; default: the docker config, then the OS keychain. */
+  credentials?: Credential | CredentialLookup;
+  /** Transfers at once in a copy, push or pull; default 5. */
+  concurrency?: number;
+  userAgent?: string;
+  timeouts?: Partial<Timeouts>;
+  retry?: Partial<RetryPolicy>;
+  /** Environment for proxies and the docker config location; default `process.env`. */
+  env?: NodeJS.ProcessEnv;
+  /** Called with what a person should know but that does not stop the call (an unreadable credential helper). */
+  onWarning?: (message: string) => void;
+}
+
+/** One line of progress, as `tug --progress json` prints it. */
+export type ProgressEvent =
+  | { event: 'started'; digest: string; size: number; mediaType: string }
+  | { event: 'bytes'; digest: string; bytes: number }
+  | { event: CopyOutcome; digest: string; size: number };
+
+/** What every call that moves content accepts. */
+export interface TransferOptions {
+  /** Stops the call: it rejects with an `ABORTED` error whose cause is the signal's reason. */
+  signal?: AbortSignal;
+  /** Called for every node started, every chunk of bytes, every node done. */
+  onProgress?: (event: ProgressEvent) => void;
+}
+
+/** Options of {@link Client.copy}. */
+export interface ClientCopyOptions extends TransferOptions {
+  /** Copy only the manifest of this platform (`linux/amd64`) out of an index; all when absent. One entry for now. */
+  platforms?: readonly string[];
+  /** Copy the referrers (signatures, SBOMs) of every manifest too, recursively, like `cp -r`. */
+  referrers?: boolean;
+  /** Tags to give the copy at the destination besides the one its reference names. */
+  tags?: readonly string[];
+  /** Check every node at the destination instead of skipping a sub-graph whose root exists. */
+  checkEveryNode?: boolean;
+}
+
+/** The root that was copied (or pushed) and what moved. */
+export interface TransferResult {
+  digest: string;
+  mediaType: string;
+  size: number;
+  /** Bytes that flowed from the source to the destination. */
+  bytes: number;
+  copied: number;
+  skipped: number;
+  mounted: number;
+}
+
+/** A manifest or index as stored: its exact bytes, its descriptor, and the parsed document. */
+export interface ManifestContent {
+  descriptor: Descriptor;
+  bytes: Uint8Array;
+  mediaType: string;
+  manifest: ParsedManifest['manifest'];
+}
+
+/** A file to push: its path, media type, and the name it is pulled under (default: the path). */
+export interface PushFile {
+  path: string;
+  mediaType?: string;
+  title?: string;
+}
+
+/** Options of {@link Client.push} and {@link Client.attach}. */
+export interface PushOptions extends TransferOptions {
+  artifactType?: string;
+  /** Manifest annotations. */
+  annotations?: Record<string, string>;
+  /** A config file; default the empty config. */
+  config?: { path: string; mediaType?: string };
+}
+
+/** Options of {@link Client.pull}. */
+export interface PullFilesOptions extends TransferOptions {
+  /** The directory the files are written to. */
+  output: string;
+  /** Pull the manifest of this platform out of an index. */
+  platform?: string;
+  /** Refuse to replace files that exist. */
+  keepOldFiles?: boolean;
+  /** Trust titles that leave the output directory. */
+  allowPathTraversal?: boolean;
+  /** Caps on what an unpacked directory layer may expand to. */
+  maxUnpackSize?: number;
+  maxUnpackRatio?: number;
+}
+
+/** Options of calls that only read. */
+export interface ReadOptions {
+  signal?: AbortSignal;
+  /** Narrow an index to the manifest of this platform (`linux/arm64`). */
+  platform?: string;
+}
+
+/**
+ * A registry client for programs: copy images between registries, OCI layouts and docker-archives,
+ * push and pull artifacts, read manifests, tags and referrers. References are the CLI's
+ * (`host/repo:tag`, `host/repo@sha256:…`, `oci:DIR[:TAG]`, `docker-archive:FILE[:NAME:TAG]`).
+ * Connections, tokens and TLS material are shared by every call; `close()` (or `await using`) ends them.
+ */
+export class Client {
+  readonly #options: ClientOptions;
+  #transport: Transport | undefined;
+  #registry: RegistryClient | undefined;
+
+  constructor(options: ClientOptions = {}) {
+    this.#options = options;
+  }
+
+  /** Copies an image, index or artifact (everything under it) from `source` to `destination`. */
+  async copy(source: string, destination: string, options: ClientCopyOptions = {}): Promise<TransferResult> {
+    return this.#guard('copy', options.signal, async () => {
+      const from = parseReference(source);
+      const to = parseReference(destination);
+      const platforms = options.platforms ?? [];
+      if (platforms.length > 1) {
+        throw new TugError('copying a subset of several platforms is not supported yet: give one platform', {
+          code: 'UNSUPPORTED',
+          option: 'platforms',
+        });
+      }
+      const src = await this.#openRead(from);
+      return this.#withWrite(to, async (dst) => {
+        const resolved = await src.resolve(targetReference(from));
+        const root = platforms[0]
+          ? await selectPlatform(src, resolved, parsePlatform(platforms[0]))
+          : resolved;
+        const tag = destinationTag(to, sourceTag(from));
+        const copy = options.referrers ? copyWithReferrers : copyGraph;
+        const result = await copy(src, dst, root, {
+          concurrency: this.#options.concurrency,
+          checkEveryNode: options.checkEveryNode,
+          signal: options.signal,
+          tags: [...(tag ? [tag] : []), ...(options.tags ?? [])],
+          events: progressEvents(options.onProgress),
+        });
+        return transferResult(result);
+      });
+    });
+  }
+
+  /** The descriptor a reference names (`{ digest, mediaType, size }`). */
+  async resolve(reference: string, options: ReadOptions = {}): Promise<Descriptor> {
+    return this.#guard('resolve', options.signal, async () => {
+      const ref = parseReference(reference);
+      return this.#resolved(await this.#openRead(ref), ref, options.platform);
+    });
+  }
+
+  /** The manifest or index a reference names: the exact bytes, parsed, with its descriptor. */
+  async manifest(reference: string, options: ReadOptions = {}): Promise<ManifestContent> {
+    return this.#guard('manifest', options.signal, async () => {
+      const ref = parseReference(reference);
+      const target = await this.#openRead(ref);
+      const descriptor = await this.#resolved(target, ref, options.platform);
+      const bytes = await target.fetchBytes(descriptor);
+      const { mediaType, manifest } = parseManifest(bytes, descriptor.mediaType);
+      return { descriptor, bytes, mediaType, manifest };
+    });
+  }
+
+  /**
+   * The content of one blob of the repository `reference` names (a config, a small layer), read
+   * whole and verified against `descriptor`'s size and digest.
+   */
+  async blob(
+    reference: string,
+    descriptor: Descriptor,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<Uint8Array> {
+    return this.#guard('blob', options.signal, async () => {
+      const target = await this.#openRead(parseReference(reference));
+      const chunks: Buffer[] = [];
+      for await (const chunk of await target.fetch(descriptor)) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks);
+    });
+  }
+
+  /** The tags of a repository (`host/repo`), of an OCI layout, or of a docker-archive, page by page. */
+  async *tags(reference: string, options: { signal?: AbortSignal } = {}): AsyncIterable<string> {
+    const ref = parseReference(reference);
+    const target = await this.#guard('tags', options.signal, () => this.#openRead(ref));
+    if (!isTagLister(target)) {
+      throw new TugError(`${formatReference(ref)} cannot list tags`, { code: 'UNSUPPORTED' });
+    }
+    for await (const tag of target.tags()) {
+      if (options.signal?.aborted) throw new AbortedError('tags', options.signal.reason);
+      yield tag;
+    }
+  }
+
+  /** Pushes files as one artifact (as oras does) and tags it as the reference says. */
+  async push(
+    reference: string,
+    files: readonly PushFile[],
+    options: PushOptions = {},
+  ): Promise<TransferResult> {
+    return this.#guard('push', options.signal, async () => {
+      const ref = parseReference(reference);
+      const prepared = await prepareArtifact({
+        files: files.map(fileSpec),
+        artifactType: options.artifactType,
+        config: options.config,
+        annotations: { manifest: options.annotations },
+      });
+      try {
+        return await this.#withWrite(ref, async (destination) => {
+          const tag = destinationTag(ref);
+          const result = await copyGraph(prepared.source, destination, prepared.manifest.descriptor, {
+            concurrency: this.#options.concurrency,
+            signal: options.signal,
+            tags: tag ? [tag] : [],
+            events: progressEvents(options.onProgress),
+          });
+          return transferResult(result);
+        });
+      } finally {
+        await prepared.cleanup();
+      }
+    });
+  }
+
+  /** Pulls an artifact of named files into `output`; the files written, in the order they completed. */
+  async pull(reference: string, options: PullFilesOptions): Promise<PulledFile[]> {
+    return this.#guard('pull', options.signal, async () => {
+      const ref = parseReference(reference);
+      const target = await this.#openRead(ref);
+      const descriptor = await this.#resolved(target, ref, options.platform);
+      const { files } = await pullFiles(target, descriptor, {
+        output: options.output,
+        reference: formatReference(ref),
+        keepOldFiles: options.keepOldFiles,
+        allowPathTraversal: options.allowPathTraversal,
+        warn: this.#options.onWarning,
+        limits: {
+          ...(options.maxUnpackSize ? { maxBytes: options.maxUnpackSize } : {}),
+          ...(options.maxUnpackRatio ? { maxRatio: options.maxUnpackRatio } : {}),
+        },
+        concurrency: this.#options.concurrency,
+        signal: options.signal,
+        events: progressEvents(options.onProgress),
+      });
+      return files;
+    });
+  }
+
+  /** Pushes files as an artifact whose subject is the manifest `reference` names: a signature, an SBOM. */
+  async attach(
+    reference: string,
+    files: readonly PushFile[],
+    options: PushOptions & { platform?: string },
+  ): Promise<TransferResult> {
+    return this.#guard('attach', options.signal, async () => {
+      const ref = parseReference(reference);
+      return this.#withWrite(ref, async (destination) => {
+        const found = await this.#resolved(destination, ref, options.platform);
+        const subject = { mediaType: found.mediaType, digest: found.digest, size: found.size };
+        const prepared = await prepareArtifact({
+          files: files.map(fileSpec),
+          artifactType: options.artifactType,
+          config: options.config,
+          annotations: { manifest: options.annotations },
+          subject,
+        });
+        try {
+          const result = await attachArtifact(destination, subject, prepared, {
+            concurrency: this.#options.concurrency,
+            signal: options.signal,
+            events: progressEvents(options.onProgress),
+          });
+          return transferResult(result);
+        } finally {
+          await prepared.cleanup();
+        }
+      });
+    });
+  }
+
+  /** The manifests whose subject is the one `reference` names, of `artifactType` when given. */
+  async *referrers(
+    reference: string,
+    options: ReadOptions & { artifactType?: string } = {},
+  ): AsyncIterable<Descriptor> {
+    const found = await this.#guard('referrers', options.signal, async () => {
+      const ref = parseReference(reference);
+      const target = await this.#openRead(ref);
+      return listReferrers(target, await this.#resolved(target, ref, options.platform), options.artifactType);
+    });
+    yield* found;
+  }
+
+  /** Gives the manifest `reference` names more tags in the same repository; its descriptor. */
+  async tag(
+    reference: string,
+    tags: readonly string[],
+    options: { signal?: AbortSignal } = {},
+  ): Promise<Descriptor> {
+    return this.#guard('tag', options.signal, async () => {
+      const ref = parseReference(reference);
+      return this.#withWrite(ref, async (target) => {
+        const descriptor = await target.resolve(targetReference(ref));
+        for (const tag of tags) await target.tag(descriptor, tag);
+        return descriptor;
+      });
+    });
+  }
+
+  /** Deletes the manifest a registry reference names (by digest, or the one its tag points at); its digest. */
+  async delete(reference: string, options: { signal?: AbortSignal } = {}): Promise<string> {
+    return this.#guard('delete', options.signal, async () => {
+      const ref = parseReference(reference);
+      if (ref.kind !== 'registry') {
+        throw new TugError(`${formatReference(ref)}: only manifests in a registry can be deleted`, {
+          code: 'UNSUPPORTED',
+        });
+      }
+      const repository = this.#registryClient().repository(ref);
+      const { digest } = await repository.resolve(targetReference(ref));
+      await repository.deleteManifest(digest);
+      return digest;
+    });
+  }
+
+  /** Ends the connections. The client can be used again afterwards; it then reconnects. */
+  async close(): Promise<void> {
+    const transport = this.#transport;
+    const registry = this.#registry;
+    this.#transport = undefined;
+    this.#registry = undefined;
+    await registry?.close();
+    await transport?.close();
+  }
+
+  /** Closes the client at the end of an `await using` block. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  #registryClient(): RegistryClient {
+    if (!this.#registry) {
+      const transport = this.#transportOf();
+      this.#registry = new RegistryClient({ transport, credentials: this.#credentials() });
+    }
+    return this.#registry;
+  }
+
+  #transportOf(): Transport {
+    if (!this.#transport) {
+      const { plainHttp, insecure, caFile, certFile, keyFile, env, userAgent, retry, timeouts } =
+        this.#options;
+      const transport = createTransport({
+        plainHttp: plainHttp === true,
+        insecure,
+        caFile,
+        certFile,
+        keyFile,
+        env,
+        userAgent,
+        retry,
+        timeouts,
+      });
+      this.#transport = Array.isArray(plainHttp) ? withPlainHttp(transport, plainHttp) : transport;
+    }
+    return this.#transport;
+  }
+
+  #credentials(): CredentialLookup {
+    const given = this.#options.credentials;
+    if (typeof given === 'function') return given;
+    return createCredentialLookup({
+      configPath: this.#options.registryConfig,
+      env: this.#options.env,
+      warn: this.#options.onWarning,
+      ...(given ? { flags: given } : {}),
+    });
+  }
+
+  #open() {
+    return { registry: async () => this.#registryClient() };
+  }
+
+  #openRead(ref: Reference): Promise<ReadTarget> {
+    return openReadTarget(ref, this.#open());
+  }
+
+  async #resolved(target: ReadTarget, ref: Reference, platform: string | undefined): Promise<Descriptor> {
+    const root = await target.resolve(targetReference(ref));
+    return platform ? selectPlatform(target, root, parsePlatform(platform)) : root;
+  }
+
+  /** Opens a write target, runs `work` on it, and closes it (an archive is written then) whatever happens. */
+  async #withWrite<T>(
+    ref: Reference,
+    work: (target: Awaited<ReturnType<typeof openWriteTarget>>) => Promise<T>,
+  ) {
+    const target = await openWriteTarget(ref, this.#open());
+    let result: T;
+    try {
+      result = await work(target);
+    } catch (error) {
+      if (isClosable(target)) await target.close().catch(() => undefined);
+      throw error;
+    }
+    if (isClosable(target)) await target.close();
+    return result;
+  }
+
+  /** Runs `work`, stopping with an `ABORTED` error as soon as `signal` aborts. */
+  async #guard<T>(operation: string, signal: AbortSignal | undefined, work: () => Promise<T>): Promise<T> {
+    if (signal?.aborted) throw new AbortedError(operation, signal.reason);
+    if (!signal) return work();
+    let onAbort: (() => void) | undefined;
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(new AbortedError(operation, signal.reason));
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    const running = work();
+    try {
+      return await Promise.race([running, aborted]);
+    } catch (error) {
+      // The work stops on its own when the signal reaches it; wait so nothing outlives the call.
+      if (signal.aborted) {
+        await running.catch(() => undefined);
+        throw new AbortedError(operation, signal.reason);
+      }
+      throw error;
+    } finally {
+      if (onAbort) signal.removeEventListener('abort', onAbort);
+    }
+  }
+}
+
+function fileSpec(file: PushFile): FileSpec {
+  return { path: file.path, mediaType: file.mediaType, title: file.title };
+}
+
+function transferResult(result: CopyResult): TransferResult {
+  const { root, bytes, copied, skipped, mounted } = result;
+  return { digest: root.digest, mediaType: root.mediaType, size: root.size, bytes, copied, skipped, mounted };
+}
+
+function progressEvents(onProgress: ((event: ProgressEvent) => void) | undefined): CopyEvents | undefined {
+  if (!onProgress) return undefined;
+  return {
+    onStart: ({ digest, size, mediaType }) => onProgress({ event: 'started', digest, size, mediaType }),
+    onBytes: ({ digest }, bytes) => onProgress({ event: 'bytes', digest, bytes }),
+    onDone: ({ digest, size }, outcome) => onProgress({ event: outcome, digest, size }),
+  };
+}
+
+/** The same transport, with plain HTTP for the listed registries only. */
+function withPlainHttp(transport: Transport, hosts: readonly string[]): Transport {
+  const plain = new Set(hosts);
+  return {
+    send: transport.send,
+    baseUrl: async (registry) =>
+      plain.has(registry) ? new URL(`http://${registryApiHost(registry)}`) : transport.baseUrl(registry),
+    close: () => transport.close(),
+  };
+}

@@ -1,0 +1,64 @@
+import type { Reference } from '../ref/types.js';
+import type { RegistryClient } from '../registry/client.js';
+import type { ReadTarget, WriteTarget } from './target.js';
+
+/** Gives the registry client to open registry references with; called only when one is opened. */
+export type RegistryClientFactory = () => Promise<RegistryClient>;
+
+/** How {@link openReadTarget} and {@link openWriteTarget} reach a registry. */
+export interface OpenTargetOptions {
+  registry: RegistryClientFactory;
+}
+
+/**
+ * The reference a target resolves: a digest wins over a tag; an archive's image name; else the
+ * default (`latest` in a registry, the only image in a layout or archive).
+ */
+export function targetReference(ref: Reference): string {
+  switch (ref.kind) {
+    case 'registry':
+      return ref.digest ?? ref.tag ?? 'latest';
+    case 'oci':
+      return ref.digest ?? ref.tag ?? '';
+    case 'docker-archive':
+      return ref.imageName ?? '';
+  }
+}
+
+/**
+ * The target a reference names, to read from: a registry repository, an OCI layout, a
+ * docker-archive. Each backend's module is loaded only when a reference names it.
+ */
+export async function openReadTarget(ref: Reference, options: OpenTargetOptions): Promise<ReadTarget> {
+  switch (ref.kind) {
+    case 'registry': {
+      const { RegistryTarget } = await import('./registry.js');
+      return new RegistryTarget((await options.registry()).repository(ref));
+    }
+    case 'oci':
+      return (await import('./oci-layout.js')).openOciLayout(ref.path);
+    case 'docker-archive':
+      return (await import('./docker-archive.js')).openDockerArchive(ref.path, 'read', {
+        imageName: ref.imageName,
+      });
+  }
+}
+
+/**
+ * The target a reference names, to write to: an OCI layout is created when missing; a
+ * docker-archive is written when the target is closed.
+ */
+export async function openWriteTarget(ref: Reference, options: OpenTargetOptions): Promise<WriteTarget> {
+  switch (ref.kind) {
+    case 'registry': {
+      const { RegistryTarget } = await import('./registry.js');
+      return new RegistryTarget((await options.registry()).repository(ref));
+    }
+    case 'oci':
+      return (await import('./oci-layout.js')).openOciLayout(ref.path, { create: true });
+    case 'docker-archive':
+      return (await import('./docker-archive.js')).openDockerArchive(ref.path, 'write', {
+        imageName: ref.imageName,
+      });
+  }
+}
