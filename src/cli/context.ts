@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Credential, CredentialLookup } from '../auth/types.js';
 import type { Reference } from '../ref/types.js';
 import type { RegistryClient } from '../registry/client.js';
+import type { Closable } from '../targets/target.js';
 import type { Transport, TransportOptions } from '../transport/index.js';
 import { accessKey, RegistryAccess } from './access.js';
 import type { GlobalOptions } from './global-options.js';
@@ -24,6 +25,7 @@ export class CliContext {
   /** Aborted on SIGINT or SIGTERM: transfers stop, temporary files go, sessions are cancelled. */
   readonly interrupt = new AbortController();
   readonly #accesses = new Map<string, RegistryAccess>();
+  readonly #closables: Closable[] = [];
   #storedCredentials: Promise<CredentialLookup> | undefined;
   #stdinSecret: Promise<string> | undefined;
   #version: string;
@@ -155,8 +157,14 @@ export class CliContext {
     this.#closers.push(closer);
   }
 
+  /** A target finished when the command ends (an archive written), unless the command closed it. */
+  closeAtEnd(target: Closable): void {
+    this.#closables.push(target);
+  }
+
   async close(): Promise<void> {
     for (const closer of this.#closers.splice(0)) closer();
+    for (const target of this.#closables.splice(0)) await target.close();
     for (const access of this.#accesses.values()) await access.close();
   }
 }

@@ -1,9 +1,9 @@
 import type { Descriptor, Platform } from '../oci/types.js';
-import { parseReference } from '../ref/index.js';
 import type { Reference } from '../ref/types.js';
 import { selectPlatform } from '../targets/platform.js';
 import type { ReadTarget } from '../targets/target.js';
 import type { CliContext } from './context.js';
+import { parseTargetReference } from './reference.js';
 import { openReadTarget, targetReference } from './targets.js';
 
 export interface Resolved {
@@ -21,7 +21,7 @@ export async function resolveReference(
   input: string,
   platform?: Platform,
 ): Promise<Resolved> {
-  const ref = parseReference(input);
+  const ref = parseTargetReference(input);
   const target = await openReadTarget(context, ref);
   const signal = { signal: context.signal };
   const root = await target.resolve(targetReference(ref), signal);

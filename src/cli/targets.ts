@@ -1,6 +1,6 @@
 import type { Reference } from '../ref/types.js';
 import * as open from '../targets/open.js';
-import type { ReadTarget, WriteTarget } from '../targets/target.js';
+import { isClosable, type ReadTarget, type WriteTarget } from '../targets/target.js';
 import type { RegistryAccess } from './access.js';
 import type { CliContext } from './context.js';
 
@@ -18,10 +18,13 @@ export function openReadTarget(
   return open.openReadTarget(ref, { registry: () => access.registry() });
 }
 
-export function openWriteTarget(
+/** A target to write; one that must be finished (an archive) is closed when the command ends. */
+export async function openWriteTarget(
   context: CliContext,
   ref: Reference,
   access: RegistryAccess = context.access(),
 ): Promise<WriteTarget> {
-  return open.openWriteTarget(ref, { registry: () => access.registry() });
+  const target = await open.openWriteTarget(ref, { registry: () => access.registry() });
+  if (isClosable(target)) context.closeAtEnd(target);
+  return target;
 }

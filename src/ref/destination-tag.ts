@@ -16,6 +16,7 @@ export function destinationTag(destination: Reference, source?: string): string 
     case 'registry':
       return destination.digest ? undefined : destination.tag;
     case 'oci':
+    case 'oci-archive':
       return destination.tag ?? (destination.digest ? undefined : (source ?? 'latest'));
     case 'docker-archive':
       return destination.imageName ?? source;

@@ -2,6 +2,7 @@ import { InvalidReferenceError } from '../errors.js';
 import { parseDigest } from '../oci/digest.js';
 import type {
   DockerArchiveReference,
+  OciArchiveReference,
   OciLayoutReference,
   Reference,
   RegistryReference,
@@ -12,6 +13,9 @@ const dockerHub = 'docker.io';
 const dockerHubAliases = new Set(['index.docker.io', 'registry-1.docker.io', 'registry.hub.docker.com']);
 const pathComponent = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
 const tagPattern = /^[\w][\w.-]{0,127}$/;
+// The image-layout spec's grammar for org.opencontainers.image.ref.name (a layout's tag).
+const refNameComponent = '[A-Za-z0-9]+(?:(?:[-._:@+]|--)[A-Za-z0-9]+)*';
+const refNamePattern = new RegExp(`^${refNameComponent}(?:/${refNameComponent})*$`);
 const hostnameComponent = /^(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])$/;
 const maxNameLength = 255;
 
@@ -166,6 +170,25 @@ export function isLoopbackHost(registry: string): boolean {
   return host === 'localhost' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
+/** Whether `name` is a valid `org.opencontainers.image.ref.name`: `v1`, `localhost:5000/x:tag`. */
+export function isLayoutRefName(name: string): boolean {
+  return refNamePattern.test(name);
+}
+
+function checkLayoutRefName(input: string, name: string): void {
+  if (!isLayoutRefName(name)) {
+    throw new InvalidReferenceError(
+      input,
+      `tag "${name}" is invalid (a layout ref name: letters, digits, and . _ - : @ + /)`,
+    );
+  }
+}
+
+/** `C:`, as in `C:\\dir`: a drive, not a separator. */
+function isDrive(prefix: string): boolean {
+  return /^[a-zA-Z]$/.test(prefix);
+}
+
 /**
  * Splits `PATH:TAG` at the last `:` when what follows is a tag. The `:` stays in the path when it
  * is a drive (`C:`, `C:\\dir`) or when what follows holds a path separator (`/tmp/a:b/c`); any
@@ -174,8 +197,8 @@ export function isLoopbackHost(registry: string): boolean {
 function splitLayoutTag(input: string, body: string): { path: string; tag?: string } {
   const colon = body.lastIndexOf(':');
   const remainder = body.slice(colon + 1);
-  if (colon < 0 || /^[a-zA-Z]$/.test(body.slice(0, colon)) || /[/\\]/.test(remainder)) return { path: body };
-  checkTag(input, remainder);
+  if (colon < 0 || isDrive(body.slice(0, colon)) || /[/\\]/.test(remainder)) return { path: body };
+  checkLayoutRefName(input, remainder);
   return { path: body.slice(0, colon), tag: remainder };
 }
 
@@ -200,6 +223,53 @@ function parseOciLayout(input: string, body: string): OciLayoutReference {
   return tag === undefined ? { kind: 'oci', path } : { kind: 'oci', path, tag };
 }
 
+/**
+ * Every reading of an `oci:` reference, longest path first: the whole text as a path, then a split
+ * at each `:` whose remainder is a valid layout ref name (the parsed reading is among them). A ref
+ * name may hold `:` (podman writes `localhost:5000/x:tag`), so `oci:DIR:localhost:5000/x:tag`
+ * cannot be split by its text alone: the caller takes the first reading whose path is an existing
+ * directory, and the parsed reading when none is.
+ */
+export function layoutReadings(ref: OciLayoutReference): OciLayoutReference[] {
+  if (ref.digest !== undefined) return [ref];
+  const body = ref.tag === undefined ? ref.path : `${ref.path}:${ref.tag}`;
+  const readings: OciLayoutReference[] = [{ kind: 'oci', path: body }];
+  for (let colon = body.lastIndexOf(':'); colon > 0; colon = body.lastIndexOf(':', colon - 1)) {
+    const path = body.slice(0, colon);
+    const tag = body.slice(colon + 1);
+    if (!isDrive(path) && isLayoutRefName(tag)) readings.push({ kind: 'oci', path, tag });
+  }
+  return readings;
+}
+
+/**
+ * `oci-archive:FILE[:REF|@DIGEST]`: FILE up to the first `:` (after a drive), as skopeo and
+ * `docker-archive:` read it, so REF may hold `:` and `/`; a digest follows the last `@`.
+ */
+function parseOciArchive(input: string, body: string): OciArchiveReference {
+  const at = body.lastIndexOf('@');
+  let digest: string | undefined;
+  let rest = body;
+  if (at >= 0 && body.slice(at + 1).includes(':')) {
+    digest = body.slice(at + 1);
+    checkDigest(input, digest);
+    rest = body.slice(0, at);
+  }
+  const colon = rest.indexOf(':', /^[a-zA-Z]:[/\\]/.test(rest) ? 2 : 0);
+  const path = colon < 0 ? rest : rest.slice(0, colon);
+  if (path === '') throw new InvalidReferenceError(input, 'missing archive file');
+  const reference: OciArchiveReference = { kind: 'oci-archive', path };
+  if (colon >= 0) {
+    if (digest !== undefined)
+      throw new InvalidReferenceError(input, 'an archive reference takes a tag or a digest, not both');
+    const tag = rest.slice(colon + 1);
+    checkLayoutRefName(input, tag);
+    reference.tag = tag;
+  }
+  if (digest !== undefined) reference.digest = digest;
+  return reference;
+}
+
 /** `docker-archive:FILE[:NAME:TAG]`: FILE up to the first `:`; the rest names an image. */
 function parseDockerArchive(input: string, body: string): DockerArchiveReference {
   const colon = body.indexOf(':');
@@ -219,6 +289,7 @@ function parseDockerArchive(input: string, body: string): DockerArchiveReference
 /** Parses a reference: `host/repo:tag`, `host/repo@digest`, `oci:DIR[:TAG|@DIGEST]`, `docker-archive:FILE[:NAME:TAG]`. */
 export function parseReference(input: string): Reference {
   if (input.startsWith('oci:')) return parseOciLayout(input, input.slice('oci:'.length));
+  if (input.startsWith('oci-archive:')) return parseOciArchive(input, input.slice('oci-archive:'.length));
   if (input.startsWith('docker-archive:'))
     return parseDockerArchive(input, input.slice('docker-archive:'.length));
   return parseRegistryReference(input);

@@ -13,7 +13,11 @@ export interface RegistryReference extends RepositoryName {
   digest?: string;
 }
 
-/** `oci:PATH[:TAG|@DIGEST]`: an OCI image layout directory. */
+/**
+ * `oci:PATH[:TAG|@DIGEST]`: an OCI image layout directory. `tag` is a layout ref name
+ * (`org.opencontainers.image.ref.name`), which may hold `:` and `/` once the path is settled
+ * against the filesystem (see layoutSplits).
+ */
 export interface OciLayoutReference {
   kind: 'oci';
   path: string;
@@ -29,5 +33,17 @@ export interface DockerArchiveReference {
   imageName?: string;
 }
 
-/** What a reference names: a registry repository, an OCI layout, or a docker-archive. */
-export type Reference = RegistryReference | OciLayoutReference | DockerArchiveReference;
+/**
+ * `oci-archive:FILE[:REF|@DIGEST]`: a tarred OCI layout (`podman save --format oci-archive`, skopeo's
+ * `oci-archive:`). FILE runs to the first `:`, as skopeo reads it; REF is a layout ref name and may
+ * itself hold `:` and `/` (`localhost:5000/x:tag`).
+ */
+export interface OciArchiveReference {
+  kind: 'oci-archive';
+  path: string;
+  tag?: string;
+  digest?: string;
+}
+
+/** What a reference names: a registry repository, an OCI layout or archive, or a docker-archive. */
+export type Reference = RegistryReference | OciLayoutReference | OciArchiveReference | DockerArchiveReference;

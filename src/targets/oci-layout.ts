@@ -30,7 +30,7 @@ import {
   readSmallFile,
   replaceFileAtomically,
 } from './layout/small-files.js';
-import type { ManifestDeleter, TagLister, WriteTarget } from './target.js';
+import type { ManifestDeleter, TagLister, Untagger, WriteTarget } from './target.js';
 
 /** How an OCI layout is opened. */
 export interface OciLayoutOptions {
@@ -46,7 +46,7 @@ const LAYOUT_VERSION = '1.0.0';
 const MAX_LAYOUT_FILE_BYTES = 64 * 1024;
 
 /** An OCI image layout directory (image-spec image-layout.md): `oci-layout`, `index.json`, `blobs/`. */
-export class OciLayoutTarget implements WriteTarget, TagLister, ManifestDeleter {
+export class OciLayoutTarget implements WriteTarget, TagLister, ManifestDeleter, Untagger {
   private layoutReady: Promise<void> | undefined;
   private indexUpdates: Promise<void> = Promise.resolve();
   private readonly pushes = new Map<string, Promise<void>>();
@@ -151,6 +151,19 @@ export class OciLayoutTarget implements WriteTarget, TagLister, ManifestDeleter 
     if (!isManifestMediaType(descriptor.mediaType)) return;
     const { manifest } = parseManifest(await this.fetchBytes(descriptor), descriptor.mediaType);
     for (const child of successors(manifest)) await this.collectGraph(child, into);
+  }
+
+  /** Drops the `index.json` entry named `reference`; the blobs stay, as other entries may share them. */
+  async untag(reference: string): Promise<Descriptor> {
+    const entry = (await this.readIndex()).entries.find(
+      (candidate) => refNameOf(candidate.descriptor) === reference,
+    );
+    if (entry === undefined) throw new NotFoundError(`tag ${reference} not found in OCI layout ${this.root}`);
+    await this.updateIndex((index) => ({
+      document: index.document,
+      entries: index.entries.filter((other) => refNameOf(other.descriptor) !== reference),
+    }));
+    return withoutRefName(entry.descriptor);
   }
 
   /** The tags of the layout's index. */
@@ -259,10 +272,19 @@ export async function openOciLayout(path: string, options: OciLayoutOptions = {}
     isDirectory = (await stat(path)).isDirectory();
   } catch (error) {
     if (!isErrorCode(error, 'ENOENT')) throw error;
+    if (create && looksLikeTarball(path)) {
+      throw new UsageError(`oci:${path} would create a directory named like a tarball`, {
+        hint: `a tarred OCI layout is written with oci-archive:${path}`,
+      });
+    }
     if (create) return target;
     throw new NotFoundError(`no OCI layout at ${path}`);
   }
-  if (!isDirectory) throw new InvalidContentError(`${path} is not a directory, so not an OCI layout`);
+  if (!isDirectory) {
+    throw new InvalidContentError(`${path} is not a directory, so not an OCI layout`, {
+      hint: looksLikeTarball(path) ? `a tarred OCI layout is read with oci-archive:${path}` : undefined,
+    });
+  }
   const layoutFile = await readSmallFile(join(path, LAYOUT_FILE), MAX_LAYOUT_FILE_BYTES);
   if (layoutFile === undefined) {
     if (create && (await readdir(path)).length === 0) return target;
@@ -272,6 +294,10 @@ export async function openOciLayout(path: string, options: OciLayoutOptions = {}
   }
   assertSupportedLayout(layoutFile, path);
   return target;
+}
+
+function looksLikeTarball(path: string): boolean {
+  return /\.(tar|tar\.gz|tgz)$/i.test(path);
 }
 
 function assertSupportedLayout(bytes: Uint8Array, path: string): void {

@@ -19,6 +19,7 @@ export function targetReference(ref: Reference): string {
     case 'registry':
       return ref.digest ?? ref.tag ?? 'latest';
     case 'oci':
+    case 'oci-archive':
       return ref.digest ?? ref.tag ?? '';
     case 'docker-archive':
       return ref.imageName ?? '';
@@ -26,8 +27,8 @@ export function targetReference(ref: Reference): string {
 }
 
 /**
- * The target a reference names, to read from: a registry repository, an OCI layout, a
- * docker-archive. Each backend's module is loaded only when a reference names it.
+ * The target a reference names, to read from: a registry repository, an OCI layout or
+ * oci-archive, a docker-archive. Each backend's module is loaded only when a reference names it.
  */
 export async function openReadTarget(ref: Reference, options: OpenTargetOptions): Promise<ReadTarget> {
   switch (ref.kind) {
@@ -37,6 +38,8 @@ export async function openReadTarget(ref: Reference, options: OpenTargetOptions)
     }
     case 'oci':
       return (await import('./oci-layout.js')).openOciLayout(ref.path);
+    case 'oci-archive':
+      return (await import('./oci-archive.js')).openOciArchive(ref.path, 'read');
     case 'docker-archive':
       return (await import('./docker-archive.js')).openDockerArchive(ref.path, 'read', {
         imageName: ref.imageName,
@@ -45,8 +48,8 @@ export async function openReadTarget(ref: Reference, options: OpenTargetOptions)
 }
 
 /**
- * The target a reference names, to write to: an OCI layout is created when missing; a
- * docker-archive is written when the target is closed.
+ * The target a reference names, to write to: an OCI layout is created when missing; an
+ * oci-archive or a docker-archive is written when the target is closed.
  */
 export async function openWriteTarget(ref: Reference, options: OpenTargetOptions): Promise<WriteTarget> {
   switch (ref.kind) {
@@ -56,6 +59,8 @@ export async function openWriteTarget(ref: Reference, options: OpenTargetOptions
     }
     case 'oci':
       return (await import('./oci-layout.js')).openOciLayout(ref.path, { create: true });
+    case 'oci-archive':
+      return (await import('./oci-archive.js')).openOciArchive(ref.path, 'write');
     case 'docker-archive':
       return (await import('./docker-archive.js')).openDockerArchive(ref.path, 'write', {
         imageName: ref.imageName,

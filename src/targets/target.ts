@@ -56,6 +56,16 @@ export function isManifestDeleter(target: object): target is ManifestDeleter {
   return typeof (target as Partial<ManifestDeleter>).deleteManifest === 'function';
 }
 
+/** Optional: a target that can remove one tag and leave the manifest and its other tags. */
+export interface Untagger {
+  /** Removes `reference`; returns the descriptor it pointed to. Throws NotFoundError when absent. */
+  untag(reference: string): Promise<Descriptor>;
+}
+
+export function isUntagger(target: object): target is Untagger {
+  return typeof (target as Partial<Untagger>).untag === 'function';
+}
+
 /** Optional: a target that must be finished (an archive written, a file handle closed). */
 export interface Closable {
   /** Finishes the target (writes an archive, releases files). */

@@ -4,6 +4,7 @@ import {
   formatReference,
   formatRepository,
   isLoopbackHost,
+  layoutReadings,
   parseReference,
   parseRegistryHost,
   parseRegistryReference,
@@ -143,6 +144,15 @@ describe('layout and archive references', () => {
     ['oci:/tmp/a:b/c', { kind: 'oci', path: '/tmp/a:b/c' }],
     ['oci:/tmp/a:b/c:v2', { kind: 'oci', path: '/tmp/a:b/c', tag: 'v2' }],
     ['oci:dir@notadigest', { kind: 'oci', path: 'dir@notadigest' }],
+    ['oci:dir:v1+build.2', { kind: 'oci', path: 'dir', tag: 'v1+build.2' }],
+    ['oci-archive:img.tar', { kind: 'oci-archive', path: 'img.tar' }],
+    ['oci-archive:img.tar:v1', { kind: 'oci-archive', path: 'img.tar', tag: 'v1' }],
+    [
+      'oci-archive:img.tar:localhost:5000/x:tag',
+      { kind: 'oci-archive', path: 'img.tar', tag: 'localhost:5000/x:tag' },
+    ],
+    [`oci-archive:/abs/img.tar@${d}`, { kind: 'oci-archive', path: '/abs/img.tar', digest: d }],
+    ['oci-archive:C:\\images\\x.tar:v1', { kind: 'oci-archive', path: 'C:\\images\\x.tar', tag: 'v1' }],
     [
       'docker-archive:img.tar:alpine',
       { kind: 'docker-archive', path: 'img.tar', imageName: 'docker.io/library/alpine:latest' },
@@ -162,6 +172,13 @@ describe('layout and archive references', () => {
     ['oci:dir:bad tag', /tag "bad tag" is invalid/],
     ['oci:dir@sha256:short', /digest/],
     [`oci:dir:v1@${d}`, /a tag or a digest, not both/],
+    ['oci:dir:_private', /tag "_private" is invalid/],
+    ['oci-archive:', /missing archive file/],
+    ['oci-archive::v1', /missing archive file/],
+    ['oci-archive:x.tar:', /tag "" is invalid/],
+    ['oci-archive:x.tar:a b', /tag "a b" is invalid/],
+    [`oci-archive:x.tar:v1@${d}`, /a tag or a digest, not both/],
+    ['oci-archive:x.tar@sha256:short', /digest/],
     ['docker-archive:', /missing archive file/],
     ['docker-archive:f.tar:', /empty reference/],
     ['docker-archive:f.tar:Alpine:1', /lowercase/],
@@ -177,8 +194,36 @@ describe('layout and archive references', () => {
     `oci:dir@${d}`,
     'docker-archive:img.tar',
     'docker-archive:img.tar:docker.io/library/alpine:3.20',
+    'oci-archive:img.tar',
+    'oci-archive:img.tar:localhost:5000/x:tag',
+    `oci-archive:img.tar@${d}`,
   ])('formats %s back to itself', (input) => {
     expect(formatReference(parseReference(input))).toBe(input);
+  });
+});
+
+describe('readings of an oci: reference whose text holds several ":"', () => {
+  it('lists every split whose remainder is a layout ref name, longest path first', () => {
+    const parsed = parseReference('oci:/tmp/x:localhost:5000/x:tag');
+    expect(parsed).toEqual({ kind: 'oci', path: '/tmp/x:localhost:5000/x', tag: 'tag' });
+    const readings = layoutReadings({ kind: 'oci', path: '/tmp/x:localhost:5000/x', tag: 'tag' });
+    expect(readings).toEqual([
+      { kind: 'oci', path: '/tmp/x:localhost:5000/x:tag' },
+      { kind: 'oci', path: '/tmp/x:localhost:5000/x', tag: 'tag' },
+      { kind: 'oci', path: '/tmp/x:localhost', tag: '5000/x:tag' },
+      { kind: 'oci', path: '/tmp/x', tag: 'localhost:5000/x:tag' },
+    ]);
+  });
+
+  it('keeps a digest reference and a path without ":" as parsed, and never splits a drive', () => {
+    expect(layoutReadings({ kind: 'oci', path: 'dir', digest: d })).toEqual([
+      { kind: 'oci', path: 'dir', digest: d },
+    ]);
+    expect(layoutReadings({ kind: 'oci', path: 'dir' })).toEqual([{ kind: 'oci', path: 'dir' }]);
+    expect(layoutReadings({ kind: 'oci', path: 'C:\\images', tag: 'v1' })).toEqual([
+      { kind: 'oci', path: 'C:\\images:v1' },
+      { kind: 'oci', path: 'C:\\images', tag: 'v1' },
+    ]);
   });
 });
 

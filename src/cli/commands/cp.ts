@@ -6,11 +6,12 @@ import { UsageError } from '../../errors.js';
 import { parsePlatform } from '../../oci/index.js';
 import type { Descriptor } from '../../oci/types.js';
 import { destinationTag, sourceTag } from '../../ref/destination-tag.js';
-import { formatReference, parseReference } from '../../ref/index.js';
+import { formatReference } from '../../ref/index.js';
 import { selectPlatform } from '../../targets/platform.js';
 import { isClosable, isTagLister, type ReadTarget, type WriteTarget } from '../../targets/target.js';
 import type { CliContext } from '../context.js';
 import { CopyProgress, resultJson } from '../progress.js';
+import { parseTargetReference } from '../reference.js';
 import { openReadTarget, openWriteTarget, targetReference } from '../targets.js';
 
 interface CopyRequest {
@@ -75,8 +76,8 @@ export async function run(
   [from = '', to = '']: string[],
   options: OptionValues,
 ): Promise<void> {
-  const sourceRef = parseReference(from);
-  const destinationRef = parseReference(to);
+  const sourceRef = parseTargetReference(from);
+  const destinationRef = parseTargetReference(to);
   const platforms = options.platform as string[];
   const recursive = options.recursive === true;
   const maxNodes = options.maxNodes as number | undefined;

@@ -2,8 +2,8 @@ import type { OptionValues } from 'commander';
 import { buildIndex, indexEntries, pushIndex } from '../../artifacts/index-builder.js';
 import { copyGraph } from '../../copy/index.js';
 import { UsageError } from '../../errors.js';
-import { parseReference } from '../../ref/index.js';
 import type { CliContext } from '../context.js';
+import { parseTargetReference } from '../reference.js';
 import { openReadTarget, openWriteTarget, targetReference } from '../targets.js';
 
 export async function run(
@@ -11,9 +11,9 @@ export async function run(
   [input = '', ...sources]: string[],
   options: OptionValues,
 ): Promise<void> {
-  const ref = parseReference(input);
+  const ref = parseTargetReference(input);
   if (ref.kind === 'docker-archive') throw new UsageError('a docker-archive cannot hold an index');
-  const sourceRefs = sources.map(parseReference);
+  const sourceRefs = sources.map(parseTargetReference);
   const sides = context.sides(options, { from: sourceRefs, to: [ref] });
   const destination = await openWriteTarget(context, ref, sides.to);
   const signal = { signal: context.signal };

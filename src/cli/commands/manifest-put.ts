@@ -2,9 +2,9 @@ import { Readable } from 'node:stream';
 import type { OptionValues } from 'commander';
 import { UsageError } from '../../errors.js';
 import { digestOf, MAX_MANIFEST_BYTES, parseManifest } from '../../oci/index.js';
-import { parseReference } from '../../ref/index.js';
 import type { CliContext } from '../context.js';
 import { asUserInput } from '../errors.js';
+import { parseTargetReference } from '../reference.js';
 import { openWriteTarget } from '../targets.js';
 
 export async function run(
@@ -12,7 +12,7 @@ export async function run(
   [input = '', file = '-']: string[],
   options: OptionValues,
 ): Promise<void> {
-  const ref = parseReference(input);
+  const ref = parseTargetReference(input);
   const bytes = await context.readInputFile(file);
   if (bytes.byteLength > MAX_MANIFEST_BYTES) {
     throw new UsageError(

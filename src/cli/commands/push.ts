@@ -10,11 +10,12 @@ import {
 import { copyGraph } from '../../copy/index.js';
 import { UsageError } from '../../errors.js';
 import type { Descriptor } from '../../oci/types.js';
-import { formatReference, parseReference } from '../../ref/index.js';
+import { formatReference } from '../../ref/index.js';
 import type { Reference } from '../../ref/types.js';
 import type { ReadTarget } from '../../targets/target.js';
 import type { CliContext } from '../context.js';
 import { CopyProgress, resultJson } from '../progress.js';
+import { parseTargetReference } from '../reference.js';
 import { openWriteTarget } from '../targets.js';
 
 export function parseAnnotationFlags(values: string[]): Record<string, string> {
@@ -41,7 +42,7 @@ export async function readAnnotations(options: OptionValues): Promise<Annotation
 /** `--helm CHART.tgz REPO`: as `helm push`, to REPO/NAME:VERSION in Helm's own format. */
 async function pushHelmChart(context: CliContext, input: string, chart: string): Promise<void> {
   const prepared = await prepareHelmChart(chart);
-  const base = parseReference(input);
+  const base = parseTargetReference(input);
   if (base.kind !== 'registry') throw new UsageError('--helm pushes to a registry');
   const ref = {
     ...base,
@@ -95,7 +96,7 @@ export async function run(
     return;
   }
   if (files.length === 0) throw new UsageError('push needs at least one file (or --helm CHART.tgz)');
-  const ref = parseReference(input);
+  const ref = parseTargetReference(input);
   const prepared = await prepareArtifact({
     files: files.map(parseFileSpec),
     artifactType: options.artifactType as string | undefined,

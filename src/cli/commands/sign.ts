@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { OptionValues } from 'commander';
 import { UsageError } from '../../errors.js';
-import { formatRepository, parseReference } from '../../ref/index.js';
+import { formatRepository } from '../../ref/index.js';
 import type { Reference } from '../../ref/types.js';
 import { loadPrivateKey } from '../../sign/keys.js';
 import { parseClaims } from '../../sign/payload.js';
@@ -9,6 +9,7 @@ import { classicWriter, type SignatureWriter, type SignOptions, signImage } from
 import type { WriteTarget } from '../../targets/target.js';
 import type { CliContext } from '../context.js';
 import { keyPassword } from '../key-password.js';
+import { parseTargetReference } from '../reference.js';
 import { openWriteTarget, targetReference } from '../targets.js';
 
 /** What the payload names as the image's identity: the repository, or the layout's path. */
@@ -17,7 +18,8 @@ function identityOf(ref: Reference): string {
     case 'registry':
       return formatRepository(ref);
     case 'oci':
-      return `oci:${ref.path}`;
+    case 'oci-archive':
+      return `${ref.kind}:${ref.path}`;
     case 'docker-archive':
       throw new UsageError(
         'a docker-archive cannot hold signatures: sign the image in a registry or an oci: layout',
@@ -36,7 +38,7 @@ async function writerFor(
 }
 
 export async function run(context: CliContext, [input = '']: string[], options: OptionValues): Promise<void> {
-  const ref = parseReference(input);
+  const ref = parseTargetReference(input);
   const identity = identityOf(ref);
   const claims = parseClaims(options.annotation as string[]);
   const key = await loadPrivateKey(await readFile(options.key as string, 'utf8'), () =>

@@ -1,9 +1,9 @@
-import { parseReference } from '../../ref/index.js';
 import type { CliContext } from '../context.js';
+import { parseTargetReference } from '../reference.js';
 import { openWriteTarget, targetReference } from '../targets.js';
 
 export async function run(context: CliContext, [input = '', ...tags]: string[]): Promise<void> {
-  const ref = parseReference(input);
+  const ref = parseTargetReference(input);
   const target = await openWriteTarget(context, ref);
   const signal = { signal: context.signal };
   const descriptor = await target.resolve(targetReference(ref), signal);

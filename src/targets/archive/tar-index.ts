@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { extract as createExtract } from 'tar-stream';
 import { InvalidContentError, NotFoundError, SizeLimitError } from '../../errors.js';
-import { archiveEntryName, symlinkTarget } from './entry-names.js';
+import { type ArchiveKind, archiveEntryName, symlinkTarget } from './entry-names.js';
 
 /** The bytes of a regular file inside the archive: where its data starts, and how long it is. */
 export interface TarFile {
@@ -27,26 +27,27 @@ export class TarIndex {
   private constructor(
     readonly path: string,
     private readonly entries: ReadonlyMap<string, IndexedEntry>,
+    readonly kind: ArchiveKind,
   ) {}
 
   /** Scans `path` once. Entry names that are absolute or climb out with `..` make the archive invalid. */
-  static async scan(path: string): Promise<TarIndex> {
+  static async scan(path: string, kind: ArchiveKind = 'docker-archive'): Promise<TarIndex> {
     const entries = new Map<string, IndexedEntry>();
     const extract = createExtract();
     const reading = pipeline(createReadStream(path), extract);
     const indexing = (async () => {
       for await (const entry of extract) {
         const { header } = entry;
-        const name = archiveEntryName(header.name, path);
+        const name = archiveEntryName(header.name, path, kind);
         if (header.type === 'file' || header.type === 'contiguous-file') {
           entries.set(name, {
             kind: 'file',
             file: { name, offset: entry.offset + TAR_HEADER_BYTES, size: header.size },
           });
         } else if (header.type === 'symlink') {
-          entries.set(name, { kind: 'link', target: symlinkTarget(name, header.linkname, path) });
+          entries.set(name, { kind: 'link', target: symlinkTarget(name, header.linkname, path, kind) });
         } else if (header.type === 'link') {
-          entries.set(name, { kind: 'link', target: archiveEntryName(header.linkname, path) });
+          entries.set(name, { kind: 'link', target: archiveEntryName(header.linkname, path, kind) });
         }
         entry.resume();
       }
@@ -55,27 +56,32 @@ export class TarIndex {
       await Promise.all([reading, indexing]);
     } catch (error) {
       extract.destroy();
-      throw asArchiveError(error, path);
+      throw asArchiveError(error, path, kind);
     }
-    return new TarIndex(path, entries);
+    return new TarIndex(path, entries, kind);
   }
 
   has(name: string): boolean {
     return this.entries.has(name);
   }
 
+  /** The names of the regular files (links not followed). */
+  *fileNames(): Iterable<string> {
+    for (const [name, entry] of this.entries) if (entry.kind === 'file') yield name;
+  }
+
   /** The regular file `name` names, following links inside the archive. */
   file(name: string): TarFile {
-    let current = archiveEntryName(name, this.path);
+    let current = archiveEntryName(name, this.path, this.kind);
     for (let hop = 0; hop <= MAX_LINK_HOPS; hop++) {
       const entry = this.entries.get(current);
       if (entry === undefined)
-        throw new InvalidContentError(`docker-archive ${this.path} has no entry "${current}"`);
+        throw new InvalidContentError(`${this.kind} ${this.path} has no entry "${current}"`);
       if (entry.kind === 'file') return entry.file;
       current = entry.target;
     }
     throw new InvalidContentError(
-      `docker-archive ${this.path}: "${name}" is a chain of more than ${MAX_LINK_HOPS} links`,
+      `${this.kind} ${this.path}: "${name}" is a chain of more than ${MAX_LINK_HOPS} links`,
     );
   }
 
@@ -89,29 +95,26 @@ export class TarIndex {
   async read(file: TarFile, maxBytes: number): Promise<Buffer> {
     if (file.size > maxBytes) {
       throw new SizeLimitError(
-        `docker-archive ${this.path}: "${file.name}" is ${file.size} bytes, over the ${maxBytes}-byte limit`,
+        `${this.kind} ${this.path}: "${file.name}" is ${file.size} bytes, over the ${maxBytes}-byte limit`,
       );
     }
     const chunks: Buffer[] = [];
     for await (const chunk of this.open(file)) chunks.push(chunk as Buffer);
     const bytes = Buffer.concat(chunks);
     if (bytes.byteLength !== file.size) {
-      throw new InvalidContentError(`docker-archive ${this.path}: "${file.name}" is cut short`);
+      throw new InvalidContentError(`${this.kind} ${this.path}: "${file.name}" is cut short`);
     }
     return bytes;
   }
 }
 
 /** A missing file is not found; a file tar-stream cannot parse is not a tar. */
-function asArchiveError(error: unknown, path: string): unknown {
+function asArchiveError(error: unknown, path: string, kind: ArchiveKind): unknown {
   if (error instanceof InvalidContentError) return error;
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  if (code === 'ENOENT') return new NotFoundError(`docker-archive ${path} does not exist`, { cause: error });
+  if (code === 'ENOENT') return new NotFoundError(`${kind} ${path} does not exist`, { cause: error });
   if (code !== undefined) return error;
-  return new InvalidContentError(
-    `docker-archive ${path} is not a readable tar file: ${(error as Error).message}`,
-    {
-      cause: error,
-    },
-  );
+  return new InvalidContentError(`${kind} ${path} is not a readable tar file: ${(error as Error).message}`, {
+    cause: error,
+  });
 }

@@ -2,6 +2,7 @@ import { InvalidContentError, InvalidReferenceError } from '../../errors.js';
 import { validateDescriptor } from '../../oci/index.js';
 import { MediaType } from '../../oci/media-types.js';
 import type { Descriptor } from '../../oci/types.js';
+import { isLayoutRefName } from '../../ref/parse.js';
 
 /** The annotation an OCI layout names its manifests with (the layout's tags). */
 export const REF_NAME = 'org.opencontainers.image.ref.name';
@@ -71,12 +72,8 @@ export function withoutRefName(descriptor: Descriptor): Descriptor {
   return Object.keys(kept).length > 0 ? { ...rest, annotations: kept } : rest;
 }
 
-// The image-layout spec's grammar for org.opencontainers.image.ref.name.
-const COMPONENT = '[A-Za-z0-9]+(?:(?:[-._:@+]|--)[A-Za-z0-9]+)*';
-const REF_NAME_PATTERN = new RegExp(`^${COMPONENT}(?:/${COMPONENT})*$`);
-
 export function assertValidRefName(reference: string): void {
-  if (!REF_NAME_PATTERN.test(reference)) {
+  if (!isLayoutRefName(reference)) {
     throw new InvalidReferenceError(
       reference,
       'not a valid OCI layout tag (letters, digits, and . _ - : @ + /)',
