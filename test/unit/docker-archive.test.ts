@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readdir, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
@@ -391,5 +391,59 @@ describe('docker-archive writer', () => {
       archive.push(image.manifestDescriptor, Readable.from([image.manifest])),
     ).rejects.toBeInstanceOf(NotFoundError);
     await archive.close();
+  });
+});
+
+describe('docker-archive writer and an existing file', () => {
+  async function writeImage(path: string, options: { imageName?: string; tag?: string }) {
+    const image = await sampleImage();
+    const archive = await openDockerArchive(path, 'write', { imageName: options.imageName });
+    await archive.push(image.configDescriptor, Readable.from([image.config]));
+    for (const [i, bytes] of image.layers.entries())
+      await archive.push(image.layerDescriptors[i]!, Readable.from([bytes]));
+    await archive.push(image.manifestDescriptor, Readable.from([image.manifest]));
+    if (options.tag) await archive.tag(image.manifestDescriptor, options.tag);
+    await archive.close();
+  }
+
+  it('refuses a second image instead of replacing the first, before and after the copy, and leaves the file', async () => {
+    const dir = await tempDir();
+    const path = join(dir, 'held.tar');
+    await writeImage(path, { imageName: 'example.com/a:v1' });
+    const before = await readFile(path);
+    await expect(writeImage(path, { imageName: 'example.com/b:v2' })).rejects.toThrow(
+      `docker-archive ${path} already holds example.com/a:v1: writing would replace it`,
+    );
+    await expect(writeImage(path, { tag: 'example.com/b:v2' })).rejects.toThrow(
+      /already holds example.com\/a:v1/,
+    );
+    expect(await readFile(path)).toEqual(before);
+    expect(await readdir(dir)).toEqual(['held.tar']);
+  });
+
+  it('replaces an archive when the copy writes the same image names again (a re-run)', async () => {
+    const path = join(await tempDir(), 'rerun.tar');
+    await writeImage(path, { imageName: 'example.com/a:v1' });
+    await writeImage(path, { imageName: 'example.com/a:v1' });
+    await writeImage(path, { tag: 'example.com/a:v1' });
+    const unnamed = join(await tempDir(), 'unnamed.tar');
+    await writeImage(unnamed, {});
+    await writeImage(unnamed, {});
+    const entries = JSON.parse((await readTar(unnamed)).get('manifest.json')!.toString()) as unknown[];
+    expect(entries).toHaveLength(1);
+  });
+
+  it('refuses to replace a file that is not a docker-archive, and accepts an empty one', async () => {
+    const dir = await tempDir();
+    const other = join(dir, 'notes.tar');
+    await writeFile(other, 'not a tar at all, and precious');
+    await expect(writeImage(other, { imageName: 'example.com/a:v1' })).rejects.toThrow(
+      /exists and is not a docker-archive/,
+    );
+    expect(await readFile(other, 'utf8')).toBe('not a tar at all, and precious');
+    const empty = join(dir, 'empty.tar');
+    await writeFile(empty, '');
+    await writeImage(empty, { imageName: 'example.com/a:v1' });
+    expect((await readFile(empty)).byteLength).toBeGreaterThan(0);
   });
 });

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { open, rename, rm } from 'node:fs/promises';
+import { open, rename, rm, stat } from 'node:fs/promises';
 import { pipeline, Readable } from 'node:stream';
 import { pipeline as pipelineAsync } from 'node:stream/promises';
 import { pack as createPack } from 'tar-stream';
@@ -22,6 +22,8 @@ import type { Descriptor } from '../../oci/types.js';
 import type { Closable, WriteTarget } from '../target.js';
 import type { ArchiveImageEntry } from './docker-manifest.js';
 import { normaliseImageName, selectImage, splitImageName } from './image-names.js';
+import { DockerArchiveReader } from './reader.js';
+import { TarIndex } from './tar-index.js';
 
 /** An image whose manifest was pushed: the archive entries of its config and layers, and its names. */
 interface WrittenImage {
@@ -72,6 +74,8 @@ export class DockerArchiveWriter implements WriteTarget, Closable {
     private readonly temporary: string,
     file: Awaited<ReturnType<typeof open>>,
     private readonly imageName: string | undefined,
+    /** The images the file already holds; writing must not drop any of them. */
+    private readonly existing: HeldImage[],
   ) {
     this.output = pipelineAsync(this.pack, createWriteStream(temporary, { fd: file, flush: true }));
     this.output.catch((error: unknown) => this.fail(error));
@@ -80,8 +84,13 @@ export class DockerArchiveWriter implements WriteTarget, Closable {
   /** Creates the temporary file `FILE.tmp-*` beside `path` at once, so a bad directory fails early. */
   static async create(path: string, imageName?: string): Promise<DockerArchiveWriter> {
     const name = imageName === undefined ? undefined : normaliseImageName(imageName);
+    const existing = await existingImages(path);
+    if (name !== undefined) {
+      const named = existing.filter((image) => image.names.length > 0);
+      assertNothingDropped(path, named, [{ names: [name], config: '' }]);
+    }
     const temporary = `${path}.tmp-${randomBytes(6).toString('hex')}`;
-    return new DockerArchiveWriter(path, temporary, await open(temporary, 'wx', 0o644), name);
+    return new DockerArchiveWriter(path, temporary, await open(temporary, 'wx', 0o644), name, existing);
   }
 
   async resolve(reference: string): Promise<Descriptor> {
@@ -251,6 +260,7 @@ export class DockerArchiveWriter implements WriteTarget, Closable {
     }
     try {
       this.nameUnnamedImage();
+      assertNothingDropped(this.path, this.existing, this.images);
       await this.appendDocument('manifest.json', this.archiveManifest());
       await this.appendDocument('repositories', this.repositories());
       this.pack.finalize();
@@ -305,4 +315,49 @@ export class DockerArchiveWriter implements WriteTarget, Closable {
       );
     });
   }
+}
+
+/** An image an existing archive holds: its names and the entry of its config. */
+interface HeldImage {
+  names: string[];
+  config: string;
+}
+
+/** The images of the archive at `path`; none when there is no file or it is empty. */
+async function existingImages(path: string): Promise<HeldImage[]> {
+  const info = await stat(path).catch((error: unknown) => {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  });
+  if (info === undefined || (info.isFile() && info.size === 0)) return [];
+  if (!info.isFile()) throw new UsageError(`docker-archive ${path} is not a regular file`);
+  try {
+    const reader = await DockerArchiveReader.open(await TarIndex.scan(path));
+    return reader.images.map((image) => ({ names: image.names, config: image.config.name }));
+  } catch (error) {
+    throw new UsageError(`${path} exists and is not a docker-archive: tug will not replace it`, {
+      cause: error,
+      hint: 'write to a new file, or remove it first',
+    });
+  }
+}
+
+/**
+ * A docker-archive is written whole, so writing to an existing one replaces it. That is refused
+ * unless every image it holds is written again: a named one under all of its names, an unnamed
+ * one with the same config (a re-run of the same copy). A second image would otherwise silently
+ * drop the first.
+ */
+function assertNothingDropped(path: string, existing: HeldImage[], written: HeldImage[]): void {
+  const writtenNames = new Set(written.flatMap((image) => image.names));
+  const dropped = existing.filter((image) =>
+    image.names.length === 0
+      ? !written.some((other) => other.config === image.config)
+      : image.names.some((name) => !writtenNames.has(name)),
+  );
+  if (dropped.length === 0) return;
+  const held = existing.map((image) => image.names.join(', ') || 'an unnamed image');
+  throw new UsageError(`docker-archive ${path} already holds ${held.join('; ')}: writing would replace it`, {
+    hint: 'a docker-archive is written whole: write to a new file or remove this one; oci-archive: and oci: add images to what they hold',
+  });
 }
