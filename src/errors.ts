@@ -186,3 +186,16 @@ export class AbortedError extends TugError {
     super(`${operation} was aborted${why}`, { code: 'ABORTED', cause: reason });
   }
 }
+
+/** A tag that exists with another digest, which the caller asked not to move (`--no-clobber`). Exit 1. */
+export class TagConflictError extends TugError {
+  constructor(
+    readonly tag: string,
+    readonly existing: string,
+    readonly wanted: string,
+  ) {
+    super(`tag ${tag} exists with digest ${existing}; not moving it to ${wanted} (--no-clobber)`, {
+      hint: 'leave out --no-clobber to move the tag, or copy to another tag',
+    });
+  }
+}

@@ -108,7 +108,10 @@ export function buildProgram(version: string, runCommand: RunCommand): Command {
       .alias('copy')
       .description('copy an image, index or artifact with everything it points to')
       .argument('<source>', 'registry reference, oci:PATH[:TAG], or docker-archive:FILE[:NAME:TAG]')
-      .argument('<destination>', 'registry reference, oci:PATH[:TAG], or docker-archive:FILE[:NAME:TAG]')
+      .argument(
+        '<destination>',
+        'registry reference, oci:PATH[:TAG], oci-archive:FILE[:TAG], or docker-archive:FILE[:NAME:TAG]; TAG may be a list a,b,c',
+      )
       .option('--platform <os/arch[/variant]>', 'copy only this platform of an index', collect, [])
       .option('--all-tags', 'copy every tag of the source repository')
       .option('-r, --recursive', 'also copy referrers (signatures, SBOMs), recursively')
@@ -117,7 +120,8 @@ export function buildProgram(version: string, runCommand: RunCommand): Command {
         '--max-nodes <n>',
         'stop after this many nodes of the graph (default 10000)',
         parsePositiveInteger,
-      ),
+      )
+      .option('--no-clobber', 'refuse to move a destination tag that names another digest'),
   ).action(action(() => import('./commands/cp.js')));
 
   blob

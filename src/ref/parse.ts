@@ -294,3 +294,18 @@ export function parseReference(input: string): Reference {
     return parseDockerArchive(input, input.slice('docker-archive:'.length));
   return parseRegistryReference(input);
 }
+
+/**
+ * `NAME:a,b,c`, oras's form for several tags at once: the reference with the first tag, and every
+ * tag (each checked as the grammar of NAME's kind checks one). Without a `,` after the last `:`,
+ * the reference as parseReference reads it and no list.
+ */
+export function parseTagList(input: string): { ref: Reference; tags: string[] } {
+  const colon = input.lastIndexOf(':');
+  const list = input.slice(colon + 1);
+  if (colon < 0 || !list.includes(',') || /[/@]/.test(list)) return { ref: parseReference(input), tags: [] };
+  const prefix = input.slice(0, colon);
+  const tags = [...new Set(list.split(','))];
+  const [ref] = tags.map((tag) => parseReference(`${prefix}:${tag}`));
+  return { ref: ref ?? parseReference(input), tags };
+}

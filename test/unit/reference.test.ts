@@ -9,6 +9,7 @@ import {
   parseRegistryHost,
   parseRegistryReference,
   parseRepositoryName,
+  parseTagList,
   referenceOf,
   registryApiHost,
 } from '../../src/ref/index.js';
@@ -199,6 +200,29 @@ describe('layout and archive references', () => {
     `oci-archive:img.tar@${d}`,
   ])('formats %s back to itself', (input) => {
     expect(formatReference(parseReference(input))).toBe(input);
+  });
+});
+
+describe('a destination with several tags (oras form NAME:a,b,c)', () => {
+  it.each([
+    [
+      'localhost:5000/x:a,b,c',
+      { kind: 'registry', registry: 'localhost:5000', repository: 'x', tag: 'a' },
+      ['a', 'b', 'c'],
+    ],
+    ['oci:dir:v1,v2', { kind: 'oci', path: 'dir', tag: 'v1' }, ['v1', 'v2']],
+    ['oci-archive:x.tar:v1,v1,v2', { kind: 'oci-archive', path: 'x.tar', tag: 'v1' }, ['v1', 'v2']],
+    ['localhost:5000/x:a', { kind: 'registry', registry: 'localhost:5000', repository: 'x', tag: 'a' }, []],
+    ['oci:/tmp/a,b/c', { kind: 'oci', path: '/tmp/a,b/c' }, []],
+  ])('%s', (input, ref, tags) => {
+    expect(parseTagList(input)).toEqual({ ref, tags });
+  });
+
+  it.each([
+    ['localhost:5000/x:a,,b', /tag "" is invalid/],
+    ['localhost:5000/x:a,B!', /tag "B!" is invalid/],
+  ])('refuses %s', (input, reason) => {
+    expect(() => parseTagList(input)).toThrow(reason);
   });
 });
 

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { OptionValues } from 'commander';
 import { copyWithReferrers } from '../../artifacts/referrers.js';
 import { copyGraph } from '../../copy/index.js';
+import { refuseMovedTags } from '../../copy/no-clobber.js';
 import { UsageError } from '../../errors.js';
 import { parsePlatform } from '../../oci/index.js';
 import type { Descriptor } from '../../oci/types.js';
@@ -11,12 +12,14 @@ import { selectPlatform } from '../../targets/platform.js';
 import { isClosable, isTagLister, type ReadTarget, type WriteTarget } from '../../targets/target.js';
 import type { CliContext } from '../context.js';
 import { CopyProgress, resultJson } from '../progress.js';
-import { parseTargetReference } from '../reference.js';
+import { parseDestinationReference, parseTargetReference } from '../reference.js';
 import { openReadTarget, openWriteTarget, targetReference } from '../targets.js';
 
 interface CopyRequest {
   reference: string;
-  tag: string | undefined;
+  tags: string[];
+  /** Refuses to move a tag that names another digest at the destination (`--no-clobber`). */
+  noClobber: boolean;
   platforms: string[];
   recursive: boolean;
   /** Refuses an image without a valid signature (`--verify-key`). */
@@ -39,13 +42,14 @@ async function copyOne(
     throw new UsageError('cp copies one platform or all of them: give --platform once');
   if (request.platforms[0])
     root = await selectPlatform(source, root, parsePlatform(request.platforms[0]), signal);
+  if (request.noClobber) await refuseMovedTags(destination, root, request.tags);
   await progress.start(`copying ${root.digest}`);
   try {
     const copy = request.recursive ? copyWithReferrers : copyGraph;
     const result = await copy(source, destination, root, {
       concurrency: context.options.concurrency,
       signal: context.signal,
-      tags: request.tag ? [request.tag] : [],
+      tags: request.tags,
       events: progress.events,
       ...(request.maxNodes ? { maxNodes: request.maxNodes } : {}),
     });
@@ -77,7 +81,8 @@ export async function run(
   options: OptionValues,
 ): Promise<void> {
   const sourceRef = parseTargetReference(from);
-  const destinationRef = parseTargetReference(to);
+  const { ref: destinationRef, tags: destinationTags } = parseDestinationReference(to);
+  const noClobber = options.clobber === false;
   const platforms = options.platform as string[];
   const recursive = options.recursive === true;
   const maxNodes = options.maxNodes as number | undefined;
@@ -92,7 +97,8 @@ export async function run(
         const image = `${formatReference(sourceRef)}:${tag}`;
         await copyOne(context, source, destination, {
           reference: tag,
-          tag,
+          tags: [tag],
+          noClobber,
           platforms,
           recursive,
           verify,
@@ -105,7 +111,8 @@ export async function run(
     const tag = destinationTag(destinationRef, sourceTag(sourceRef));
     await copyOne(context, source, destination, {
       reference: targetReference(sourceRef),
-      tag,
+      tags: destinationTags.length > 0 ? destinationTags : tag ? [tag] : [],
+      noClobber,
       platforms,
       recursive,
       verify,
