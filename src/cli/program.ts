@@ -147,7 +147,14 @@ export function buildProgram(version: string, runCommand: RunCommand): Command {
     .command('delete')
     .description('delete an image or artifact (a tag is resolved to its digest first)')
     .argument('<ref>', 'image or artifact reference')
-    .action(action(() => import('./commands/manifest-delete.js')));
+    .option('--force', 'delete even when other tags name the same manifest (they go too)')
+    .action(action(() => import('./commands/delete.js')));
+
+  program
+    .command('untag')
+    .description('remove one tag; the manifest and its other tags stay')
+    .argument('<ref>', 'REPOSITORY:TAG, oci:PATH:TAG or oci-archive:FILE:TAG')
+    .action(action(() => import('./commands/untag.js')));
 
   const index = program.command('index').description('build multi-platform indexes');
   addSideOptions(

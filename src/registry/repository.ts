@@ -422,6 +422,31 @@ export class Repository {
     return false;
   }
 
+  /**
+   * Deletes a tag alone (distribution-spec's DELETE of a tag). False when the registry has no tag
+   * deletion: distribution 2.8 answers 400 DIGEST_INVALID, others 405 UNSUPPORTED or 404.
+   */
+  async deleteTag(tag: string, options: SignalOptions = {}): Promise<boolean> {
+    const scopes = [`repository:${this.name.repository}:delete`];
+    const { request, response } = await this.#request(
+      'DELETE',
+      `manifests/${encodeURIComponent(tag)}`,
+      scopes,
+      {
+        signal: options.signal,
+      },
+    );
+    if (response.status === 202 || response.status === 200) {
+      discardBody(response);
+      return true;
+    }
+    if ([400, 404, 405, 501].includes(response.status)) {
+      discardBody(response);
+      return false;
+    }
+    return this.#fail(this.#describe(`delete tag ${tag} from`), request, response);
+  }
+
   /** Deletes a blob by digest. */
   deleteBlob(digest: string, options: SignalOptions = {}): Promise<void> {
     return this.#delete('blobs', digest, options);

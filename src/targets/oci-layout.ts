@@ -282,7 +282,9 @@ export async function openOciLayout(path: string, options: OciLayoutOptions = {}
   }
   if (!isDirectory) {
     throw new InvalidContentError(`${path} is not a directory, so not an OCI layout`, {
-      hint: looksLikeTarball(path) ? `a tarred OCI layout is read with oci-archive:${path}` : undefined,
+      hint: looksLikeTarball(path)
+        ? `a tarred OCI layout is ${create ? 'written' : 'read'} with oci-archive:${path}`
+        : undefined,
     });
   }
   const layoutFile = await readSmallFile(join(path, LAYOUT_FILE), MAX_LAYOUT_FILE_BYTES);

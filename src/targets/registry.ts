@@ -13,15 +13,17 @@ import type {
   SignalOptions,
   TagLister,
   TagState,
+  Untagger,
   WriteTarget,
 } from './target.js';
+import { untagPlaceholder } from './untag-placeholder.js';
 
 /** Manifests pushed in this process are kept (bounded) so tagging them needs no fetch. */
 const MAX_REMEMBERED_MANIFESTS = 256;
 
 /** A registry repository as a Target: what `cp`, `push` and `pull` read from and write to. */
 export class RegistryTarget
-  implements WriteTarget, Mounter, TagLister, ReferrerFinder, ReferrersIndexer, ConditionalTagger
+  implements WriteTarget, Mounter, TagLister, ReferrerFinder, ReferrersIndexer, ConditionalTagger, Untagger
 {
   readonly #pushed = new Map<string, Uint8Array>();
   readonly #indexedReferrers = new Set<string>();
@@ -81,6 +83,28 @@ export class RegistryTarget
   async tag(descriptor: Descriptor, reference: string, options: SignalOptions = {}): Promise<void> {
     const bytes = this.#pushed.get(descriptor.digest) ?? (await this.fetchBytes(descriptor, options));
     await this.repository.pushManifest(reference, bytes, descriptor.mediaType, undefined, options);
+  }
+
+  /**
+   * Removes one tag and leaves the manifest and its other tags: a DELETE of the tag where the
+   * registry has one, else the tag is moved onto a placeholder manifest of its own, which is then
+   * deleted by digest. Returns what the tag pointed to.
+   */
+  async untag(reference: string, options: SignalOptions = {}): Promise<Descriptor> {
+    const pointed = await this.resolve(reference, options);
+    if (await this.repository.deleteTag(reference, options)) return pointed;
+    const { config, manifest } = untagPlaceholder();
+    if (!(await this.exists(config.descriptor, options)))
+      await this.push(config.descriptor, Readable.from([config.bytes]), options);
+    await this.repository.pushManifest(
+      reference,
+      manifest.bytes,
+      manifest.descriptor.mediaType,
+      undefined,
+      options,
+    );
+    await this.repository.deleteManifest(manifest.descriptor.digest, options);
+    return pointed;
   }
 
   /** What a tag points at now, with its ETag. */

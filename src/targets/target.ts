@@ -59,7 +59,7 @@ export function isManifestDeleter(target: object): target is ManifestDeleter {
 /** Optional: a target that can remove one tag and leave the manifest and its other tags. */
 export interface Untagger {
   /** Removes `reference`; returns the descriptor it pointed to. Throws NotFoundError when absent. */
-  untag(reference: string): Promise<Descriptor>;
+  untag(reference: string, options?: SignalOptions): Promise<Descriptor>;
 }
 
 export function isUntagger(target: object): target is Untagger {

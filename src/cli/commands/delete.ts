@@ -1,0 +1,38 @@
+import type { OptionValues } from 'commander';
+import { UsageError } from '../../errors.js';
+import { formatRepository } from '../../ref/index.js';
+import { RegistryTarget } from '../../targets/registry.js';
+import { tagsPointingAt } from '../../targets/tags-on-digest.js';
+import type { CliContext } from '../context.js';
+import { parseTargetReference } from '../reference.js';
+import { targetReference } from '../targets.js';
+
+/**
+ * `delete REPO:TAG` deletes the manifest the tag names, which removes every tag on it: refused
+ * while other tags name it, unless `--force`. `REPO@DIGEST` names the manifest itself.
+ */
+export async function run(context: CliContext, [input = '']: string[], options: OptionValues): Promise<void> {
+  const ref = parseTargetReference(input);
+  if (ref.kind !== 'registry') throw new UsageError('delete works on registry references');
+  const repository = (await context.registry()).repository(ref);
+  const { digest } = await repository.resolve(targetReference(ref));
+  if (ref.digest === undefined && options.force !== true) {
+    const target = new RegistryTarget(repository);
+    const all = await tagsPointingAt(target, digest, {
+      concurrency: context.options.concurrency,
+      signal: context.signal,
+    });
+    const others = all.filter((tag) => tag !== ref.tag);
+    if (others.length > 0) {
+      throw new UsageError(
+        `${formatRepository(ref)}@${digest} is also tagged ${others.join(', ')}: deleting it would remove ${others.length === 1 ? 'that tag' : 'those tags'} too`,
+        {
+          hint: `tug untag ${input} removes only this tag; --force deletes the manifest with every tag on it`,
+        },
+      );
+    }
+  }
+  await repository.deleteManifest(digest);
+  context.output.info(`deleted ${formatRepository(ref)}@${digest}`);
+  if (context.output.options.json) context.output.json({ deleted: digest });
+}
