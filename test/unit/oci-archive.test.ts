@@ -172,3 +172,24 @@ describe('settling an oci: reference against the filesystem', () => {
     });
   });
 });
+
+describe("containers/image's oci: transport cases (oci/layout/oci_transport_test.go) on existing directories", () => {
+  // skopeo splits at the first ":"; tug settles every split against the filesystem, so on an
+  // existing directory both read DIR and the rest as the ref name. `DIR:` (an empty ref name) is
+  // refused by tug as a malformed tag, and a directory that does not exist keeps the last-":" reading.
+  it.each([
+    ['PEER:notlatest:image', 'PEER', 'notlatest:image'],
+    ['PEER:latestimage', 'PEER', 'latestimage'],
+    ['PEER', 'PEER', undefined],
+    ['PEER/dir1:notlatest:notlatest', 'PEER/dir1', 'notlatest:notlatest'],
+    ['/etc:notlatest:image', '/etc', 'notlatest:image'],
+    ['/:latestimage', '/', 'latestimage'],
+  ])('%s', async (input, path, tag) => {
+    const dir = await tempDir();
+    await mkdir(join(dir, 'dir1'));
+    const settled = settleLayoutReference(
+      parseReference(`oci:${input.replaceAll('PEER', dir)}`) as OciLayoutReference,
+    );
+    expect(settled).toEqual({ kind: 'oci', path: path.replaceAll('PEER', dir), ...(tag ? { tag } : {}) });
+  });
+});
