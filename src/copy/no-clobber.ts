@@ -1,6 +1,6 @@
 import { NotFoundError, TagConflictError } from '../errors.js';
 import type { Descriptor } from '../oci/types.js';
-import type { ReadTarget } from '../targets/target.js';
+import type { ReadTarget, SignalOptions } from '../targets/target.js';
 
 /**
  * Refuses before anything is copied when one of `tags` already names another manifest at the
@@ -11,9 +11,10 @@ export async function refuseMovedTags(
   destination: ReadTarget,
   root: Descriptor,
   tags: string[],
+  options: SignalOptions = {},
 ): Promise<void> {
   for (const tag of tags) {
-    const existing = await destination.resolve(tag).catch((error: unknown) => {
+    const existing = await destination.resolve(tag, options).catch((error: unknown) => {
       if (error instanceof NotFoundError) return undefined;
       throw error;
     });

@@ -18,7 +18,7 @@ export async function tagsPointingAt(
     for (let position = next++; position < tags.length; position = next++) {
       options.signal?.throwIfAborted();
       const tag = tags[position] ?? '';
-      const resolved = await target.resolve(tag).catch((error: unknown) => {
+      const resolved = await target.resolve(tag, { signal: options.signal }).catch((error: unknown) => {
         if (error instanceof NotFoundError) return undefined;
         throw error;
       });

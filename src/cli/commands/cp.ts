@@ -42,7 +42,7 @@ async function copyOne(
     throw new UsageError('cp copies one platform or all of them: give --platform once');
   if (request.platforms[0])
     root = await selectPlatform(source, root, parsePlatform(request.platforms[0]), signal);
-  if (request.noClobber) await refuseMovedTags(destination, root, request.tags);
+  if (request.noClobber) await refuseMovedTags(destination, root, request.tags, signal);
   await progress.start(`copying ${root.digest}`);
   try {
     const copy = request.recursive ? copyWithReferrers : copyGraph;

@@ -16,7 +16,7 @@ export async function run(context: CliContext, [input = '']: string[]): Promise<
     throw new UsageError(`untag needs a tag: ${input} names none`, { hint: 'write REPOSITORY:TAG' });
   const target = await openWriteTarget(context, ref);
   if (!isUntagger(target)) throw new UsageError(`${formatReference(ref)} cannot remove a tag`);
-  const removed = await target.untag(ref.tag);
+  const removed = await target.untag(ref.tag, { signal: context.signal });
   context.output.info(`untagged ${formatReference(ref)} (it named ${removed.digest})`);
   if (context.output.options.json) context.output.json({ untagged: ref.tag, digest: removed.digest });
   else context.output.line(removed.digest);
