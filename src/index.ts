@@ -72,6 +72,7 @@ export { formatReference } from './ref/format.js';
 export { parseReference } from './ref/parse.js';
 export type {
   DockerArchiveReference,
+  OciArchiveReference,
   OciLayoutReference,
   Reference,
   RegistryReference,
@@ -80,6 +81,7 @@ export type {
 export { RegistryClient, type RegistryClientOptions } from './registry/client.js';
 export { RegistryError, type RegistryErrorDetail } from './registry/errors.js';
 export type { PushedManifest, Repository, RepositoryOptions } from './registry/repository.js';
+export type { SignalOptions } from './signal.js';
 export type { TarFile } from './targets/archive/tar-index.js';
 export type {
   ArchiveImage,
@@ -110,6 +112,7 @@ export type {
   ReferrersIndexer,
   TagLister,
   TagState,
+  Untagger,
   WriteTarget,
 } from './targets/target.js';
 export { createTransport, type Transport } from './transport/index.js';

@@ -247,6 +247,7 @@ export class Repository {
     return this.#delete('manifests', digest, options);
   }
 
+  /** Whether the registry holds a manifest or blob with this digest and size. */
   async exists(descriptor: Descriptor, options: SignalOptions = {}): Promise<boolean> {
     const kind = isManifestMediaType(descriptor.mediaType) ? 'manifests' : 'blobs';
     parseDigest(descriptor.digest);
