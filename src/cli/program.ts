@@ -166,6 +166,7 @@ export function buildProgram(version: string, runCommand: RunCommand): Command {
     .option('--config <file[:mediatype]>', 'a config blob instead of the empty one')
     .option('--export-manifest <file>', 'also write the manifest to this file')
     .option('--disable-path-validation', 'allow absolute file paths as titles')
+    .option('--stdin-name <name>', 'the title of the file read from - (stdin)', 'stdin')
     .action(action(() => import('./commands/push.js')));
 
   program
@@ -197,6 +198,7 @@ export function buildProgram(version: string, runCommand: RunCommand): Command {
     .option('-a, --annotation <key=value>', 'a manifest annotation (repeatable)', collect, [])
     .option('--annotation-file <file>', 'annotations as JSON: $manifest and one key per file')
     .option('--platform <os/arch[/variant]>', 'attach to one platform of an index', collect, [])
+    .option('--stdin-name <name>', 'the title of the file read from - (stdin)', 'stdin')
     .action(action(() => import('./commands/attach.js')));
 
   program

@@ -121,6 +121,7 @@ export async function run(
     annotations: await readAnnotations(options),
     allowAbsolutePaths: options.disablePathValidation === true,
     stdin: context.io.stdin,
+    stdinName: options.stdinName as string,
   });
   try {
     const { descriptor, bytes } = prepared.manifest;

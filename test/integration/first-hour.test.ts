@@ -1,0 +1,100 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runTug } from '../fixtures/cli.js';
+import { type RegistryFixture, startRegistry } from '../fixtures/registry.js';
+import { tempDir } from '../fixtures/temp.js';
+
+let registry: RegistryFixture;
+
+beforeAll(async () => {
+  registry = await startRegistry();
+});
+
+afterAll(async () => {
+  await registry?.stop();
+});
+
+describe('push from stdin and pull it back', () => {
+  it('titles the stdin layer "stdin" so pull writes it as a file', async () => {
+    const pushed = await runTug(['push', `${registry.host}/stdin/x:1`, '-'], { input: 'hi\n' });
+    expect(pushed.code, pushed.stderr).toBe(0);
+    const out = await tempDir();
+    const pulled = await runTug(['pull', `${registry.host}/stdin/x:1`, '-o', out]);
+    expect(pulled.code, pulled.stderr).toBe(0);
+    expect(await readFile(join(out, 'stdin'), 'utf8')).toBe('hi\n');
+  });
+
+  it('takes the title from --stdin-name', async () => {
+    const pushed = await runTug(
+      ['push', '--stdin-name', 'notes.txt', `${registry.host}/stdin/named:1`, '-'],
+      {
+        input: 'hi\n',
+      },
+    );
+    expect(pushed.code, pushed.stderr).toBe(0);
+    const out = await tempDir();
+    expect((await runTug(['pull', `${registry.host}/stdin/named:1`, '-o', out])).code).toBe(0);
+    expect(await readFile(join(out, 'notes.txt'), 'utf8')).toBe('hi\n');
+  });
+
+  it('says which untitled layers of an artifact it skipped, instead of calling it a container image', async () => {
+    const repo = `${registry.host}/untitled/x`;
+    const layer = (await runTug(['blob', 'put', repo, '-'], { input: 'raw\n' })).stdout.trim();
+    const manifest = {
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      artifactType: 'application/vnd.example',
+      config: {
+        mediaType: 'application/vnd.oci.empty.v1+json',
+        digest: 'sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a',
+        size: 2,
+      },
+      layers: [{ mediaType: 'text/plain', digest: layer, size: 4 }],
+    };
+    await runTug(['blob', 'put', repo, '-'], { input: '{}' });
+    expect(
+      (await runTug(['manifest', 'put', `${repo}:1`, '-'], { input: JSON.stringify(manifest) })).code,
+    ).toBe(0);
+    const pulled = await runTug(['pull', `${repo}:1`, '-o', await tempDir()]);
+    expect(pulled.code).toBe(1);
+    expect(pulled.stderr).not.toContain('container image');
+    expect(pulled.stderr).toContain(`skipped ${layer} (text/plain, 4 B)`);
+  });
+});
+
+describe('--annotation-file', () => {
+  it('puts $config annotations on the empty config, and refuses a key that names no pushed file', async () => {
+    const work = await tempDir();
+    await writeFile(join(work, 'a.txt'), 'a\n');
+    await writeFile(
+      join(work, 'ok.json'),
+      JSON.stringify({ $config: { purpose: 'demo' }, 'a.txt': { k: 'v' } }),
+    );
+    await writeFile(join(work, 'bad.json'), JSON.stringify({ 'b.txt': { k: 'v' } }));
+    const ref = `${registry.host}/annotated/x:1`;
+    const ok = await runTug(['push', '--annotation-file', 'ok.json', ref, 'a.txt'], { cwd: work });
+    expect(ok.code, ok.stderr).toBe(0);
+    const manifest = JSON.parse((await runTug(['manifest', 'get', ref])).stdout);
+    expect(manifest.config.annotations).toEqual({ purpose: 'demo' });
+    expect(manifest.layers[0].annotations).toEqual({ 'org.opencontainers.image.title': 'a.txt', k: 'v' });
+    const bad = await runTug(['push', '--annotation-file', 'bad.json', ref, 'a.txt'], { cwd: work });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('"b.txt", which is not pushed');
+  });
+});
+
+describe('pull --keep-old-files', () => {
+  it('names the file it refuses to overwrite', async () => {
+    const work = await tempDir();
+    await writeFile(join(work, 'big.jar'), 'new\n');
+    const ref = `${registry.host}/keep/x:1`;
+    expect((await runTug(['push', ref, 'big.jar'], { cwd: work })).code).toBe(0);
+    const out = await tempDir();
+    await writeFile(join(out, 'big.jar'), 'old\n');
+    const pulled = await runTug(['pull', '--keep-old-files', ref, '-o', out]);
+    expect(pulled.code).toBe(1);
+    expect(pulled.stderr).toBe('error: refusing to overwrite big.jar (--keep-old-files)\n');
+    expect(await readFile(join(out, 'big.jar'), 'utf8')).toBe('old\n');
+  });
+});
