@@ -2,13 +2,18 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runTug } from '../fixtures/cli.js';
+import { type BuiltImage, buildImageLayout, seedRegistry } from '../fixtures/images.js';
 import { type RegistryFixture, startRegistry } from '../fixtures/registry.js';
 import { tempDir } from '../fixtures/temp.js';
 
 let registry: RegistryFixture;
+let image: BuiltImage;
 
 beforeAll(async () => {
   registry = await startRegistry();
+  image = await buildImageLayout({ layers: 1, tag: 'v1' });
+  await seedRegistry(registry, 'src/app', image, 'v1');
+  await seedRegistry(registry, 'src/app', image, 'v2');
 });
 
 afterAll(async () => {
@@ -96,5 +101,43 @@ describe('pull --keep-old-files', () => {
     expect(pulled.code).toBe(1);
     expect(pulled.stderr).toBe('error: refusing to overwrite big.jar (--keep-old-files)\n');
     expect(await readFile(join(out, 'big.jar'), 'utf8')).toBe('old\n');
+  });
+});
+
+describe('destination parts are honoured or refused, never dropped', () => {
+  it('copies to REPO@DIGEST when the digest is what is copied, and fails when it is not', async () => {
+    const source = `${registry.host}/src/app:v1`;
+    const right = await runTug(['cp', source, `${registry.host}/pinned/app@${image.rootDigest}`]);
+    expect(right.code, right.stderr).toBe(0);
+    expect((await runTug(['digest', `${registry.host}/pinned/app@${image.rootDigest}`])).code).toBe(0);
+    const other = `sha256:${'0'.repeat(64)}`;
+    const wrong = await runTug(['cp', source, `${registry.host}/pinned/other@${other}`]);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain(`copied ${image.rootDigest}, but the destination names ${other}`);
+  });
+
+  it('refuses an oci: destination named by a digest, writing nothing', async () => {
+    const dir = join(await tempDir(), 'layout');
+    const result = await runTug(['cp', `${registry.host}/src/app:v1`, `oci:${dir}@${image.rootDigest}`]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('an oci: destination takes a tag, not a digest');
+    await expect(readFile(join(dir, 'index.json'))).rejects.toThrow();
+  });
+
+  it('refuses --all-tags to a destination with a tag', async () => {
+    const result = await runTug([
+      'cp',
+      '--all-tags',
+      `${registry.host}/src/app`,
+      `${registry.host}/all/app:x`,
+    ]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--all-tags');
+  });
+
+  it('prints one line per tag with --all-tags, naming the tag', async () => {
+    const result = await runTug(['cp', '--all-tags', `${registry.host}/src/app`, `${registry.host}/all/app`]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toBe(`v1 ${image.rootDigest}\nv2 ${image.rootDigest}\n`);
   });
 });

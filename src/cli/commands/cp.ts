@@ -10,6 +10,7 @@ import { formatReference, parseReference } from '../../ref/index.js';
 import { selectPlatform } from '../../targets/platform.js';
 import { isClosable, isTagLister, type ReadTarget, type WriteTarget } from '../../targets/target.js';
 import type { CliContext } from '../context.js';
+import { checkDestinationDigest, refuseUnkeptDestinationParts, writtenWithTag } from '../destination.js';
 import { CopyProgress, resultJson } from '../progress.js';
 import { openReadTarget, openWriteTarget, targetReference } from '../targets.js';
 
@@ -22,6 +23,9 @@ interface CopyRequest {
   verify?: (root: Descriptor, image: string) => Promise<void>;
   image: string;
   maxNodes: number | undefined;
+  destinationRef: Reference;
+  /** With --all-tags: each line names the tag it copied. */
+  label?: string;
 }
 
 async function copyOne(
@@ -49,8 +53,10 @@ async function copyOne(
       ...(request.maxNodes ? { maxNodes: request.maxNodes } : {}),
     });
     progress.finish(result, 'copied');
-    if (context.output.options.json) context.output.json(resultJson(result));
-    else context.output.line(result.root.digest);
+    checkDestinationDigest(request.destinationRef, result.root.digest);
+    if (context.output.options.json)
+      context.output.json({ ...(request.label ? { tag: request.label } : {}), ...resultJson(result) });
+    else context.output.line(request.label ? `${request.label} ${result.root.digest}` : result.root.digest);
   } catch (error) {
     progress.fail();
     throw error;
@@ -80,6 +86,10 @@ export async function run(
   const platforms = options.platform as string[];
   const recursive = options.recursive === true;
   const maxNodes = options.maxNodes as number | undefined;
+  refuseUnkeptDestinationParts(destinationRef);
+  if (options.allTags && writtenWithTag(to, destinationRef)) {
+    throw new UsageError(`--all-tags copies each tag to the same tag: give ${to} without a tag or digest`);
+  }
   const sides = context.sides(options, { from: [sourceRef], to: [destinationRef] });
   const source = await openReadTarget(context, sourceRef, sides.from);
   const destination = await openWriteTarget(context, destinationRef, sides.to);
@@ -97,6 +107,8 @@ export async function run(
           verify,
           image,
           maxNodes,
+          destinationRef,
+          label: tag,
         });
       }
       return;
@@ -110,6 +122,7 @@ export async function run(
       verify,
       image: from,
       maxNodes,
+      destinationRef,
     });
   } finally {
     if (isClosable(destination)) await destination.close();

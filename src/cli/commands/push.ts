@@ -15,6 +15,7 @@ import { formatReference, parseReference } from '../../ref/index.js';
 import type { Reference } from '../../ref/types.js';
 import type { ReadTarget } from '../../targets/target.js';
 import type { CliContext } from '../context.js';
+import { checkDestinationDigest, refuseUnkeptDestinationParts } from '../destination.js';
 import { CopyProgress, resultJson } from '../progress.js';
 import { openWriteTarget } from '../targets.js';
 
@@ -85,6 +86,7 @@ async function copyToDestination(
   /** What to print on stdout instead of the digest (the reference `--helm` chose). */
   written?: string,
 ): Promise<void> {
+  refuseUnkeptDestinationParts(ref);
   const destination = await openWriteTarget(context, ref);
   const tag = ref.kind === 'docker-archive' ? ref.imageName : ref.digest ? undefined : ref.tag;
   const progress = new CopyProgress(context);
@@ -96,6 +98,7 @@ async function copyToDestination(
     events: progress.events,
   });
   progress.finish(result, 'pushed');
+  checkDestinationDigest(ref, result.root.digest);
   if (options.exportManifest) await writeFile(options.exportManifest as string, manifestBytes);
   if (context.output.options.json)
     context.output.json({ reference: formatReference(ref), ...resultJson(result) });
