@@ -141,3 +141,26 @@ describe('destination parts are honoured or refused, never dropped', () => {
     expect(result.stdout).toBe(`v1 ${image.rootDigest}\nv2 ${image.rootDigest}\n`);
   });
 });
+
+describe('output details', () => {
+  it('gives --json on digest and tag', async () => {
+    const digest = await runTug(['--json', 'digest', `${registry.host}/src/app:v1`]);
+    expect(digest.code, digest.stderr).toBe(0);
+    expect(JSON.parse(digest.stdout)).toMatchObject({
+      reference: `${registry.host}/src/app:v1`,
+      digest: image.rootDigest,
+      mediaType: image.rootMediaType,
+    });
+    const tag = await runTug(['--json', 'tag', `${registry.host}/src/app:v1`, 'json-a', 'json-b']);
+    expect(tag.code, tag.stderr).toBe(0);
+    expect(JSON.parse(tag.stdout)).toEqual({ digest: image.rootDigest, tags: ['json-a', 'json-b'] });
+  });
+
+  it('refuses a --progress mode it does not know', async () => {
+    const result = await runTug(['--progress', 'fancy', 'digest', `${registry.host}/src/app:v1`]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('auto, plain, json, none');
+    const none = await runTug(['--progress', 'none', 'digest', `${registry.host}/src/app:v1`]);
+    expect(none.code, none.stderr).toBe(0);
+  });
+});
