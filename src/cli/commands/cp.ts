@@ -7,6 +7,7 @@ import { parsePlatform } from '../../oci/index.js';
 import type { Descriptor } from '../../oci/types.js';
 import { destinationTag, sourceTag } from '../../ref/destination-tag.js';
 import { formatReference, parseReference } from '../../ref/index.js';
+import type { Reference } from '../../ref/types.js';
 import { selectPlatform } from '../../targets/platform.js';
 import { isClosable, isTagLister, type ReadTarget, type WriteTarget } from '../../targets/target.js';
 import type { CliContext } from '../context.js';
