@@ -164,3 +164,45 @@ describe('output details', () => {
     expect(none.code, none.stderr).toBe(0);
   });
 });
+
+describe('wording', () => {
+  it('warns when index create lists two entries for one platform', async () => {
+    const source = `${registry.host}/src/app`;
+    const result = await runTug([
+      'index',
+      'create',
+      `${registry.host}/idx/app:1`,
+      `${source}:v1`,
+      `${source}:v2`,
+    ]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/warning: two or more entries are for [a-z0-9]+\/[a-z0-9]+/);
+  });
+
+  it('says when an image has no layers', async () => {
+    const repo = `${registry.host}/empty/image`;
+    const config = (
+      await runTug(['blob', 'put', repo, '-'], {
+        input: '{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}',
+      })
+    ).stdout.trim();
+    const manifest = {
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: config, size: 79 },
+      layers: [],
+    };
+    expect(
+      (await runTug(['manifest', 'put', `${repo}:1`, '-'], { input: JSON.stringify(manifest) })).code,
+    ).toBe(0);
+    const result = await runTug(['inspect', `${repo}:1`]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain('Layers:      none (this manifest has no layers)');
+  });
+
+  it('takes docker://REF as skopeo users write it', async () => {
+    const result = await runTug(['digest', `docker://${registry.host}/src/app:v1`]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout.trim()).toBe(image.rootDigest);
+  });
+});
