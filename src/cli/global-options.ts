@@ -1,6 +1,6 @@
 import { type Command, Help, InvalidArgumentError, Option } from 'commander';
 
-/** The options every command accepts (PRODUCT.md, "Global options"). */
+/** The options every command accepts (README.md, "Global options"). */
 export interface GlobalOptions {
   plainHttp?: boolean;
   insecure?: boolean;
