@@ -28,6 +28,7 @@ describe('push from stdin and pull it back', () => {
     const pulled = await runTug(['pull', `${registry.host}/stdin/x:1`, '-o', out]);
     expect(pulled.code, pulled.stderr).toBe(0);
     expect(await readFile(join(out, 'stdin'), 'utf8')).toBe('hi\n');
+    expect(pulled.stderr).toMatch(new RegExp(`^pulled sha256:[0-9a-f]{64}: 1 file written to ${out}, `));
   });
 
   it('takes the title from --stdin-name', async () => {
