@@ -117,6 +117,10 @@ export function buildProgram(version: string, runCommand: RunCommand): Command {
         '--max-nodes <n>',
         'stop after this many nodes of the graph (default 10000)',
         parsePositiveInteger,
+      )
+      .option(
+        '--no-compress',
+        'push the uncompressed layers of a docker-archive as they are (default: gzip them)',
       ),
   ).action(action(() => import('./commands/cp.js')));
 

@@ -27,6 +27,15 @@ interface CopyRequest {
   destinationRef: Reference;
   /** With --all-tags: each line names the tag it copied. */
   label?: string;
+  /** The source's plain-tar layers are gzipped on the way, so the digests differ from the source's. */
+  compressed: boolean;
+}
+
+/** Layers a docker-archive source serves gzipped (0 for every other source). */
+function compressedLayers(source: ReadTarget): number {
+  return 'compressedLayerCount' in source && typeof source.compressedLayerCount === 'number'
+    ? source.compressedLayerCount
+    : 0;
 }
 
 async function copyOne(
@@ -55,8 +64,18 @@ async function copyOne(
     });
     progress.finish(result, 'copied');
     checkDestinationDigest(request.destinationRef, result.root.digest);
+    const gzipped = request.compressed ? compressedLayers(source) : 0;
+    if (gzipped > 0 && !context.output.options.json) {
+      context.output.info(
+        `gzipped ${gzipped} layer(s) on the way: digests differ from the archive's (--no-compress keeps them)`,
+      );
+    }
     if (context.output.options.json)
-      context.output.json({ ...(request.label ? { tag: request.label } : {}), ...resultJson(result) });
+      context.output.json({
+        ...(request.label ? { tag: request.label } : {}),
+        ...resultJson(result),
+        ...(request.compressed ? { layersCompressed: gzipped, digestsChanged: gzipped > 0 } : {}),
+      });
     else context.output.line(request.label ? `${request.label} ${result.root.digest}` : result.root.digest);
   } catch (error) {
     progress.fail();
@@ -92,7 +111,10 @@ export async function run(
     throw new UsageError(`--all-tags copies each tag to the same tag: give ${to} without a tag or digest`);
   }
   const sides = context.sides(options, { from: [sourceRef], to: [destinationRef] });
-  const source = await openReadTarget(context, sourceRef, sides.from);
+  // skopeo and crane gzip a docker save's plain layers when they push them to a registry.
+  const compressed =
+    sourceRef.kind === 'docker-archive' && destinationRef.kind === 'registry' && options.compress !== false;
+  const source = await openReadTarget(context, sourceRef, sides.from, { compressLayers: compressed });
   const destination = await openWriteTarget(context, destinationRef, sides.to);
   const verify = options.verifyKey ? await signaturePolicy(options.verifyKey as string, source) : undefined;
   try {
@@ -110,6 +132,7 @@ export async function run(
           maxNodes,
           destinationRef,
           label: tag,
+          compressed,
         });
       }
       return;
@@ -124,6 +147,7 @@ export async function run(
       image: from,
       maxNodes,
       destinationRef,
+      compressed,
     });
   } finally {
     if (isClosable(destination)) await destination.close();
