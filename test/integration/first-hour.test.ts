@@ -28,7 +28,7 @@ describe('push from stdin and pull it back', () => {
     const pulled = await runTug(['pull', `${registry.host}/stdin/x:1`, '-o', out]);
     expect(pulled.code, pulled.stderr).toBe(0);
     expect(await readFile(join(out, 'stdin'), 'utf8')).toBe('hi\n');
-    expect(pulled.stderr).toMatch(new RegExp(`^pulled sha256:[0-9a-f]{64}: 1 file written to ${out}, `));
+    expect(pulled.stderr).toMatch(new RegExp(`^pulled sha256:[0-9a-f]{64}: 1 file written to ${out}, `, 'm'));
   });
 
   it('takes the title from --stdin-name', async () => {
@@ -100,7 +100,8 @@ describe('pull --keep-old-files', () => {
     await writeFile(join(out, 'big.jar'), 'old\n');
     const pulled = await runTug(['pull', '--keep-old-files', ref, '-o', out]);
     expect(pulled.code).toBe(1);
-    expect(pulled.stderr).toBe('error: refusing to overwrite big.jar (--keep-old-files)\n');
+    expect(pulled.stderr).toMatch(/^error: refusing to overwrite big.jar \(--keep-old-files\)$/m);
+    expect(pulled.stderr).not.toContain('copy failed');
     expect(await readFile(join(out, 'big.jar'), 'utf8')).toBe('old\n');
   });
 });
@@ -182,15 +183,16 @@ describe('wording', () => {
 
   it('says when an image has no layers', async () => {
     const repo = `${registry.host}/empty/image`;
-    const config = (
-      await runTug(['blob', 'put', repo, '-'], {
-        input: '{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}',
-      })
-    ).stdout.trim();
+    const configJson = '{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}';
+    const config = (await runTug(['blob', 'put', repo, '-'], { input: configJson })).stdout.trim();
     const manifest = {
       schemaVersion: 2,
       mediaType: 'application/vnd.oci.image.manifest.v1+json',
-      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: config, size: 79 },
+      config: {
+        mediaType: 'application/vnd.oci.image.config.v1+json',
+        digest: config,
+        size: Buffer.byteLength(configJson),
+      },
       layers: [],
     };
     expect(
