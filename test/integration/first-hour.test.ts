@@ -100,7 +100,7 @@ describe('pull --keep-old-files', () => {
     await writeFile(join(out, 'big.jar'), 'old\n');
     const pulled = await runTug(['pull', '--keep-old-files', ref, '-o', out]);
     expect(pulled.code).toBe(1);
-    expect(pulled.stderr).toMatch(/^error: refusing to overwrite big.jar \(--keep-old-files\)$/m);
+    expect(pulled.stderr).toMatch(/^error: refusing to overwrite big.jar\b/m);
     expect(pulled.stderr).not.toContain('copy failed');
     expect(await readFile(join(out, 'big.jar'), 'utf8')).toBe('old\n');
   });
