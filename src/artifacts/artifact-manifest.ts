@@ -20,6 +20,8 @@ export interface ArtifactManifestInput {
   layers: Descriptor[];
   subject?: Descriptor;
   annotations?: Record<string, string>;
+  /** Annotations for the empty config when no config is given (oras's `$config`). */
+  configAnnotations?: Record<string, string>;
 }
 
 /** An artifact manifest as pushed: its exact bytes, its descriptor, and the document. */
@@ -35,7 +37,11 @@ export interface BuiltManifest {
  * are no files, and no timestamp, so the same inputs give the same digest.
  */
 export function buildArtifactManifest(input: ArtifactManifestInput): BuiltManifest {
-  const config = input.config ?? emptyJsonDescriptor;
+  const config =
+    input.config ??
+    (input.configAnnotations && Object.keys(input.configAnnotations).length > 0
+      ? { ...emptyJsonDescriptor, annotations: input.configAnnotations }
+      : emptyJsonDescriptor);
   const artifactType = input.artifactType ?? (input.config ? undefined : unknownArtifactType);
   const manifest: ImageManifest = {
     schemaVersion: 2,

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { UsageError } from '../errors.js';
-import { digestOf, isIndex, MediaType, parseManifest } from '../oci/index.js';
+import { digestOf, formatPlatform, isIndex, MediaType, parseManifest } from '../oci/index.js';
 import type { Descriptor, ImageIndex, Platform } from '../oci/types.js';
 import type { ReadTarget, SignalOptions, WriteTarget } from '../targets/target.js';
 
@@ -40,6 +40,17 @@ export async function indexEntries(
   const platform = await platformOf(target, manifest.config, options);
   if (platform) entry.platform = platform;
   return [entry];
+}
+
+/** Platforms that more than one entry claims: a client choosing by platform gets only the first. */
+export function duplicatePlatforms(entries: Descriptor[]): string[] {
+  const counts = new Map<string, number>();
+  for (const entry of entries) {
+    if (!entry.platform) continue;
+    const name = formatPlatform(entry.platform);
+    counts.set(name, (counts.get(name) ?? 0) + 1);
+  }
+  return [...counts].filter(([, count]) => count > 1).map(([name]) => name);
 }
 
 /** The exact bytes and descriptor of an index over `entries` (a Docker manifest list when all are Docker). */

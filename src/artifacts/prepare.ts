@@ -35,6 +35,8 @@ export interface ArtifactInput {
   /** Allow absolute titles (oras's --disable-path-validation). */
   allowAbsolutePaths?: boolean;
   stdin?: Readable;
+  /** The title of the file read from stdin (`-`); `stdin` unless given. */
+  stdinName?: string;
 }
 
 /** A built artifact ready to copy from `source`, and the cleanup of its temporary files. */
@@ -119,10 +121,20 @@ export async function prepareArtifact(input: ArtifactInput): Promise<PreparedArt
       }
       layers.push(layer);
     }
+    const unknown = Object.keys(input.annotations?.files ?? {}).filter((title) => !titles.has(title));
+    if (unknown.length > 0) {
+      throw new UsageError(
+        `the annotation file names ${unknown.map((t) => `"${t}"`).join(', ')}, which is not pushed`,
+        {
+          hint: 'each key other than $manifest and $config must be the title of a pushed file',
+        },
+      );
+    }
     const config = input.config ? await describeConfig(input.config, input, source, cleanups) : undefined;
     const manifest = buildArtifactManifest({
       artifactType: input.artifactType,
       config,
+      configAnnotations: input.annotations?.config,
       layers,
       subject: input.subject,
       annotations: input.annotations?.manifest,
@@ -152,8 +164,10 @@ async function describeInput(
   const mediaType = spec.mediaType ?? MediaType.ociLayer;
   if (spec.path === '-') {
     if (!input.stdin) throw new UsageError('standard input is not available');
+    const title = titleOf(input.stdinName ?? 'stdin', input.allowAbsolutePaths === true);
     const spooled = await spoolToFile(input.stdin, mediaType);
     cleanups.push(spooled.remove);
+    spooled.descriptor.annotations = { [Annotation.title]: title };
     source.addFile(spooled.descriptor, spooled.path);
     return spooled.descriptor;
   }

@@ -1,7 +1,7 @@
 import { NotAnArtifactError } from '../artifacts/not-an-artifact.js';
 import { type ErrorCode, findTugError, InterruptedError, type TugError, UsageError } from '../errors.js';
 
-/** Exit codes of the CLI, as PRODUCT.md defines them. */
+/** Exit codes of the CLI, as README.md lists them. */
 export const ExitCode = {
   success: 0,
   failure: 1,

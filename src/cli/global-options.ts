@@ -1,6 +1,6 @@
-import { type Command, Help, InvalidArgumentError, type Option } from 'commander';
+import { type Command, Help, InvalidArgumentError, Option } from 'commander';
 
-/** The options every command accepts (PRODUCT.md, "Global options"). */
+/** The options every command accepts (README.md, "Global options"). */
 export interface GlobalOptions {
   plainHttp?: boolean;
   insecure?: boolean;
@@ -21,6 +21,9 @@ export interface GlobalOptions {
   header?: string[];
   certsDir?: string;
 }
+
+/** The values `--progress` takes; `--no-progress` is `none`. */
+export const progressModes = ['auto', 'plain', 'json', 'none'];
 
 export function parsePositiveInteger(value: string): number {
   const parsed = Number(value);
@@ -97,7 +100,12 @@ export function addGlobalOptions(program: Command): Command {
     .option('--json', 'machine-readable output')
     .option('-v, --verbose', 'trace HTTP requests on stderr (secrets redacted)')
     .option('-q, --quiet', 'print only the essential result')
-    .option('--progress <mode>', 'json: one JSON progress event per line on stderr')
+    .addOption(
+      new Option(
+        '--progress <mode>',
+        'auto (a display on a terminal), plain, json (one event per line), none',
+      ).choices(progressModes),
+    )
     .option('--no-progress', 'no progress display')
     .option(
       '--certs-dir <dir>',

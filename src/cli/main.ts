@@ -3,7 +3,7 @@ import { type Command, CommanderError } from 'commander';
 import { InterruptedError, TugError } from '../errors.js';
 import { ExitCode, exitCodeFor, hintFor } from './errors.js';
 import type { GlobalOptions } from './global-options.js';
-import { type Io, processIo } from './io.js';
+import { type Io, processIo, watchClosedStdout } from './io.js';
 import { Output } from './output.js';
 import { buildProgram, type CommandModule } from './program.js';
 
@@ -42,6 +42,9 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     verbose: argv.includes('-v') || argv.includes('--verbose'),
   });
 
+  const stdoutClosed = new AbortController();
+  watchClosedStdout(io.stdout, () => stdoutClosed.abort());
+
   const runCommand = async (load: () => Promise<CommandModule>, command: Command): Promise<void> => {
     const options = command.optsWithGlobals<GlobalOptions>();
     const { CliContext } = await import('./context.js');
@@ -50,12 +53,16 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     const interrupt = (signal: NodeJS.Signals) => context.interrupt.abort(new InterruptedError(signal));
     process.once('SIGINT', interrupt);
     process.once('SIGTERM', interrupt);
+    const stop = () => context.interrupt.abort(new TugError('standard output was closed'));
+    if (stdoutClosed.signal.aborted) stop();
+    stdoutClosed.signal.addEventListener('abort', stop);
     try {
       const module = await load();
       await module.run(context, (command.processedArgs as Array<string | string[]>).flat(), command.opts());
     } catch (error) {
       throw context.signal.aborted ? context.signal.reason : error;
     } finally {
+      stdoutClosed.signal.removeEventListener('abort', stop);
       process.off('SIGINT', interrupt);
       process.off('SIGTERM', interrupt);
       await context.close();
@@ -76,6 +83,8 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     await program.parseAsync(argv);
     return ExitCode.success;
   } catch (error) {
+    // Whoever read stdout has what it wanted: nothing failed that the user should hear about.
+    if (stdoutClosed.signal.aborted) return ExitCode.success;
     return report(error, output);
   }
 }

@@ -121,7 +121,11 @@ export function buildProgram(version: string, runCommand: RunCommand): Command {
         'stop after this many nodes of the graph (default 10000)',
         parsePositiveInteger,
       )
-      .option('--no-clobber', 'refuse to move a destination tag that names another digest'),
+      .option('--no-clobber', 'refuse to move a destination tag that names another digest')
+      .option(
+        '--no-compress',
+        'push the uncompressed layers of a docker-archive as they are (default: gzip them)',
+      ),
   ).action(action(() => import('./commands/cp.js')));
 
   blob
@@ -177,6 +181,7 @@ export function buildProgram(version: string, runCommand: RunCommand): Command {
     .option('--config <file[:mediatype]>', 'a config blob instead of the empty one')
     .option('--export-manifest <file>', 'also write the manifest to this file')
     .option('--disable-path-validation', 'allow absolute file paths as titles')
+    .option('--stdin-name <name>', 'the title of the file read from - (stdin)', 'stdin')
     .action(action(() => import('./commands/push.js')));
 
   program
@@ -208,6 +213,7 @@ export function buildProgram(version: string, runCommand: RunCommand): Command {
     .option('-a, --annotation <key=value>', 'a manifest annotation (repeatable)', collect, [])
     .option('--annotation-file <file>', 'annotations as JSON: $manifest and one key per file')
     .option('--platform <os/arch[/variant]>', 'attach to one platform of an index', collect, [])
+    .option('--stdin-name <name>', 'the title of the file read from - (stdin)', 'stdin')
     .action(action(() => import('./commands/attach.js')));
 
   program

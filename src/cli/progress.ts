@@ -127,15 +127,16 @@ export class CopyProgress {
   }
 
   /** The final line: a JSON `done` event, or a one-line summary on stderr. */
-  finish(result: CopyResult, what: string): void {
+  finish(result: CopyResult, what: string, counts?: string): void {
     this.#stop();
     const seconds = (Date.now() - this.#tally.startedAt) / 1000;
     if (this.#mode === 'json') {
       this.#context.io.stderr.write(`${JSON.stringify({ event: 'done', ...resultJson(result), seconds })}\n`);
       return;
     }
+    const done = counts ?? `${result.copied} copied, ${result.skipped} skipped, ${result.mounted} mounted`;
     this.#context.output.info(
-      `${what} ${result.root.digest}: ${result.copied} copied, ${result.skipped} skipped, ${result.mounted} mounted, ${formatBytes(result.bytes)} in ${seconds.toFixed(1)} s`,
+      `${what} ${result.root.digest}: ${done}, ${formatBytes(result.bytes)} in ${seconds.toFixed(1)} s`,
     );
   }
 

@@ -14,8 +14,12 @@ export function openReadTarget(
   context: CliContext,
   ref: Reference,
   access: RegistryAccess = context.access(),
+  options: { compressLayers?: boolean } = {},
 ): Promise<ReadTarget> {
-  return open.openReadTarget(ref, { registry: () => access.registry() });
+  return open.openReadTarget(ref, {
+    registry: () => access.registry(),
+    compressLayers: options.compressLayers,
+  });
 }
 
 /** A target to write; one that must be finished (an archive) is closed when the command ends. */

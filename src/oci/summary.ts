@@ -47,7 +47,7 @@ export function summarizeManifest(descriptor: Descriptor, bytes: Uint8Array): Ma
   return summary;
 }
 
-/** The parts of an image config (image-spec config.md) a person looks for first. */
+/** The parts of an image config (the image-spec's config) a person looks for first. */
 export interface ImageConfigSummary {
   created?: string;
   platform?: string;

@@ -111,6 +111,8 @@ function checkTag(input: string, tag: string): void {
 
 /** `[HOST[:PORT]/]REPO[:TAG][@DIGEST]`, normalised as docker does. */
 export function parseRegistryReference(input: string): RegistryReference {
+  // skopeo's name for the registry transport, which its users type by habit.
+  if (input.startsWith('docker://')) return parseRegistryReference(input.slice('docker://'.length));
   if (input === '') throw new InvalidReferenceError(input, 'empty reference');
   checkNoScheme(input);
   let rest = input;

@@ -161,6 +161,10 @@ export function classifyFailure(
   if (status === 429 || codes.has('TOOMANYREQUESTS')) {
     return failure(`${operation}: rate limited (${said ?? where})`, undefined, 'RATE_LIMITED');
   }
+  if (status === 400 && !errors && request.url.protocol === 'http:') {
+    // What an HTTPS server answers to plain HTTP (a HEAD gets no body that could say so).
+    return failure(`${where}: the registry may speak HTTPS`, 'drop --plain-http', 'TLS');
+  }
   return failure(said ? `${operation} failed: ${said}; ${where}` : where);
 }
 

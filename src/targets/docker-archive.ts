@@ -1,15 +1,15 @@
-import { DockerArchiveReader } from './archive/reader.js';
+import { type ArchiveReadOptions, DockerArchiveReader } from './archive/reader.js';
 import { TarIndex } from './archive/tar-index.js';
 import { DockerArchiveWriter } from './archive/writer.js';
 
-export { type ArchiveImage, DockerArchiveReader } from './archive/reader.js';
+export { type ArchiveImage, type ArchiveReadOptions, DockerArchiveReader } from './archive/reader.js';
 export { DockerArchiveWriter } from './archive/writer.js';
 
 /** A docker-archive open to read or to write. */
 export type DockerArchiveTarget = DockerArchiveReader | DockerArchiveWriter;
 
-/** Which image of an archive to read, or the name to give the image written. */
-export interface DockerArchiveOptions {
+/** Which image of an archive to read (and how), or the name to give the image written. */
+export interface DockerArchiveOptions extends ArchiveReadOptions {
   /** `NAME:TAG` of the image to read, or to name the image written when the copy gives no name. */
   imageName?: string;
 }
@@ -40,5 +40,7 @@ export async function openDockerArchive(
   options: DockerArchiveOptions = {},
 ): Promise<DockerArchiveTarget> {
   if (mode === 'write') return DockerArchiveWriter.create(path, options.imageName);
-  return DockerArchiveReader.open(await TarIndex.scan(path), options.imageName);
+  return DockerArchiveReader.open(await TarIndex.scan(path), options.imageName, {
+    compressLayers: options.compressLayers,
+  });
 }

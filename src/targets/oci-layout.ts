@@ -45,7 +45,7 @@ const INDEX_FILE = 'index.json';
 const LAYOUT_VERSION = '1.0.0';
 const MAX_LAYOUT_FILE_BYTES = 64 * 1024;
 
-/** An OCI image layout directory (image-spec image-layout.md): `oci-layout`, `index.json`, `blobs/`. */
+/** An OCI image layout directory (the image-spec's image layout): `oci-layout`, `index.json`, `blobs/`. */
 export class OciLayoutTarget implements WriteTarget, TagLister, ManifestDeleter, Untagger {
   private layoutReady: Promise<void> | undefined;
   private indexUpdates: Promise<void> = Promise.resolve();

@@ -8,6 +8,8 @@ export type RegistryClientFactory = () => Promise<RegistryClient>;
 /** How {@link openReadTarget} and {@link openWriteTarget} reach a registry. */
 export interface OpenTargetOptions {
   registry: RegistryClientFactory;
+  /** Serve a docker-archive's plain-tar layers gzipped (see ArchiveReadOptions). */
+  compressLayers?: boolean;
 }
 
 /**
@@ -43,6 +45,7 @@ export async function openReadTarget(ref: Reference, options: OpenTargetOptions)
     case 'docker-archive':
       return (await import('./docker-archive.js')).openDockerArchive(ref.path, 'read', {
         imageName: ref.imageName,
+        compressLayers: options.compressLayers,
       });
   }
 }

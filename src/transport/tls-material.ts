@@ -40,6 +40,17 @@ async function readGiven(path: string, what: string): Promise<Buffer> {
   }
 }
 
+/** The text of a `--ca-file`, refused when it holds no certificate (a private key given by mistake). */
+function checkedCaPem(text: string, path: string): string {
+  if (text.includes('-----BEGIN CERTIFICATE-----')) return text;
+  if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) {
+    throw new UsageError(`--ca-file ${path} holds a private key, not a certificate`, {
+      hint: 'give the PEM certificate of the CA that signed the registry (a client key goes to --key-file)',
+    });
+  }
+  throw new UsageError(`--ca-file ${path} is not a PEM certificate (no BEGIN CERTIFICATE block)`);
+}
+
 /**
  * Docker's per-host directory `certsDir/HOST[:PORT]/`: `*.crt` are CAs, and any `NAME.cert` with
  * its `NAME.key` is a client certificate (the first pair by name is used). Undefined when the
@@ -106,7 +117,7 @@ export class TlsMaterial {
   #readGlobal(): Promise<{ ca?: string; cert?: Buffer; key?: Buffer }> {
     const { caFile, certFile, keyFile } = this.#options;
     this.#global ??= (async () => ({
-      ...(caFile ? { ca: String(await readGiven(caFile, 'CA file')) } : {}),
+      ...(caFile ? { ca: checkedCaPem(String(await readGiven(caFile, 'CA file')), caFile) } : {}),
       ...(certFile && keyFile
         ? {
             cert: await readGiven(certFile, 'client certificate'),

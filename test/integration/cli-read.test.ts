@@ -100,11 +100,13 @@ describe('read commands agree with skopeo on a real registry', () => {
     });
   });
 
-  it('prints the image config as skopeo reads it', async () => {
+  it('prints the image config as skopeo reads it, ending with a newline', async () => {
     const config = await skopeoRaw(`${registry.host}/single:v1`, '--config');
     const result = await runTug(['config', `${registry.host}/single:v1`]);
     expect(result.code).toBe(0);
-    expect(result.stdoutBytes.equals(config)).toBe(true);
+    const ending = config.at(-1) === 0x0a ? '' : '\n';
+    expect(result.stdoutBytes.equals(Buffer.concat([config, Buffer.from(ending)]))).toBe(true);
+    expect(result.stdout.endsWith('\n')).toBe(true);
   });
 
   it('reads the config of an index for the requested platform', async () => {

@@ -48,6 +48,17 @@ async function readTar(path: string): Promise<Map<string, Buffer>> {
   return entries;
 }
 
+async function readTarLinks(path: string): Promise<Map<string, string>> {
+  const links = new Map<string, string>();
+  const extract = createExtract();
+  createReadStream(path).pipe(extract);
+  for await (const entry of extract) {
+    if (entry.header.type === 'symlink') links.set(entry.header.name, entry.header.linkname ?? '');
+    entry.resume();
+  }
+  return links;
+}
+
 async function streamBytes(stream: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(chunk as Buffer);
@@ -298,6 +309,7 @@ describe('docker-archive writer', () => {
     await archive.close();
 
     const entries = await readTar(path);
+    const links = await readTarLinks(path);
     const configName = `${hexOf(image.config)}.json`;
     const layerNames = image.layers.map((bytes) => `${hexOf(bytes)}.tar`);
     expect(JSON.parse(entries.get('manifest.json')!.toString())).toEqual([
@@ -306,6 +318,11 @@ describe('docker-archive writer', () => {
     expect(JSON.parse(entries.get('repositories')!.toString())).toEqual({
       'example.com/team/app': { v1: hexOf(image.layers[1]!) },
     });
+    // The layer `repositories` names exists, as docker save's legacy layer directory.
+    const top = hexOf(image.layers[1]!);
+    expect(entries.get(`${top}/VERSION`)?.toString()).toBe('1.0');
+    expect(JSON.parse(entries.get(`${top}/json`)!.toString())).toEqual({ id: top });
+    expect(links.get(`${top}/layer.tar`)).toBe(`../${top}.tar`);
     for (const name of [configName, ...layerNames])
       expect(hexOf(entries.get(name)!)).toBe(name.split('.')[0]);
 

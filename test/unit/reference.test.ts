@@ -30,6 +30,8 @@ describe('registry references normalise as docker does', () => {
     ['localhost/app', 'localhost/app:latest'],
     ['localhost:5000/app', 'localhost:5000/app:latest'],
     ['localhost:5000/a/b/c:t', 'localhost:5000/a/b/c:t'],
+    ['docker://localhost:5000/app:1', 'localhost:5000/app:1'],
+    ['docker://alpine', 'docker.io/library/alpine:latest'],
     ['127.0.0.1:5000/app:v1', '127.0.0.1:5000/app:v1'],
     ['[::1]:5000/app:v1', '[::1]:5000/app:v1'],
     ['[::1]/app', '[::1]/app:latest'],

@@ -31,8 +31,8 @@ export function keychainOf(options: CredentialOptions): Keychain | undefined {
 }
 
 /**
- * Credentials in PRODUCT.md's order: flags; the docker config's `credHelpers[host]`, then
- * `credsStore`, then `auths[host]`; the same in `REGISTRY_AUTH_FILE`, then in podman's
+ * Credentials in the order the README documents: flags; the docker config's `credHelpers[host]`,
+ * then `credsStore`, then `auths[host]`; the same in `REGISTRY_AUTH_FILE`, then in podman's
  * `${XDG_RUNTIME_DIR}/containers/auth.json`; tug's keychain entry; else anonymous (undefined). A
  * helper that cannot answer is a warning and the next source is tried. Each registry is looked up once.
  */

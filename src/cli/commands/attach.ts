@@ -24,6 +24,7 @@ export async function run(
     annotations: await readAnnotations(options),
     subject,
     stdin: context.io.stdin,
+    stdinName: options.stdinName as string,
   });
   try {
     const destination = await openWriteTarget(context, ref);

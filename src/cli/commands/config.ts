@@ -14,5 +14,8 @@ export async function run(context: CliContext, [input = '']: string[], options: 
   const signal = { signal: context.signal };
   const { manifest } = parseManifest(await target.fetchBytes(descriptor, signal), descriptor.mediaType);
   if (isIndex(manifest)) throw new UsageError(`${input} is an index of indexes; name one manifest by digest`);
-  context.output.bytes(await target.fetchBytes(manifest.config, signal));
+  const config = await target.fetchBytes(manifest.config, signal);
+  context.output.bytes(config);
+  // The exact bytes, then a newline when they lack one, so the shell prompt starts on its own line.
+  if (config.at(-1) !== 0x0a) context.output.line();
 }

@@ -8,9 +8,11 @@ import { parsePlatform } from '../../oci/index.js';
 import type { Descriptor } from '../../oci/types.js';
 import { destinationTag, sourceTag } from '../../ref/destination-tag.js';
 import { formatReference } from '../../ref/index.js';
+import type { Reference } from '../../ref/types.js';
 import { selectPlatform } from '../../targets/platform.js';
 import { isClosable, isTagLister, type ReadTarget, type WriteTarget } from '../../targets/target.js';
 import type { CliContext } from '../context.js';
+import { checkDestinationDigest, refuseUnkeptDestinationParts, writtenWithTag } from '../destination.js';
 import { CopyProgress, resultJson } from '../progress.js';
 import { parseDestinationReference, parseTargetReference } from '../reference.js';
 import { openReadTarget, openWriteTarget, targetReference } from '../targets.js';
@@ -26,6 +28,18 @@ interface CopyRequest {
   verify?: (root: Descriptor, image: string) => Promise<void>;
   image: string;
   maxNodes: number | undefined;
+  destinationRef: Reference;
+  /** With --all-tags: each line names the tag it copied. */
+  label?: string;
+  /** The source's plain-tar layers are gzipped on the way, so the digests differ from the source's. */
+  compressed: boolean;
+}
+
+/** Layers a docker-archive source serves gzipped (0 for every other source). */
+function compressedLayers(source: ReadTarget): number {
+  return 'compressedLayerCount' in source && typeof source.compressedLayerCount === 'number'
+    ? source.compressedLayerCount
+    : 0;
 }
 
 async function copyOne(
@@ -54,8 +68,20 @@ async function copyOne(
       ...(request.maxNodes ? { maxNodes: request.maxNodes } : {}),
     });
     progress.finish(result, 'copied');
-    if (context.output.options.json) context.output.json(resultJson(result));
-    else context.output.line(result.root.digest);
+    checkDestinationDigest(request.destinationRef, result.root.digest);
+    const gzipped = request.compressed ? compressedLayers(source) : 0;
+    if (gzipped > 0 && !context.output.options.json) {
+      context.output.info(
+        `gzipped ${gzipped} layer(s) on the way: digests differ from the archive's (--no-compress keeps them)`,
+      );
+    }
+    if (context.output.options.json)
+      context.output.json({
+        ...(request.label ? { tag: request.label } : {}),
+        ...resultJson(result),
+        ...(request.compressed ? { layersCompressed: gzipped, digestsChanged: gzipped > 0 } : {}),
+      });
+    else context.output.line(request.label ? `${request.label} ${result.root.digest}` : result.root.digest);
   } catch (error) {
     progress.fail();
     throw error;
@@ -86,8 +112,15 @@ export async function run(
   const platforms = options.platform as string[];
   const recursive = options.recursive === true;
   const maxNodes = options.maxNodes as number | undefined;
+  refuseUnkeptDestinationParts(destinationRef);
+  if (options.allTags && writtenWithTag(to, destinationRef)) {
+    throw new UsageError(`--all-tags copies each tag to the same tag: give ${to} without a tag or digest`);
+  }
   const sides = context.sides(options, { from: [sourceRef], to: [destinationRef] });
-  const source = await openReadTarget(context, sourceRef, sides.from);
+  // skopeo and crane gzip a docker save's plain layers when they push them to a registry.
+  const compressed =
+    sourceRef.kind === 'docker-archive' && destinationRef.kind === 'registry' && options.compress !== false;
+  const source = await openReadTarget(context, sourceRef, sides.from, { compressLayers: compressed });
   const destination = await openWriteTarget(context, destinationRef, sides.to);
   const verify = options.verifyKey ? await signaturePolicy(options.verifyKey as string, source) : undefined;
   try {
@@ -104,6 +137,9 @@ export async function run(
           verify,
           image,
           maxNodes,
+          destinationRef,
+          label: tag,
+          compressed,
         });
       }
       return;
@@ -118,6 +154,8 @@ export async function run(
       verify,
       image: from,
       maxNodes,
+      destinationRef,
+      compressed,
     });
   } finally {
     if (isClosable(destination)) await destination.close();

@@ -1,8 +1,9 @@
 import type { OptionValues } from 'commander';
-import { buildIndex, indexEntries, pushIndex } from '../../artifacts/index-builder.js';
+import { buildIndex, duplicatePlatforms, indexEntries, pushIndex } from '../../artifacts/index-builder.js';
 import { copyGraph } from '../../copy/index.js';
 import { UsageError } from '../../errors.js';
 import type { CliContext } from '../context.js';
+import { checkDestinationDigest } from '../destination.js';
 import { parseTargetReference } from '../reference.js';
 import { openReadTarget, openWriteTarget, targetReference } from '../targets.js';
 
@@ -30,7 +31,11 @@ export async function run(
       entries.push(entry);
     }
   }
+  for (const platform of duplicatePlatforms(entries)) {
+    context.output.warn(`two or more entries are for ${platform}: a pull by platform gets only the first`);
+  }
   const index = buildIndex(entries);
+  checkDestinationDigest(ref, index.descriptor.digest);
   await pushIndex(destination, index, signal);
   if (ref.tag && !ref.digest) await destination.tag(index.descriptor, ref.tag, signal);
   context.output.line(index.descriptor.digest);

@@ -78,7 +78,8 @@ export async function run(context: CliContext, [input = '']: string[], options: 
   }
   if (summary.config) labelled('Config:      ', describeBlob(summary.config));
   if (image) printImageConfig(context, image);
-  if (summary.layers) {
+  if (summary.layers?.length === 0) labelled('Layers:      ', 'none (this manifest has no layers)');
+  else if (summary.layers) {
     const total = summary.layers.reduce((sum, layer) => sum + layer.size, 0);
     labelled(`Layers (${summary.layers.length}, ${formatBytes(total)}):`);
     for (const layer of summary.layers) line(`  ${describeBlob(layer)}`);

@@ -28,7 +28,11 @@ export async function run(context: CliContext, [input = '']: string[], options: 
     signal: context.signal,
     events: progress.events,
   });
-  progress.finish(copy, 'pulled');
+  progress.finish(
+    copy,
+    'pulled',
+    `${files.length} ${files.length === 1 ? 'file' : 'files'} written to ${options.output as string}`,
+  );
   if (context.output.options.json) {
     context.output.json({
       digest: descriptor.digest,

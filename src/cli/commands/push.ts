@@ -1,6 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { OptionValues } from 'commander';
-import { chartTag, prepareHelmChart } from '../../artifacts/helm.js';
+import { chartTag, prepareHelmChart, sourceDateEpoch } from '../../artifacts/helm.js';
 import {
   type AnnotationSet,
   parseAnnotationFile,
@@ -14,6 +15,7 @@ import { formatReference } from '../../ref/index.js';
 import type { Reference } from '../../ref/types.js';
 import type { ReadTarget } from '../../targets/target.js';
 import type { CliContext } from '../context.js';
+import { checkDestinationDigest, refuseUnkeptDestinationParts } from '../destination.js';
 import { CopyProgress, resultJson } from '../progress.js';
 import { parseTargetReference } from '../reference.js';
 import { openWriteTarget } from '../targets.js';
@@ -39,25 +41,42 @@ export async function readAnnotations(options: OptionValues): Promise<Annotation
   return { ...fromFile, manifest };
 }
 
+/** Where `--helm` writes: REPO/NAME:VERSION, or DIR/NAME:VERSION for an `oci:` layout. */
+function chartReference(base: Reference, name: string, version: string): Reference {
+  const tag = chartTag(version);
+  if (base.kind !== 'registry' && base.kind !== 'oci') {
+    throw new UsageError('--helm pushes to a registry or an oci: layout');
+  }
+  if (base.digest) throw new UsageError('--helm pushes by tag: give the repository without a digest');
+  if (
+    base.kind === 'registry'
+      ? base.tag !== undefined && base.tag !== 'latest' && base.tag !== tag
+      : base.tag !== undefined && base.tag !== tag
+  ) {
+    throw new UsageError(`the chart's version is ${version}, not ${base.tag}`, {
+      hint: `give the repository without a tag: the chart goes to NAME:${tag}`,
+    });
+  }
+  return base.kind === 'registry'
+    ? { kind: 'registry', registry: base.registry, repository: `${base.repository}/${name}`, tag }
+    : { kind: 'oci', path: join(base.path, name), tag };
+}
+
 /** `--helm CHART.tgz REPO`: as `helm push`, to REPO/NAME:VERSION in Helm's own format. */
-async function pushHelmChart(context: CliContext, input: string, chart: string): Promise<void> {
-  const prepared = await prepareHelmChart(chart);
-  const base = parseTargetReference(input);
-  if (base.kind !== 'registry') throw new UsageError('--helm pushes to a registry');
-  const ref = {
-    ...base,
-    repository: `${base.repository}/${prepared.metadata.name}`,
-    tag: chartTag(prepared.metadata.version),
-  };
-  delete ref.digest;
-  await copyToDestination(
-    context,
-    ref,
-    prepared.source,
-    prepared.manifest.descriptor,
-    prepared.manifest.bytes,
-    {},
-  );
+async function pushHelmChart(
+  context: CliContext,
+  input: string,
+  chart: string,
+  options: OptionValues,
+): Promise<void> {
+  if (options.artifactType)
+    throw new UsageError("--helm writes Helm's own media types; drop --artifact-type");
+  const prepared = await prepareHelmChart(chart, {
+    created: sourceDateEpoch(context.io.env.SOURCE_DATE_EPOCH),
+  });
+  const ref = chartReference(parseTargetReference(input), prepared.metadata.name, prepared.metadata.version);
+  const { descriptor, bytes } = prepared.manifest;
+  await copyToDestination(context, ref, prepared.source, descriptor, bytes, options, formatReference(ref));
 }
 
 async function copyToDestination(
@@ -67,7 +86,10 @@ async function copyToDestination(
   root: Descriptor,
   manifestBytes: Uint8Array,
   options: OptionValues,
+  /** What to print on stdout instead of the digest (the reference `--helm` chose). */
+  written?: string,
 ): Promise<void> {
+  refuseUnkeptDestinationParts(ref);
   const destination = await openWriteTarget(context, ref);
   const tag = ref.kind === 'docker-archive' ? ref.imageName : ref.digest ? undefined : ref.tag;
   const progress = new CopyProgress(context);
@@ -79,10 +101,11 @@ async function copyToDestination(
     events: progress.events,
   });
   progress.finish(result, 'pushed');
+  checkDestinationDigest(ref, result.root.digest);
   if (options.exportManifest) await writeFile(options.exportManifest as string, manifestBytes);
   if (context.output.options.json)
     context.output.json({ reference: formatReference(ref), ...resultJson(result) });
-  else context.output.line(result.root.digest);
+  else context.output.line(written ?? result.root.digest);
 }
 
 export async function run(
@@ -92,7 +115,7 @@ export async function run(
 ): Promise<void> {
   if (options.helm) {
     if (files.length > 0) throw new UsageError('--helm pushes one chart; give no other files');
-    await pushHelmChart(context, input, options.helm as string);
+    await pushHelmChart(context, input, options.helm as string, options);
     return;
   }
   if (files.length === 0) throw new UsageError('push needs at least one file (or --helm CHART.tgz)');
@@ -104,6 +127,7 @@ export async function run(
     annotations: await readAnnotations(options),
     allowAbsolutePaths: options.disablePathValidation === true,
     stdin: context.io.stdin,
+    stdinName: options.stdinName as string,
   });
   try {
     const { descriptor, bytes } = prepared.manifest;

@@ -11,5 +11,6 @@ export async function run(context: CliContext, [input = '', ...tags]: string[]):
     await target.tag(descriptor, tag, signal);
     context.output.info(`tagged ${descriptor.digest} as ${tag}`);
   }
-  context.output.line(descriptor.digest);
+  if (context.output.options.json) context.output.json({ digest: descriptor.digest, tags });
+  else context.output.line(descriptor.digest);
 }

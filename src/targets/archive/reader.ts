@@ -1,5 +1,7 @@
-import { createHash } from 'node:crypto';
-import { pipeline, Readable } from 'node:stream';
+import { createHash, type Hash } from 'node:crypto';
+import { pipeline, Readable, Transform, Writable } from 'node:stream';
+import { pipeline as pipelineAsync } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
 import { InvalidContentError, NotFoundError } from '../../errors.js';
 import {
   createVerifier,
@@ -31,9 +33,37 @@ interface HashedFile {
   size: number;
   /** The first bytes, enough to recognise gzip and zstd. */
   magic: Buffer;
+  /** The digest and size of the file gzipped, when the reader compresses layers. */
+  gzip?: { digest: string; size: number };
 }
 
-type Located = { kind: 'manifest'; bytes: Buffer } | { kind: 'blob'; file: TarFile };
+type Located =
+  | { kind: 'manifest'; bytes: Buffer }
+  | { kind: 'blob'; file: TarFile }
+  | { kind: 'gzip'; file: TarFile };
+
+export interface ArchiveReadOptions {
+  /**
+   * Serve plain-tar layers gzipped (as skopeo and crane push them): the manifest names the
+   * compressed layers, so its digest differs from the uncompressed one. Each layer is compressed
+   * once to learn its digest and again, identically, when it is read.
+   */
+  compressLayers?: boolean;
+}
+
+/** The one gzip setting used for both passes over a layer, so they give the same bytes. */
+const gzipLayer = () => createGzip();
+
+/** A sink that hashes what it is given and counts it. */
+function hashSink(hash: Hash, count: (n: number) => void): Writable {
+  return new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      hash.update(chunk);
+      count(chunk.byteLength);
+      done();
+    },
+  });
+}
 
 const MAGIC_BYTES = 4;
 
@@ -55,19 +85,30 @@ export class DockerArchiveReader implements ReadTarget {
   private readonly synthesised = new Map<ArchiveImage, Promise<Descriptor>>();
   private readonly manifests = new Map<string, Buffer>();
   private readonly blobs = new Map<string, TarFile>();
+  private readonly gzipped = new Map<string, TarFile>();
 
   constructor(
     private readonly index: TarIndex,
     readonly images: readonly ArchiveImage[],
     private readonly imageName: string | undefined,
+    private readonly options: ArchiveReadOptions = {},
   ) {}
 
   get path(): string {
     return this.index.path;
   }
 
+  /** How many plain-tar layers the synthesised manifests name gzipped (with `compressLayers`). */
+  get compressedLayerCount(): number {
+    return this.gzipped.size;
+  }
+
   /** Reads `manifest.json` of an indexed archive; a named image must be in it. */
-  static async open(index: TarIndex, imageName?: string): Promise<DockerArchiveReader> {
+  static async open(
+    index: TarIndex,
+    imageName?: string,
+    options: ArchiveReadOptions = {},
+  ): Promise<DockerArchiveReader> {
     if (!index.has('manifest.json')) {
       throw new InvalidContentError(`${index.path} is not a docker-archive: it has no manifest.json`, {
         hint: 'an OCI image layout is read with oci:DIR',
@@ -83,7 +124,7 @@ export class DockerArchiveReader implements ReadTarget {
       layers: entry.Layers.map((layer) => index.file(layer)),
     }));
     if (imageName !== undefined) selectImage(images, imageName, index.path);
-    return new DockerArchiveReader(index, images, imageName);
+    return new DockerArchiveReader(index, images, imageName, options);
   }
 
   /**
@@ -126,7 +167,9 @@ export class DockerArchiveReader implements ReadTarget {
   }
 
   private open(located: Located): Readable {
-    return located.kind === 'manifest' ? Readable.from([located.bytes]) : this.index.open(located.file);
+    if (located.kind === 'manifest') return Readable.from([located.bytes]);
+    if (located.kind === 'blob') return this.index.open(located.file);
+    return pipeline(this.index.open(located.file), gzipLayer(), () => undefined);
   }
 
   /** A digest the archive holds; the images not synthesised yet are, before it is declared absent. */
@@ -144,7 +187,9 @@ export class DockerArchiveReader implements ReadTarget {
     const bytes = this.manifests.get(digest);
     if (bytes !== undefined) return { kind: 'manifest', bytes };
     const file = this.blobs.get(digest);
-    return file === undefined ? undefined : { kind: 'blob', file };
+    if (file !== undefined) return { kind: 'blob', file };
+    const gzipped = this.gzipped.get(digest);
+    return gzipped === undefined ? undefined : { kind: 'gzip', file: gzipped };
   }
 
   private synthesise(image: ArchiveImage): Promise<Descriptor> {
@@ -160,8 +205,14 @@ export class DockerArchiveReader implements ReadTarget {
     const config = await this.hash(image.config);
     const layers: Descriptor[] = [];
     for (const file of image.layers) {
-      const layer = await this.hash(file);
-      layers.push({ mediaType: layerMediaType(layer.magic), digest: layer.digest, size: layer.size });
+      const layer = await this.hash(file, this.options.compressLayers === true);
+      const mediaType = layerMediaType(layer.magic);
+      if (layer.gzip && mediaType === DOCKER_LAYER_TAR) {
+        this.gzipped.set(layer.gzip.digest, file);
+        layers.push({ mediaType: MediaType.dockerLayerGzip, ...layer.gzip });
+      } else {
+        layers.push({ mediaType, digest: layer.digest, size: layer.size });
+      }
     }
     const manifest: ImageManifest = {
       schemaVersion: 2,
@@ -176,29 +227,44 @@ export class DockerArchiveReader implements ReadTarget {
   }
 
   /** One streaming pass over a file, shared by every image that holds it. */
-  private hash(file: TarFile): Promise<HashedFile> {
+  private hash(file: TarFile, compress = false): Promise<HashedFile> {
     let pending = this.hashes.get(file.name);
     if (pending === undefined) {
-      pending = this.hashFile(file);
+      pending = this.hashFile(file, compress);
       this.hashes.set(file.name, pending);
     }
     return pending;
   }
 
-  private async hashFile(file: TarFile): Promise<HashedFile> {
+  private async hashFile(file: TarFile, compress: boolean): Promise<HashedFile> {
     const hash = createHash('sha256');
     let magic = Buffer.alloc(0);
     let size = 0;
-    for await (const chunk of this.index.open(file)) {
-      const bytes = chunk as Buffer;
-      if (magic.byteLength < MAGIC_BYTES) magic = Buffer.concat([magic, bytes]).subarray(0, MAGIC_BYTES);
-      hash.update(bytes);
-      size += bytes.byteLength;
-    }
+    const tap = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        if (magic.byteLength < MAGIC_BYTES) magic = Buffer.concat([magic, chunk]).subarray(0, MAGIC_BYTES);
+        hash.update(chunk);
+        size += chunk.byteLength;
+        done(null, chunk);
+      },
+    });
+    const gzipHash = createHash('sha256');
+    let gzipSize = 0;
+    const count = (n: number) => {
+      gzipSize += n;
+    };
+    await (compress
+      ? pipelineAsync(this.index.open(file), tap, gzipLayer(), hashSink(gzipHash, count))
+      : pipelineAsync(
+          this.index.open(file),
+          tap,
+          new Writable({ write: (_chunk, _encoding, done) => done() }),
+        ));
     if (size !== file.size)
       throw new InvalidContentError(`docker-archive ${this.path}: "${file.name}" is cut short`);
     const digest = `sha256:${hash.digest('hex')}`;
     this.blobs.set(digest, file);
-    return { digest, size, magic };
+    const gzip = compress ? { digest: `sha256:${gzipHash.digest('hex')}`, size: gzipSize } : undefined;
+    return { digest, size, magic, ...(gzip ? { gzip } : {}) };
   }
 }

@@ -262,6 +262,7 @@ export class DockerArchiveWriter implements WriteTarget, Closable {
       this.nameUnnamedImage();
       assertNothingDropped(this.path, this.existing, this.images);
       await this.appendDocument('manifest.json', this.archiveManifest());
+      await this.appendLegacyLayers();
       await this.appendDocument('repositories', this.repositories());
       this.pack.finalize();
       await this.output;
@@ -307,8 +308,37 @@ export class DockerArchiveWriter implements WriteTarget, Closable {
     return repositories;
   }
 
-  private appendDocument(name: string, document: unknown): Promise<void> {
-    const bytes = Buffer.from(JSON.stringify(document));
+  /**
+   * `repositories` names each image by its top layer's legacy directory (`ID/layer.tar`,
+   * `ID/json`, `ID/VERSION`), as docker save writes it; the layer.tar is a link to the stored
+   * layer, so no byte is stored twice.
+   */
+  private async appendLegacyLayers(): Promise<void> {
+    const tops = new Set(
+      this.images.flatMap((image) => (image.names.length > 0 && image.topLayer ? [image.topLayer] : [])),
+    );
+    for (const id of tops) {
+      await this.appendHeader({ name: `${id}/`, type: 'directory', mode: 0o755, mtime: ENTRY_TIME });
+      await this.appendDocument(`${id}/VERSION`, '1.0', false);
+      await this.appendDocument(`${id}/json`, { id });
+      await this.appendHeader({
+        name: `${id}/layer.tar`,
+        type: 'symlink',
+        linkname: `../${id}.tar`,
+        mode: 0o644,
+        mtime: ENTRY_TIME,
+      });
+    }
+  }
+
+  private appendHeader(header: Parameters<typeof this.pack.entry>[0]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.pack.entry(header, (error) => (error ? reject(error) : resolve()));
+    });
+  }
+
+  private appendDocument(name: string, document: unknown, json = true): Promise<void> {
+    const bytes = Buffer.from(json ? JSON.stringify(document) : String(document));
     return new Promise((resolve, reject) => {
       this.pack.entry({ name, size: bytes.byteLength, mode: 0o644, mtime: ENTRY_TIME }, bytes, (error) =>
         error ? reject(error) : resolve(),

@@ -1,0 +1,32 @@
+import { access, readdir, readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const root = resolve(fileURLToPath(import.meta.url), '../../..');
+
+async function sourceFiles(directory: string): Promise<string[]> {
+  const entries = await readdir(directory, { withFileTypes: true });
+  const nested = await Promise.all(
+    entries.map((entry) =>
+      entry.isDirectory() ? sourceFiles(join(directory, entry.name)) : [join(directory, entry.name)],
+    ),
+  );
+  return nested.flat().filter((path) => path.endsWith('.ts'));
+}
+
+describe('source comments', () => {
+  it('cite only documents that are in the repository', async () => {
+    const missing: string[] = [];
+    for (const file of await sourceFiles(join(root, 'src'))) {
+      for (const [name] of (await readFile(file, 'utf8')).matchAll(/[\w./-]+\.md\b/g)) {
+        const exists = await access(join(root, name)).then(
+          () => true,
+          () => false,
+        );
+        if (!exists) missing.push(`${file.slice(root.length + 1)}: ${name}`);
+      }
+    }
+    expect(missing).toEqual([]);
+  });
+});
