@@ -187,15 +187,18 @@ export class AbortedError extends TugError {
   }
 }
 
-/** A tag that exists with another digest, which the caller asked not to move (`--no-clobber`). Exit 1. */
+/** A tag that exists with another digest, which the caller asked not to move (no-clobber). */
 export class TagConflictError extends TugError {
   constructor(
     readonly tag: string,
     readonly existing: string,
     readonly wanted: string,
   ) {
-    super(`tag ${tag} exists with digest ${existing}; not moving it to ${wanted} (--no-clobber)`, {
-      hint: 'leave out --no-clobber to move the tag, or copy to another tag',
+    super(`tag ${tag} exists with digest ${existing}; not moving it to ${wanted}`, {
+      code: 'CONFLICT',
+      transient: false,
+      hint: 'allow tags to move, or copy to another tag',
+      option: 'noClobber',
     });
   }
 }

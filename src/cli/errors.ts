@@ -44,6 +44,8 @@ const flagHints: Record<string, string> = {
   platforms: 'pick one with --platform; to keep every platform, copy to an OCI layout: oci:DIR',
   certFile: '--cert-file and --key-file go together',
   platform: 'pick one manifest with --platform, or copy it all with tug cp',
+  noPlainHttp: 'the registry may speak HTTPS: drop --plain-http',
+  noClobber: 'leave out --no-clobber to move the tag, or copy to another tag',
   maxNodes: 'if the graph really is this large, raise the limit with --max-nodes',
   verifyKey: 'sign it with `tug sign --key` (or cosign), or copy without --verify-key',
 };

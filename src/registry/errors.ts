@@ -26,8 +26,9 @@ export class RegistryError extends TransportError {
     readonly errors: RegistryErrorDetail[],
     hint?: string,
     code: ErrorCode = 'SERVER',
+    option?: string,
   ) {
-    super(message, { hint, code, transient: status >= 500 || status === 429 });
+    super(message, { hint, code, option, transient: status >= 500 || status === 429 });
   }
 }
 
@@ -122,8 +123,8 @@ export function classifyFailure(
   const said = first ? `${first.code}${first.message ? `: ${oneLine(first.message)}` : ''}` : undefined;
   const codes = new Set(errors?.map((error) => error.code));
   const subject = subjectOf(request.url);
-  const failure = (message: string, hint?: string, code?: ErrorCode) =>
-    new RegistryError(message, request.method, url, status, errors ?? [], hint, code);
+  const failure = (message: string, hint?: string, code?: ErrorCode, option?: string) =>
+    new RegistryError(message, request.method, url, status, errors ?? [], hint, code, option);
 
   if (codes.has('BLOB_UPLOAD_UNKNOWN') || (status === 404 && subject.kind === 'upload')) {
     return failure(
@@ -163,7 +164,12 @@ export function classifyFailure(
   }
   if (status === 400 && !errors && request.url.protocol === 'http:') {
     // What an HTTPS server answers to plain HTTP (a HEAD gets no body that could say so).
-    return failure(`${where}: the registry may speak HTTPS`, 'drop --plain-http', 'TLS');
+    return failure(
+      `${where}: the registry may speak HTTPS`,
+      'connect over HTTPS instead of plain HTTP',
+      'TLS',
+      'noPlainHttp',
+    );
   }
   return failure(said ? `${operation} failed: ${said}; ${where}` : where);
 }

@@ -40,15 +40,15 @@ async function readGiven(path: string, what: string): Promise<Buffer> {
   }
 }
 
-/** The text of a `--ca-file`, refused when it holds no certificate (a private key given by mistake). */
+/** The text of a CA file, refused when it holds no certificate (a private key given by mistake). */
 function checkedCaPem(text: string, path: string): string {
   if (text.includes('-----BEGIN CERTIFICATE-----')) return text;
   if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) {
-    throw new UsageError(`--ca-file ${path} holds a private key, not a certificate`, {
-      hint: 'give the PEM certificate of the CA that signed the registry (a client key goes to --key-file)',
+    throw new UsageError(`the CA file ${path} holds a private key, not a certificate`, {
+      hint: 'give the PEM certificate of the CA that signed the registry (a client key goes with the client certificate)',
     });
   }
-  throw new UsageError(`--ca-file ${path} is not a PEM certificate (no BEGIN CERTIFICATE block)`);
+  throw new UsageError(`the CA file ${path} is not a PEM certificate (no BEGIN CERTIFICATE block)`);
 }
 
 /**

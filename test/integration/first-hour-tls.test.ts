@@ -25,7 +25,7 @@ describe('hints that fit the cause', () => {
     await writeFile(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }));
     const result = await runTug(['digest', '--ca-file', keyFile, `${registry.host}/secure/app:v1`]);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain(`--ca-file ${keyFile} holds a private key, not a certificate`);
+    expect(result.stderr).toContain(`the CA file ${keyFile} holds a private key, not a certificate`);
   });
 
   it('suggests dropping --plain-http when the registry speaks TLS', async () => {

@@ -29,4 +29,19 @@ describe('source comments', () => {
     }
     expect(missing).toEqual([]);
   });
+
+  it('leave CLI flags out of library messages and hints: the CLI names its own flags', async () => {
+    const flagged: string[] = [];
+    for (const file of await sourceFiles(join(root, 'src'))) {
+      const relative = file.slice(root.length + 1);
+      if (relative.startsWith('src/cli/')) continue;
+      for (const line of (await readFile(file, 'utf8')).split('\n')) {
+        const code = line.trim();
+        if (code.startsWith('//') || code.startsWith('*') || code.startsWith('/**')) continue;
+        // A string literal holding " --flag" or starting with "--flag".
+        if (/['"`](?:[^'"`]*\s)?--[a-z][a-z-]+/.test(code)) flagged.push(`${relative}: ${code}`);
+      }
+    }
+    expect(flagged).toEqual([]);
+  });
 });
