@@ -1,22 +1,62 @@
 import { execFile } from 'node:child_process';
-import { rm } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, it } from 'vitest';
 import { type RegistryFixture, startRegistry } from '../test/fixtures/registry.js';
-import { benchLayout } from './data.js';
+import { type BenchLayout, benchLayout } from './data.js';
 import { measure, median, type Sample } from './measure.js';
 
 const run = promisify(execFile);
 const runs = Number(process.env.BENCH_RUNS ?? 3);
-const tug = (args: string[]) => measure(process.execPath, ['bin/tug', '--no-progress', ...args]);
-const skopeo = (args: string[]) => measure('skopeo', ['--insecure-policy', ...args]);
+/** Another checkout of tug (built), timed in the same rounds: before/after figures on one machine state. */
+const baseline = process.env.BENCH_BASELINE ? resolve(process.env.BENCH_BASELINE, 'bin/tug') : undefined;
 const plain = ['--src-tls-verify=false', '--dest-tls-verify=false'];
+const documentPath = 'docs/benchmark.md';
+const begin = '<!-- bench:begin -->';
+const end = '<!-- bench:end -->';
+
+/** One way to run a scenario: a command whose arguments may name the round's destination registry. */
+interface Contender {
+  command: string;
+  args: (round: number, destination: string) => string[];
+}
+
+const tug = (args: Contender['args'], bin = 'bin/tug'): Contender => ({
+  command: process.execPath,
+  args: (round, destination) => [bin, '--no-progress', ...args(round, destination)],
+});
+const skopeo = (args: Contender['args']): Contender => ({
+  command: 'skopeo',
+  args: (round, destination) => ['--insecure-policy', ...args(round, destination)],
+});
+
+interface Row {
+  scenario: string;
+  tug: number;
+  skopeo?: number;
+  before?: number;
+  /** What no client can beat: curl with an fsync per file, or Node starting and doing nothing. */
+  floor?: { seconds: number; label: string };
+  target?: { ratio: number; against: 'skopeo' | 'floor' };
+  text?: string;
+}
 
 let a: RegistryFixture;
 const scratch: string[] = [];
-const rows: string[] = [];
+const rows: Row[] = [];
+const scenarios = ['4 × 64 MiB', '64 × 1 MiB', '2-platform index'] as const;
+const finished = new Set<string>();
+const expected = scenarios.length + 3;
+
+const targets: Record<string, number> = {
+  'push 4 × 64 MiB': 0.7,
+  'push 64 × 1 MiB': 0.6,
+  'pull 4 × 64 MiB': 0.9,
+  'pull 64 × 1 MiB': 0.9,
+  'copy 4 × 64 MiB': 0.9,
+};
 
 beforeAll(async () => {
   a = await startRegistry();
@@ -25,58 +65,113 @@ beforeAll(async () => {
 afterAll(async () => {
   await a?.stop();
   await Promise.all(scratch.map((path) => rm(path, { recursive: true, force: true })));
-  console.log(
-    [
-      '',
-      '| scenario | tug (median s) | skopeo (median s) | tug / skopeo |',
-      '| --- | --- | --- | --- |',
-      ...rows,
-    ].join('\n'),
-  );
+  const table = render(rows);
+  console.log(`\n${table}`);
+  if (finished.size === expected && !baseline) await writeDocument(table);
 });
 
 function mib(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
 }
 
+function render(all: Row[]): string {
+  const head = ['scenario', 'tug s', 'skopeo s', 'tug / skopeo'];
+  if (baseline) head.push('before s', 'before / skopeo');
+  head.push('floor', 'floor s', 'tug / floor', 'target', 'met');
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => ' --- ').join('|')}|`];
+  for (const row of all) {
+    if (row.text !== undefined) {
+      const cells = [row.scenario, row.text, ...Array<string>(head.length - 2).fill('')];
+      lines.push(`| ${cells.join(' | ')} |`);
+      continue;
+    }
+    const ratio = (x: number, y: number | undefined) => (y ? (x / y).toFixed(2) : '');
+    const cells = [
+      row.scenario,
+      row.tug.toFixed(3),
+      row.skopeo?.toFixed(3) ?? '',
+      ratio(row.tug, row.skopeo),
+    ];
+    if (baseline) cells.push(row.before?.toFixed(3) ?? '', row.before ? ratio(row.before, row.skopeo) : '');
+    cells.push(
+      row.floor?.label ?? '',
+      row.floor?.seconds.toFixed(3) ?? '',
+      ratio(row.tug, row.floor?.seconds),
+    );
+    if (row.target) {
+      const against = row.target.against === 'skopeo' ? row.skopeo : row.floor?.seconds;
+      const met = against !== undefined && row.tug / against <= row.target.ratio;
+      cells.push(`≤ ${row.target.ratio} × ${row.target.against}`, met ? 'yes' : 'no');
+    } else {
+      cells.push('', '');
+    }
+    lines.push(`| ${cells.join(' | ')} |`);
+  }
+  return lines.join('\n');
+}
+
+/** Replaces the generated part of docs/benchmark.md; the prose around it stays. */
+async function writeDocument(table: string): Promise<void> {
+  const [{ stdout: skopeoVersion }, { stdout: curlVersion }] = await Promise.all([
+    run('skopeo', ['--version']),
+    run('curl', ['--version']),
+  ]);
+  const generated = [
+    begin,
+    `Node ${process.version}, ${skopeoVersion.trim()}, ${curlVersion.split(' ').slice(0, 2).join(' ')}, ` +
+      `${runs} rounds, ${new Date().toISOString().slice(0, 10)}:`,
+    '',
+    table,
+    end,
+  ].join('\n');
+  const document = await readFile(documentPath, 'utf8');
+  const from = document.indexOf(begin);
+  const to = document.indexOf(end);
+  const updated =
+    from >= 0 && to > from
+      ? `${document.slice(0, from)}${generated}${document.slice(to + end.length)}`
+      : `${document.trimEnd()}\n\n${generated}\n`;
+  await writeFile(documentPath, updated);
+}
+
 /**
- * Times tug and skopeo alternately and records the medians. Each timed run gets a destination
- * that has never seen the blobs: a fresh registry, unless `shared` (the mount scenario) names one.
+ * Times every contender in each round, rotating which goes first, and records the medians. Each
+ * timed run gets a destination that has never seen the blobs: a fresh registry, unless `shared`
+ * (a pull, or the mount scenario) names one.
  */
 async function compare(
   scenario: string,
-  tugArgs: (round: number, destination: string) => string[],
-  skopeoArgs: (round: number, destination: string) => string[],
-  shared?: RegistryFixture,
+  contenders: { tug: Contender; skopeo?: Contender; before?: Contender; floor?: Contender },
+  options: { shared?: RegistryFixture; floorLabel?: string; targetKey?: string } = {},
 ): Promise<void> {
-  const tugTimes: number[] = [];
-  const skopeoTimes: number[] = [];
-  const timed = async (
-    command: typeof tug,
-    args: (round: number, destination: string) => string[],
-    round: number,
-  ) => {
-    const destination = shared ?? (await startRegistry());
-    try {
-      return (await command(args(round, destination.host))).seconds;
-    } finally {
-      if (!shared) await destination.stop();
-    }
-  };
+  const entries = Object.entries(contenders).filter((entry): entry is [string, Contender] => !!entry[1]);
+  const times = new Map<string, number[]>(entries.map(([name]) => [name, []]));
   for (let round = 0; round < runs; round++) {
-    const pair: Array<() => Promise<void>> = [
-      async () => {
-        tugTimes.push(await timed(tug, tugArgs, round));
-      },
-      async () => {
-        skopeoTimes.push(await timed(skopeo, skopeoArgs, round));
-      },
-    ];
-    if (round % 2 === 1) pair.reverse();
-    for (const step of pair) await step();
+    const order = [...entries.slice(round % entries.length), ...entries.slice(0, round % entries.length)];
+    for (const [name, contender] of order) {
+      const destination = options.shared ?? (await startRegistry());
+      try {
+        const sample = await measure(contender.command, contender.args(round, destination.host));
+        times.get(name)?.push(sample.seconds);
+      } finally {
+        if (!options.shared) await destination.stop();
+      }
+    }
   }
-  const [t, s] = [median(tugTimes), median(skopeoTimes)];
-  rows.push(`| ${scenario} | ${t.toFixed(3)} | ${s.toFixed(3)} | ${(t / s).toFixed(2)} |`);
+  const medianOf = (name: string) => {
+    const values = times.get(name);
+    return values?.length ? median(values) : undefined;
+  };
+  const floor = medianOf('floor');
+  const target = options.targetKey ? targets[options.targetKey] : undefined;
+  rows.push({
+    scenario,
+    tug: medianOf('tug') ?? 0,
+    skopeo: medianOf('skopeo'),
+    before: medianOf('before'),
+    floor: floor !== undefined ? { seconds: floor, label: options.floorLabel ?? '' } : undefined,
+    target: target !== undefined ? { ratio: target, against: 'skopeo' } : undefined,
+  });
 }
 
 function freshDir(name: string): string {
@@ -85,11 +180,36 @@ function freshDir(name: string): string {
   return path;
 }
 
+/** Every manifest and blob of the image fetched at once by curl, then each file fsynced. */
+function curlFloor(registry: RegistryFixture, repository: string, layout: BenchLayout): Contender {
+  return {
+    command: 'sh',
+    args: () => {
+      const directory = freshDir('curl');
+      const base = `http://${registry.host}/v2/${repository}`;
+      const fetches = [
+        ...layout.manifests.map((digest) => [`${base}/manifests/${digest}`, digest]),
+        ...layout.blobs.map((digest) => [`${base}/blobs/${digest}`, digest]),
+      ].flatMap(([url, digest]) => ['-o', join(directory, digest!.slice(7)), url!]);
+      return [
+        '-c',
+        'directory=$1; shift; mkdir -p "$directory" && curl -sSfL --parallel --parallel-max 64 "$@" && sync "$directory"/*',
+        'sh',
+        directory,
+        '-H',
+        'Accept: application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json',
+        ...fetches,
+      ];
+    },
+  };
+}
+
 const datasets = [
-  { name: '4 × 64 MiB', layers: 4, layerSize: 64 * 1024 * 1024 },
-  { name: '64 × 1 MiB', layers: 64, layerSize: 1024 * 1024 },
+  { name: scenarios[0], layers: 4, layerSize: 64 * 1024 * 1024 },
+  { name: scenarios[1], layers: 64, layerSize: 1024 * 1024 },
   {
-    name: '2-platform index, 2 × 2 × 16 MiB',
+    name: scenarios[2],
+    label: '2-platform index, 2 × 2 × 16 MiB',
     layers: 2,
     layerSize: 16 * 1024 * 1024,
     architectures: ['amd64', 'arm64'],
@@ -97,82 +217,178 @@ const datasets = [
 ];
 
 for (const dataset of datasets) {
-  it(`transfers ${dataset.name}`, async () => {
+  const label = dataset.label ?? dataset.name;
+  it(`transfers ${label}`, async () => {
     const layout = await benchLayout(dataset);
-    scratch.push(layout);
+    scratch.push(layout.path);
     const slug = dataset.name.replace(/[^a-z0-9]+/gi, '-').toLowerCase();
-    const source = `${a.host}/src-${slug}:bench`;
-    await run('skopeo', [
-      '--insecure-policy',
-      'copy',
-      '--all',
-      ...plain,
-      `oci:${layout}:bench`,
-      `docker://${source}`,
-    ]);
+    const repository = `src-${slug}`;
+    const source = `${a.host}/${repository}:bench`;
+    const oci = `oci:${layout.path}:bench`;
+    await run('skopeo', ['--insecure-policy', 'copy', '--all', ...plain, oci, `docker://${source}`]);
+    const both = (tugArgs: Contender['args'], skopeoArgs: Contender['args']) => ({
+      tug: tug(tugArgs),
+      skopeo: skopeo(skopeoArgs),
+      before: baseline ? tug(tugArgs, baseline) : undefined,
+    });
 
     await compare(
-      `push ${dataset.name} (layout → registry)`,
-      (_i, host) => ['cp', `oci:${layout}:bench`, `${host}/push/${slug}:bench`],
-      (_i, host) => ['copy', '--all', ...plain, `oci:${layout}:bench`, `docker://${host}/push/${slug}:bench`],
+      `push ${label} (layout → registry)`,
+      both(
+        (_i, host) => ['cp', oci, `${host}/push/${slug}:bench`],
+        (_i, host) => ['copy', '--all', ...plain, oci, `docker://${host}/push/${slug}:bench`],
+      ),
+      { targetKey: `push ${dataset.name}` },
     );
     await compare(
-      `pull ${dataset.name} (registry → layout)`,
-      () => ['cp', source, `oci:${freshDir('pull')}:bench`],
-      () => ['copy', '--all', ...plain, `docker://${source}`, `oci:${freshDir('pull')}:bench`],
-      a,
+      `pull ${label} (registry → layout)`,
+      {
+        ...both(
+          () => ['cp', source, `oci:${freshDir('pull')}:bench`],
+          () => ['copy', '--all', ...plain, `docker://${source}`, `oci:${freshDir('pull')}:bench`],
+        ),
+        floor: curlFloor(a, repository, layout),
+      },
+      { shared: a, floorLabel: 'curl + fsync', targetKey: `pull ${dataset.name}` },
     );
     await compare(
-      `copy ${dataset.name} (registry → registry)`,
-      (_i, host) => ['cp', source, `${host}/copy/${slug}:bench`],
-      (_i, host) => ['copy', '--all', ...plain, `docker://${source}`, `docker://${host}/copy/${slug}:bench`],
+      `copy ${label} (registry → registry)`,
+      both(
+        (_i, host) => ['cp', source, `${host}/copy/${slug}:bench`],
+        (_i, host) => [
+          'copy',
+          '--all',
+          ...plain,
+          `docker://${source}`,
+          `docker://${host}/copy/${slug}:bench`,
+        ],
+      ),
+      { targetKey: `copy ${dataset.name}` },
     );
     await compare(
-      `copy ${dataset.name} inside one registry (mount)`,
-      (i, host) => ['cp', source, `${host}/mount-tug-${slug}-${i}:bench`],
-      (i, host) => [
-        'copy',
-        '--all',
-        ...plain,
-        `docker://${source}`,
-        `docker://${host}/mount-skopeo-${slug}-${i}:bench`,
-      ],
-      a,
+      `copy ${label} inside one registry (mount)`,
+      both(
+        (i, host) => ['cp', source, `${host}/mount-tug-${slug}-${i}:bench`],
+        (i, host) => [
+          'copy',
+          '--all',
+          ...plain,
+          `docker://${source}`,
+          `docker://${host}/mount-skopeo-${slug}-${i}:bench`,
+        ],
+      ),
+      { shared: a },
     );
+    finished.add(label);
   });
 }
 
-it('starts up', async () => {
-  const tugTimes: number[] = [];
-  const skopeoTimes: number[] = [];
-  for (let round = 0; round < 10; round++) {
-    tugTimes.push((await measure(process.execPath, ['bin/tug', '--version'])).seconds);
-    skopeoTimes.push((await measure('skopeo', ['--version'])).seconds);
+const nodeFloor: Contender = { command: process.execPath, args: () => ['-e', '0'] };
+
+it('answers one request', async () => {
+  const layout = await benchLayout({ layers: 1, layerSize: 1024 });
+  scratch.push(layout.path);
+  const source = `${a.host}/one-request:bench`;
+  await run('skopeo', [
+    '--insecure-policy',
+    'copy',
+    ...plain,
+    `oci:${layout.path}:bench`,
+    `docker://${source}`,
+  ]);
+  const rounds = Math.max(runs, 10);
+  const times: Record<'tug' | 'skopeo' | 'before' | 'node', number[]> = {
+    tug: [],
+    skopeo: [],
+    before: [],
+    node: [],
+  };
+  const contenders: Array<[keyof typeof times, string, string[]]> = [
+    ['tug', process.execPath, ['bin/tug', 'digest', source]],
+    ['skopeo', 'skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${source}`]],
+    ['node', process.execPath, ['-e', '0']],
+  ];
+  if (baseline) contenders.push(['before', process.execPath, [baseline, 'digest', source]]);
+  for (let round = 0; round < rounds; round++) {
+    for (let i = 0; i < contenders.length; i++) {
+      const [name, command, args] = contenders[(round + i) % contenders.length]!;
+      times[name].push((await measure(command, args)).seconds);
+    }
   }
-  const [t, s] = [median(tugTimes), median(skopeoTimes)];
-  rows.push(`| startup (--version) | ${t.toFixed(3)} | ${s.toFixed(3)} | ${(t / s).toFixed(2)} |`);
+  rows.push({
+    scenario: 'one request (`digest` / `skopeo inspect --raw`)',
+    tug: median(times.tug),
+    skopeo: median(times.skopeo),
+    before: baseline ? median(times.before) : undefined,
+    floor: { seconds: median(times.node), label: '`node -e 0`' },
+    target: { ratio: 2.5, against: 'floor' },
+  });
+  finished.add('one request');
+});
+
+it('starts up', async () => {
+  const times: Record<'tug' | 'skopeo' | 'before' | 'node', number[]> = {
+    tug: [],
+    skopeo: [],
+    before: [],
+    node: [],
+  };
+  for (let round = 0; round < 10; round++) {
+    times.tug.push((await measure(process.execPath, ['bin/tug', '--version'])).seconds);
+    times.skopeo.push((await measure('skopeo', ['--version'])).seconds);
+    times.node.push((await measure(nodeFloor.command, nodeFloor.args(round, ''))).seconds);
+    if (baseline) times.before.push((await measure(process.execPath, [baseline, '--version'])).seconds);
+  }
+  rows.push({
+    scenario: 'startup (`--version`)',
+    tug: median(times.tug),
+    skopeo: median(times.skopeo),
+    before: baseline ? median(times.before) : undefined,
+    floor: { seconds: median(times.node), label: '`node -e 0`' },
+  });
+  finished.add('startup');
 });
 
 it('keeps peak memory flat as blobs grow', async () => {
-  const peaks: Array<[number, Sample]> = [];
+  const peaks: Array<[number, Sample, Sample | undefined]> = [];
   for (const size of [256 * 1024 * 1024, 1024 * 1024 * 1024]) {
     const layout = await benchLayout({ layers: 1, layerSize: size });
-    scratch.push(layout);
+    scratch.push(layout.path);
+    const source = `${a.host}/big-${size}:bench`;
     await run('skopeo', [
       '--insecure-policy',
       'copy',
       ...plain,
-      `oci:${layout}:bench`,
-      `docker://${a.host}/big-${size}:bench`,
+      `oci:${layout.path}:bench`,
+      `docker://${source}`,
     ]);
-    await rm(layout, { recursive: true, force: true });
-    const destination = await startRegistry();
-    peaks.push([size, await tug(['cp', `${a.host}/big-${size}:bench`, `${destination.host}/big:bench`])]);
-    await destination.stop();
+    await rm(layout.path, { recursive: true, force: true });
+    const copyOnce = async (bin: string) => {
+      const destination = await startRegistry();
+      try {
+        return await measure(process.execPath, [
+          bin,
+          '--no-progress',
+          'cp',
+          source,
+          `${destination.host}/big:bench`,
+        ]);
+      } finally {
+        await destination.stop();
+      }
+    };
+    peaks.push([size, await copyOnce('bin/tug'), baseline ? await copyOnce(baseline) : undefined]);
   }
-  for (const [size, sample] of peaks) {
-    rows.push(
-      `| tug peak RSS, one ${mib(size)} blob registry → registry | ${mib(sample.peakRss)} (${sample.seconds.toFixed(2)} s) | | |`,
-    );
+  for (const [size, sample, before] of peaks) {
+    const peak = (s: Sample) =>
+      `${mib(s.peakRss)} = ${(s.peakRss / 1e6).toFixed(0)} MB (${s.seconds.toFixed(2)} s)`;
+    const met =
+      size === 1024 * 1024 * 1024 ? ` — target < 150 MB: ${sample.peakRss < 150e6 ? 'met' : 'missed'}` : '';
+    rows.push({
+      scenario: `tug peak RSS, one ${mib(size)} blob registry → registry`,
+      tug: 0,
+      text: `${peak(sample)}${before ? `; before: ${peak(before)}` : ''}${met}`,
+    });
   }
+  finished.add('memory');
 });

@@ -37,7 +37,13 @@ async function jsonBlob(layout: string, value: unknown, mediaType: string): Prom
   return { mediaType, digest, size: bytes.byteLength };
 }
 
-async function image(layout: string, layers: number, layerSize: number, architecture: string): Promise<Blob> {
+async function image(
+  layout: string,
+  layers: number,
+  layerSize: number,
+  architecture: string,
+  blobs: string[],
+): Promise<Blob> {
   const layerBlobs: Blob[] = [];
   for (let i = 0; i < layers; i++) {
     layerBlobs.push(await randomBlob(layout, layerSize, 'application/vnd.oci.image.layer.v1.tar+gzip'));
@@ -51,6 +57,7 @@ async function image(layout: string, layers: number, layerSize: number, architec
     },
     'application/vnd.oci.image.config.v1+json',
   );
+  blobs.push(config.digest, ...layerBlobs.map((layer) => layer.digest));
   const manifest = {
     schemaVersion: 2,
     mediaType: 'application/vnd.oci.image.manifest.v1+json',
@@ -58,6 +65,14 @@ async function image(layout: string, layers: number, layerSize: number, architec
     layers: layerBlobs,
   };
   return jsonBlob(layout, manifest, manifest.mediaType);
+}
+
+export interface BenchLayout {
+  path: string;
+  /** Digests of the manifests and the index, if any (fetched from /manifests/). */
+  manifests: string[];
+  /** Digests of the configs and layers (fetched from /blobs/). */
+  blobs: string[];
 }
 
 /**
@@ -68,15 +83,16 @@ export async function benchLayout(options: {
   layers: number;
   layerSize: number;
   architectures?: string[];
-}): Promise<string> {
+}): Promise<BenchLayout> {
   const layout = await mkdtemp(join(tmpdir(), 'tug-bench-data-'));
   await mkdir(join(layout, 'blobs', 'sha256'), { recursive: true });
   await writeFile(join(layout, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
   const architectures = options.architectures ?? ['amd64'];
   const manifests = [];
+  const blobs: string[] = [];
   for (const architecture of architectures) {
     manifests.push({
-      ...(await image(layout, options.layers, options.layerSize, architecture)),
+      ...(await image(layout, options.layers, options.layerSize, architecture, blobs)),
       platform: { os: 'linux', architecture },
     });
   }
@@ -96,5 +112,7 @@ export async function benchLayout(options: {
       manifests: [{ mediaType, digest, size, annotations: { 'org.opencontainers.image.ref.name': 'bench' } }],
     }),
   );
-  return layout;
+  const manifestDigests = manifests.map((manifest) => manifest.digest);
+  if (root.digest !== manifestDigests[0]) manifestDigests.push(root.digest);
+  return { path: layout, manifests: manifestDigests, blobs };
 }
