@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, it } from 'vitest';
 import { type RegistryFixture, startRegistry } from '../test/fixtures/registry.js';
-import { type BenchLayout, benchLayout } from './data.js';
+import { benchLayout } from './data.js';
 import { measure, median, type Sample } from './measure.js';
 
 const run = promisify(execFile);
@@ -180,16 +180,44 @@ function freshDir(name: string): string {
   return path;
 }
 
+interface Tree {
+  manifests: string[];
+  blobs: string[];
+}
+
+const manifestAccept = 'application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json';
+
+/** The digests of an image as the registry holds it (skopeo recompresses layers on the way in). */
+async function registryTree(
+  base: string,
+  reference: string,
+  tree: Tree = { manifests: [], blobs: [] },
+): Promise<Tree> {
+  const response = await fetch(`${base}/manifests/${reference}`, { headers: { accept: manifestAccept } });
+  if (!response.ok) throw new Error(`${base}/manifests/${reference}: ${response.status}`);
+  tree.manifests.push(response.headers.get('docker-content-digest') ?? reference);
+  const manifest = (await response.json()) as {
+    manifests?: Array<{ digest: string }>;
+    config?: { digest: string };
+    layers?: Array<{ digest: string }>;
+  };
+  for (const child of manifest.manifests ?? []) await registryTree(base, child.digest, tree);
+  if (manifest.config) tree.blobs.push(manifest.config.digest);
+  tree.blobs.push(...(manifest.layers ?? []).map((layer) => layer.digest));
+  return tree;
+}
+
 /** Every manifest and blob of the image fetched at once by curl, then each file fsynced. */
-function curlFloor(registry: RegistryFixture, repository: string, layout: BenchLayout): Contender {
+async function curlFloor(registry: RegistryFixture, repository: string): Promise<Contender> {
+  const base = `http://${registry.host}/v2/${repository}`;
+  const tree = await registryTree(base, 'bench');
   return {
     command: 'sh',
     args: () => {
       const directory = freshDir('curl');
-      const base = `http://${registry.host}/v2/${repository}`;
       const fetches = [
-        ...layout.manifests.map((digest) => [`${base}/manifests/${digest}`, digest]),
-        ...layout.blobs.map((digest) => [`${base}/blobs/${digest}`, digest]),
+        ...tree.manifests.map((digest) => [`${base}/manifests/${digest}`, digest]),
+        ...tree.blobs.map((digest) => [`${base}/blobs/${digest}`, digest]),
       ].flatMap(([url, digest]) => ['-o', join(directory, digest!.slice(7)), url!]);
       return [
         '-c',
@@ -197,7 +225,7 @@ function curlFloor(registry: RegistryFixture, repository: string, layout: BenchL
         'sh',
         directory,
         '-H',
-        'Accept: application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json',
+        `Accept: ${manifestAccept}`,
         ...fetches,
       ];
     },
@@ -220,11 +248,11 @@ for (const dataset of datasets) {
   const label = dataset.label ?? dataset.name;
   it(`transfers ${label}`, async () => {
     const layout = await benchLayout(dataset);
-    scratch.push(layout.path);
+    scratch.push(layout);
     const slug = dataset.name.replace(/[^a-z0-9]+/gi, '-').toLowerCase();
     const repository = `src-${slug}`;
     const source = `${a.host}/${repository}:bench`;
-    const oci = `oci:${layout.path}:bench`;
+    const oci = `oci:${layout}:bench`;
     await run('skopeo', ['--insecure-policy', 'copy', '--all', ...plain, oci, `docker://${source}`]);
     const both = (tugArgs: Contender['args'], skopeoArgs: Contender['args']) => ({
       tug: tug(tugArgs),
@@ -247,7 +275,7 @@ for (const dataset of datasets) {
           () => ['cp', source, `oci:${freshDir('pull')}:bench`],
           () => ['copy', '--all', ...plain, `docker://${source}`, `oci:${freshDir('pull')}:bench`],
         ),
-        floor: curlFloor(a, repository, layout),
+        floor: await curlFloor(a, repository),
       },
       { shared: a, floorLabel: 'curl + fsync', targetKey: `pull ${dataset.name}` },
     );
@@ -287,15 +315,9 @@ const nodeFloor: Contender = { command: process.execPath, args: () => ['-e', '0'
 
 it('answers one request', async () => {
   const layout = await benchLayout({ layers: 1, layerSize: 1024 });
-  scratch.push(layout.path);
+  scratch.push(layout);
   const source = `${a.host}/one-request:bench`;
-  await run('skopeo', [
-    '--insecure-policy',
-    'copy',
-    ...plain,
-    `oci:${layout.path}:bench`,
-    `docker://${source}`,
-  ]);
+  await run('skopeo', ['--insecure-policy', 'copy', ...plain, `oci:${layout}:bench`, `docker://${source}`]);
   const rounds = Math.max(runs, 10);
   const times: Record<'tug' | 'skopeo' | 'before' | 'node', number[]> = {
     tug: [],
@@ -353,16 +375,10 @@ it('keeps peak memory flat as blobs grow', async () => {
   const peaks: Array<[number, Sample, Sample | undefined]> = [];
   for (const size of [256 * 1024 * 1024, 1024 * 1024 * 1024]) {
     const layout = await benchLayout({ layers: 1, layerSize: size });
-    scratch.push(layout.path);
+    scratch.push(layout);
     const source = `${a.host}/big-${size}:bench`;
-    await run('skopeo', [
-      '--insecure-policy',
-      'copy',
-      ...plain,
-      `oci:${layout.path}:bench`,
-      `docker://${source}`,
-    ]);
-    await rm(layout.path, { recursive: true, force: true });
+    await run('skopeo', ['--insecure-policy', 'copy', ...plain, `oci:${layout}:bench`, `docker://${source}`]);
+    await rm(layout, { recursive: true, force: true });
     const copyOnce = async (bin: string) => {
       const destination = await startRegistry();
       try {

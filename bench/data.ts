@@ -37,13 +37,7 @@ async function jsonBlob(layout: string, value: unknown, mediaType: string): Prom
   return { mediaType, digest, size: bytes.byteLength };
 }
 
-async function image(
-  layout: string,
-  layers: number,
-  layerSize: number,
-  architecture: string,
-  blobs: string[],
-): Promise<Blob> {
+async function image(layout: string, layers: number, layerSize: number, architecture: string): Promise<Blob> {
   const layerBlobs: Blob[] = [];
   for (let i = 0; i < layers; i++) {
     layerBlobs.push(await randomBlob(layout, layerSize, 'application/vnd.oci.image.layer.v1.tar+gzip'));
@@ -57,7 +51,6 @@ async function image(
     },
     'application/vnd.oci.image.config.v1+json',
   );
-  blobs.push(config.digest, ...layerBlobs.map((layer) => layer.digest));
   const manifest = {
     schemaVersion: 2,
     mediaType: 'application/vnd.oci.image.manifest.v1+json',
@@ -65,14 +58,6 @@ async function image(
     layers: layerBlobs,
   };
   return jsonBlob(layout, manifest, manifest.mediaType);
-}
-
-export interface BenchLayout {
-  path: string;
-  /** Digests of the manifests and the index, if any (fetched from /manifests/). */
-  manifests: string[];
-  /** Digests of the configs and layers (fetched from /blobs/). */
-  blobs: string[];
 }
 
 /**
@@ -83,16 +68,15 @@ export async function benchLayout(options: {
   layers: number;
   layerSize: number;
   architectures?: string[];
-}): Promise<BenchLayout> {
+}): Promise<string> {
   const layout = await mkdtemp(join(tmpdir(), 'tug-bench-data-'));
   await mkdir(join(layout, 'blobs', 'sha256'), { recursive: true });
   await writeFile(join(layout, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
   const architectures = options.architectures ?? ['amd64'];
   const manifests = [];
-  const blobs: string[] = [];
   for (const architecture of architectures) {
     manifests.push({
-      ...(await image(layout, options.layers, options.layerSize, architecture, blobs)),
+      ...(await image(layout, options.layers, options.layerSize, architecture)),
       platform: { os: 'linux', architecture },
     });
   }
@@ -112,7 +96,5 @@ export async function benchLayout(options: {
       manifests: [{ mediaType, digest, size, annotations: { 'org.opencontainers.image.ref.name': 'bench' } }],
     }),
   );
-  const manifestDigests = manifests.map((manifest) => manifest.digest);
-  if (root.digest !== manifestDigests[0]) manifestDigests.push(root.digest);
-  return { path: layout, manifests: manifestDigests, blobs };
+  return layout;
 }
