@@ -1,9 +1,10 @@
-import { type Dispatcher, Pool, ProxyAgent } from 'undici';
+import type { Dispatcher } from 'undici';
 import { UsageError } from '../errors.js';
 import { proxyFor } from './proxy.js';
 import { redactUrl } from './redact.js';
 import { TlsMaterial } from './tls-material.js';
 import type { Timeouts, TransportOptions } from './types.js';
+import { loadProxyAgent, Pool } from './undici.js';
 
 export { bypassesProxy, proxyFor } from './proxy.js';
 
@@ -48,6 +49,7 @@ export class DispatcherPool {
     if (!proxy) {
       return new Pool(url.origin, { ...common, connect: { ...tls, timeout: this.#timeouts.connectMs } });
     }
+    const ProxyAgent = await loadProxyAgent();
     try {
       return new ProxyAgent({
         uri: proxy,

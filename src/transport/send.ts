@@ -3,6 +3,7 @@ import type { DispatcherPool } from './agents.js';
 import { MIN_BODY_BYTES_PER_SECOND } from './body.js';
 import { describeNetworkError } from './network-error.js';
 import type { HttpRequest, HttpResponse, RequestBody, Send, Timeouts } from './types.js';
+import { request as undiciRequest } from './undici.js';
 
 function bodyOf(body: RequestBody | undefined): { body?: Buffer | Readable; length?: number } {
   if (body === undefined) return {};
@@ -43,7 +44,7 @@ export function createBaseSend(pool: DispatcherPool, userAgent: string, timeouts
     const dispatcher = await pool.get(request.url, request.crossOrigin === true);
     const { body, length } = bodyOf(request.body);
     try {
-      const response = await dispatcher.request({
+      const response = await undiciRequest(dispatcher, {
         origin: request.url.origin,
         path: `${request.url.pathname}${request.url.search}`,
         method: request.method,
