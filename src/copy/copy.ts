@@ -6,6 +6,7 @@ import {
   MAX_MANIFEST_BYTES,
   markVerified,
   parseManifest,
+  STREAM_BUFFER,
   successors,
 } from '../oci/index.js';
 import type { Descriptor } from '../oci/types.js';
@@ -264,6 +265,7 @@ class GraphCopy {
     );
     let sourceFailure: { error: unknown } | undefined;
     const counter = new Transform({
+      highWaterMark: STREAM_BUFFER,
       transform: (chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback) => {
         this.#count(descriptor, chunk.byteLength);
         done(null, chunk);

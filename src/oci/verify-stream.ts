@@ -4,6 +4,12 @@ import { pipeline as pipelineAsync } from 'node:stream/promises';
 import { DigestMismatchError, SizeLimitError } from '../errors.js';
 import { parseDigest } from './digest.js';
 
+/**
+ * How much a stage of a blob's stream buffers. Node's defaults (16 KiB for files and transforms)
+ * are smaller than one 64 KiB socket read, so every read would wait on the stage behind it.
+ */
+export const STREAM_BUFFER = 1024 * 1024;
+
 export interface Expected {
   digest: string;
   size: number;
@@ -22,7 +28,7 @@ export class VerifyingStream extends Transform {
   #verified = false;
 
   constructor(expected: Expected) {
-    super();
+    super({ highWaterMark: STREAM_BUFFER });
     this.#expected = expected;
     this.#hash = createHash(parseDigest(expected.digest).algorithm);
   }

@@ -5,6 +5,9 @@ import { describeNetworkError } from './network-error.js';
 import type { HttpRequest, HttpResponse, RequestBody, Send, Timeouts } from './types.js';
 import { request as undiciRequest } from './undici.js';
 
+/** What a response body buffers ahead of its reader; undici's default is 64 KiB. */
+const STREAM_BUFFER = 1024 * 1024;
+
 function bodyOf(body: RequestBody | undefined): { body?: Buffer | Readable; length?: number } {
   if (body === undefined) return {};
   if (body instanceof Uint8Array) {
@@ -51,6 +54,7 @@ export function createBaseSend(pool: DispatcherPool, userAgent: string, timeouts
         headers: requestHeaders(request, userAgent, length),
         body,
         signal: request.signal,
+        highWaterMark: STREAM_BUFFER,
       });
       return {
         status: response.statusCode,

@@ -1,4 +1,4 @@
-import { constants, createWriteStream } from 'node:fs';
+import { constants } from 'node:fs';
 import { lstat, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pipeline as pipelineWithCallback, type Readable } from 'node:stream';
@@ -7,6 +7,7 @@ import { InvalidContentError, NotFoundError } from '../../errors.js';
 import { createVerifier, ensureVerified, parseDigest } from '../../oci/index.js';
 import type { Descriptor } from '../../oci/types.js';
 import { isErrorCode, temporaryPathBeside } from './small-files.js';
+import { SyncedFile } from './synced-file.js';
 
 /** What names a blob's bytes. */
 export type BlobIdentity = Pick<Descriptor, 'digest' | 'size'>;
@@ -96,10 +97,11 @@ export async function writeBlob(root: string, descriptor: BlobIdentity, content:
   await ensureBlobDirectory(root, path);
   const temporary = temporaryPathBeside(path);
   try {
-    await pipeline(
-      ensureVerified(content, descriptor),
-      createWriteStream(temporary, { flags: 'wx', mode: 0o644, flush: true }),
-    );
+    const file = await SyncedFile.create(temporary).catch((error: unknown) => {
+      content.destroy();
+      throw error;
+    });
+    await pipeline(ensureVerified(content, descriptor), file);
     await rename(temporary, path);
   } catch (error) {
     await rm(temporary, { force: true });

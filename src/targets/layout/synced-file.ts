@@ -1,0 +1,95 @@
+import { constants } from 'node:fs';
+import { type FileHandle, open } from 'node:fs/promises';
+import { Writable } from 'node:stream';
+import { STREAM_BUFFER } from '../../oci/index.js';
+
+/** Written bytes after which a background flush of the file's data starts. */
+const FLUSH_EVERY = 8 * 1024 * 1024;
+
+/**
+ * A new file, written with `writev` (each batch of buffered chunks is one system call) and
+ * flushed to disk as it grows: every FLUSH_EVERY bytes a datasync starts in the background, so
+ * the fsync at the end, which must come before the file is renamed into place, finds little left
+ * to write. `final` waits for that fsync; a failed flush fails the stream.
+ */
+export class SyncedFile extends Writable {
+  readonly #handle: FileHandle;
+  #unflushed = 0;
+  #flushing: Promise<void> | undefined;
+  #flushError: Error | undefined;
+
+  private constructor(handle: FileHandle) {
+    super({ highWaterMark: STREAM_BUFFER });
+    this.#handle = handle;
+  }
+
+  /** Creates `path` (it must not exist) and opens it for writing. */
+  static async create(path: string): Promise<SyncedFile> {
+    const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL;
+    return new SyncedFile(await open(path, flags, 0o644));
+  }
+
+  override _writev(chunks: Array<{ chunk: Buffer }>, done: (error?: Error | null) => void): void {
+    this.#write(chunks.map(({ chunk }) => chunk)).then(() => done(), done);
+  }
+
+  override _final(done: (error?: Error | null) => void): void {
+    this.#finish().then(() => done(), done);
+  }
+
+  override _destroy(error: Error | null, done: (error?: Error | null) => void): void {
+    // A background flush may still hold the descriptor: close after it settles.
+    Promise.resolve(this.#flushing)
+      .then(() => this.#handle.close())
+      .then(
+        () => done(error),
+        (closeError: unknown) => done(error ?? (closeError as Error)),
+      );
+  }
+
+  async #write(buffers: Buffer[]): Promise<void> {
+    if (this.#flushError) throw this.#flushError;
+    let written = 0;
+    const total = buffers.reduce((sum, buffer) => sum + buffer.byteLength, 0);
+    while (written < total) {
+      const { bytesWritten } = await this.#handle.writev(
+        written === 0 ? buffers : remaining(buffers, written),
+      );
+      written += bytesWritten;
+    }
+    this.#unflushed += total;
+    if (this.#unflushed >= FLUSH_EVERY && !this.#flushing) {
+      this.#unflushed = 0;
+      this.#flushing = this.#handle.datasync().then(
+        () => {
+          this.#flushing = undefined;
+        },
+        (error: unknown) => {
+          this.#flushing = undefined;
+          this.#flushError = error as Error;
+        },
+      );
+    }
+  }
+
+  async #finish(): Promise<void> {
+    await this.#flushing;
+    if (this.#flushError) throw this.#flushError;
+    await this.#handle.sync();
+  }
+}
+
+/** The part of `buffers` after the first `offset` bytes (a short write), without copying. */
+function remaining(buffers: Buffer[], offset: number): Buffer[] {
+  const rest: Buffer[] = [];
+  let skip = offset;
+  for (const buffer of buffers) {
+    if (skip >= buffer.byteLength) {
+      skip -= buffer.byteLength;
+      continue;
+    }
+    rest.push(skip > 0 ? buffer.subarray(skip) : buffer);
+    skip = 0;
+  }
+  return rest;
+}
