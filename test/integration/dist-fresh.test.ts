@@ -9,7 +9,8 @@ describe('the CLI tests run the current source', () => {
   it('has built every module of src/ into dist/ since it last changed', async () => {
     const sources = (await readdir(join(root, 'src'), { recursive: true }))
       .map(String)
-      .filter((name) => name.endsWith('.ts'));
+      // A declaration file (.d.ts) compiles to nothing.
+      .filter((name) => name.endsWith('.ts') && !name.endsWith('.d.ts'));
     const stale: string[] = [];
     for (const source of sources) {
       const built = join(root, 'dist', source.replace(/\.ts$/, '.js'));
@@ -20,5 +21,15 @@ describe('the CLI tests run the current source', () => {
       if (!compiled || compiled.mtimeMs < written.mtimeMs) stale.push(source);
     }
     expect(stale).toEqual([]);
+  });
+
+  it('has bundled the CLI since any module of src/ last changed', async () => {
+    const sources = (await readdir(join(root, 'src'), { recursive: true })).map(String);
+    const bundle = await stat(join(root, 'dist', 'cli', 'tug.mjs'));
+    const newer: string[] = [];
+    for (const source of sources.filter((name) => name.endsWith('.ts'))) {
+      if ((await stat(join(root, 'src', source))).mtimeMs > bundle.mtimeMs) newer.push(source);
+    }
+    expect(newer).toEqual([]);
   });
 });
