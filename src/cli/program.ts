@@ -57,6 +57,9 @@ export function buildProgram(version: string, runCommand: RunCommand): Command {
     .alias('ls')
     .description('list every tag of a repository')
     .argument('<repository>', 'repository (registry or oci: layout)')
+    .option('--filter <regex>', 'only tags matching this regular expression')
+    .option('--semver', 'only tags that read as versions (v1.2, 3.18.1), oldest first, newest last')
+    .option('--exclude-digest-tags', 'leave out sha256-HEX tags (referrers, cosign .sig/.att/.sbom)')
     .action(action(() => import('./commands/tags.js')));
 
   program
