@@ -85,6 +85,20 @@ export class CliContext {
     return access;
   }
 
+  /**
+   * An access of its own (not shared with other commands' sides), whose transport adds `extra` to
+   * the run's defaults: for `sync`, each registry's settings from the file and one shared pace.
+   */
+  ownAccess(settings: SideAccess, extra: Partial<TransportOptions>): RegistryAccess {
+    const access = new RegistryAccess(settings, {
+      transportDefaults: () => ({ ...this.#transportDefaults(), ...extra }),
+      storedCredentials: () => this.#storedCredentialLookup(),
+      stdinSecret: () => this.#readStdinSecret(),
+    });
+    this.#accesses.set(`own:${this.#accesses.size}`, access);
+    return access;
+  }
+
   /** The global options' access, for a command that talks to one registry. */
   access(): RegistryAccess {
     const { plainHttp, insecure, caFile, certFile, keyFile, username, password, passwordStdin } =

@@ -231,6 +231,14 @@ export function buildProgram(version: string, runCommand: RunCommand): Command {
     .action(action(() => import('./commands/discover.js')));
 
   program
+    .command('sync')
+    .description('mirror what a YAML file describes: repositories, tag filters, platforms, signatures')
+    .argument('<file>', 'the sync file (see the README, "Mirroring with tug sync")')
+    .option('--dry-run', 'print the plan (copy, skip, conflict per image) and change nothing')
+    .option('--shard <i/n>', 'take the i-th of n stable shares of the images (for parallel jobs)')
+    .action(action(() => import('./commands/sync.js')));
+
+  program
     .command('inspect')
     .description('a summary of an image, index or artifact')
     .argument('<ref>', 'image or artifact reference')

@@ -33,6 +33,8 @@ export interface CopyEvents {
 export interface CopyOptions {
   /** Transfers (fetch and push of one node) at once; default 5. */
   concurrency?: number;
+  /** Transfer slots shared with other copies (one limit for a whole sync run); replaces `concurrency`. */
+  limiter?: Limiter;
   /** Verify every node of the graph at the destination instead of skipping a sub-graph whose root exists (a partly filled destination). */
   checkEveryNode?: boolean;
   /** References to tag the root with at the destination once the whole graph is there. */
@@ -94,7 +96,7 @@ class GraphCopy {
     this.#root = root;
     this.#options = options;
     this.#events = options.events ?? {};
-    this.#limiter = new Limiter(options.concurrency ?? DEFAULT_CONCURRENCY);
+    this.#limiter = options.limiter ?? new Limiter(options.concurrency ?? DEFAULT_CONCURRENCY);
     this.#signal = options.signal
       ? AbortSignal.any([options.signal, this.#stopAll.signal])
       : this.#stopAll.signal;

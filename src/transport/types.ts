@@ -102,4 +102,9 @@ export interface TransportOptions {
   trace?: (line: string) => void;
   /** Sleep used by retry back-off; tests may shorten it. */
   sleep?: Sleep;
+  /** Pacing shared with other transports of one run (rate limits, requests per second). */
+  throttle?: {
+    before(request: HttpRequest): Promise<void>;
+    after(response: HttpResponse): void;
+  };
 }
