@@ -271,7 +271,7 @@ export function parseSyncConfig(text: string, file: string): SyncConfig {
   const reader = new Reader(file, lines);
   const [syntax] = document.errors;
   if (syntax) {
-    const line = syntax.linePos?.[0]?.line ?? 1;
+    const line = lines.linePos(syntax.pos[0]).line;
     throw new SyncConfigError(`${file}:${line}: ${syntax.message.split('\n')[0]}`);
   }
   const top = reader.map(document.contents, 'the sync file', topKeys);
