@@ -10,7 +10,13 @@ import {
 } from '../oci/index.js';
 import type { Descriptor } from '../oci/types.js';
 import { RegistryError } from '../registry/errors.js';
-import { isMounter, type ReadTarget, type WriteTarget } from '../targets/target.js';
+import {
+  isMounter,
+  isRangeReader,
+  isResumableWriter,
+  type ReadTarget,
+  type WriteTarget,
+} from '../targets/target.js';
 import { CopyError, onSide } from './copy-error.js';
 import { DEFAULT_MAX_NODES, NodeBudget } from './graph-limit.js';
 import { Limiter } from './limiter.js';
@@ -261,8 +267,18 @@ class GraphCopy {
 
   /** Source stream → counting pass-through → destination push, never buffered whole. */
   async #stream(descriptor: Descriptor): Promise<void> {
+    const src = this.#src;
+    const resumable = isResumableWriter(this.#dst) && isRangeReader(src) ? this.#dst : undefined;
+    // A destination that kept part of this blob from an interrupted copy gets only the rest.
+    const offset = resumable
+      ? await onSide('destination', descriptor, `reading the kept part of ${descriptor.digest}`, () =>
+          resumable.partialSize(descriptor),
+        )
+      : 0;
     const content = await onSide('source', descriptor, `fetching ${descriptor.digest} from the source`, () =>
-      this.#src.fetch(descriptor, { signal: this.#signal }),
+      offset > 0 && isRangeReader(src)
+        ? src.fetchFrom(descriptor, offset, { signal: this.#signal })
+        : src.fetch(descriptor, { signal: this.#signal }),
     );
     let sourceFailure: { error: unknown } | undefined;
     const counter = new Transform({
@@ -284,7 +300,9 @@ class GraphCopy {
     this.#signal.addEventListener('abort', stop, { once: true });
     content.pipe(counter);
     try {
-      await this.#dst.push(descriptor, counter, { signal: this.#signal });
+      await (resumable
+        ? resumable.pushFrom(descriptor, offset, counter)
+        : this.#dst.push(descriptor, counter, { signal: this.#signal }));
     } catch (error) {
       if (sourceFailure) {
         throw new CopyError(

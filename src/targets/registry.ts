@@ -59,6 +59,10 @@ export class RegistryTarget
     return this.repository.exists(descriptor, options);
   }
 
+  fetchFrom(descriptor: Descriptor, offset: number, options: SignalOptions = {}): Promise<Readable> {
+    return this.repository.fetchBlobFrom(descriptor, offset, options);
+  }
+
   async push(descriptor: Descriptor, content: Readable, options: SignalOptions = {}): Promise<void> {
     if (!isManifestMediaType(descriptor.mediaType)) {
       await this.repository.pushBlob(
