@@ -107,7 +107,7 @@ describe('reading a sync file', () => {
     ['mirror:\n  - {}\n', 1, /unknown key "mirror" in the sync file/],
   ])('refuses %j at line %i', (text, line, message) => {
     const error = errorOf(text);
-    expect(error.exitCode).toBe(2);
+    expect(error.code).toBe('USAGE');
     expect(error.message).toMatch(new RegExp(`^${file}:${line}: `));
     expect(error.message).toMatch(message);
   });
