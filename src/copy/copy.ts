@@ -40,7 +40,10 @@ export interface CopyOptions {
   /** Transfers (fetch and push of one node) at once; default 5. */
   concurrency?: number;
   /** Transfer slots shared with other copies (one limit for a whole sync run); replaces `concurrency`. */
-  limiter?: Limiter;
+  limiter?: {
+    /** Runs `task` when a slot is free. */
+    run<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T>;
+  };
   /** Verify every node of the graph at the destination instead of skipping a sub-graph whose root exists (a partly filled destination). */
   checkEveryNode?: boolean;
   /** References to tag the root with at the destination once the whole graph is there. */
@@ -87,7 +90,7 @@ class GraphCopy {
   readonly #root: Descriptor;
   readonly #options: CopyOptions;
   readonly #events: CopyEvents;
-  readonly #limiter: Limiter;
+  readonly #limiter: Pick<Limiter, 'run'>;
   readonly #stopAll = new AbortController();
   readonly #signal: AbortSignal;
   readonly #visits = new Map<string, Promise<void>>();
