@@ -5,7 +5,13 @@ import { pullFiles } from './artifacts/pull.js';
 import { copyWithReferrers, listReferrers } from './artifacts/referrers.js';
 import { createCredentialLookup } from './auth/credentials/lookup.js';
 import type { Credential, CredentialLookup } from './auth/types.js';
-import { type CopyEvents, type CopyOutcome, type CopyResult, copyGraph } from './copy/index.js';
+import {
+  type CopyEvents,
+  type CopyOutcome,
+  type CopyResult,
+  copyGraph,
+  copyPlatforms,
+} from './copy/index.js';
 import { AbortedError, TugError } from './errors.js';
 import { type ParsedManifest, parseManifest, parsePlatform } from './oci/index.js';
 import type { Descriptor } from './oci/types.js';
@@ -62,7 +68,10 @@ export interface TransferOptions {
 
 /** Options of {@link Client.copy}. */
 export interface ClientCopyOptions extends TransferOptions {
-  /** Copy only the manifest of this platform (`linux/amd64`) out of an index; all when absent. One entry for now. */
+  /**
+   * Platforms to copy out of an index; all when absent. One: that platform's manifest. Several: a
+   * new index with only their entries, unchanged (a platform the index lacks is `NOT_FOUND`).
+   */
   platforms?: readonly string[];
   /** Copy the referrers (signatures, SBOMs) of every manifest too, recursively, like `cp -r`. */
   referrers?: boolean;
@@ -150,28 +159,28 @@ export class Client {
     return this.#guard('copy', options.signal, async () => {
       const from = parseReference(source);
       const to = parseReference(destination);
-      const platforms = options.platforms ?? [];
-      if (platforms.length > 1) {
-        throw new TugError('copying a subset of several platforms is not supported yet: give one platform', {
-          code: 'UNSUPPORTED',
-          option: 'platforms',
-        });
-      }
+      const platforms = (options.platforms ?? []).map(parsePlatform);
       const src = await this.#openRead(from);
       return this.#withWrite(to, async (dst) => {
         const resolved = await src.resolve(targetReference(from));
-        const root = platforms[0]
-          ? await selectPlatform(src, resolved, parsePlatform(platforms[0]))
-          : resolved;
+        const root =
+          platforms.length === 1 && platforms[0]
+            ? await selectPlatform(src, resolved, platforms[0])
+            : resolved;
         const tag = destinationTag(to, sourceTag(from));
-        const copy = options.referrers ? copyWithReferrers : copyGraph;
-        const result = await copy(src, dst, root, {
+        const copier = options.referrers ? copyWithReferrers : copyGraph;
+        const copyOptions = {
           concurrency: this.#options.concurrency,
           checkEveryNode: options.checkEveryNode,
           signal: options.signal,
           tags: [...(tag ? [tag] : []), ...(options.tags ?? [])],
           events: progressEvents(options.onProgress),
-        });
+        };
+        // Several platforms: a new index with only their entries.
+        const result =
+          platforms.length > 1
+            ? await copyPlatforms(src, dst, root, platforms, { ...copyOptions, copier })
+            : await copier(src, dst, root, copyOptions);
         return transferResult(result);
       });
     });

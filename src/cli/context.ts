@@ -4,7 +4,7 @@ import type { Reference } from '../ref/types.js';
 import type { RegistryClient } from '../registry/client.js';
 import type { Closable } from '../targets/target.js';
 import type { Transport, TransportOptions } from '../transport/index.js';
-import { accessKey, RegistryAccess } from './access.js';
+import { accessKey, RegistryAccess, type SharedAccess } from './access.js';
 import type { GlobalOptions } from './global-options.js';
 import type { Io } from './io.js';
 import { Output } from './output.js';
@@ -69,19 +69,34 @@ export class CliContext {
     return this.#stdinSecret;
   }
 
+  /** What every access of this run shares; `extra` is added to the transport defaults. */
+  #shared(extra: Partial<TransportOptions> = {}): SharedAccess {
+    return {
+      transportDefaults: () => ({ ...this.#transportDefaults(), ...extra }),
+      storedCredentials: () => this.#storedCredentialLookup(),
+      stdinSecret: () => this.#readStdinSecret(),
+      requestHeaders: () => this.requestHeaders(),
+    };
+  }
+
   /** The access for these settings; equal settings share one (one HTTP stack, one token cache). */
   #access(settings: SideAccess): RegistryAccess {
     const key = accessKey(settings);
     let access = this.#accesses.get(key);
     if (!access) {
-      access = new RegistryAccess(settings, {
-        transportDefaults: () => this.#transportDefaults(),
-        storedCredentials: () => this.#storedCredentialLookup(),
-        stdinSecret: () => this.#readStdinSecret(),
-        requestHeaders: () => this.requestHeaders(),
-      });
+      access = new RegistryAccess(settings, this.#shared());
       this.#accesses.set(key, access);
     }
+    return access;
+  }
+
+  /**
+   * An access of its own (not shared with other commands' sides), whose transport adds `extra` to
+   * the run's defaults: for `sync`, each registry's settings from the file and one shared pace.
+   */
+  ownAccess(settings: SideAccess, extra: Partial<TransportOptions>): RegistryAccess {
+    const access = new RegistryAccess(settings, this.#shared(extra));
+    this.#accesses.set(`own:${this.#accesses.size}`, access);
     return access;
   }
 

@@ -47,7 +47,7 @@ const usedOnlyBy: Record<string, ReadonlySet<string> | 'registry'> = {
   retries: 'registry',
   header: 'registry',
   certsDir: 'registry',
-  concurrency: new Set(['cp', 'push', 'pull', 'attach', 'index create']),
+  concurrency: new Set(['cp', 'push', 'pull', 'attach', 'index create', 'sync']),
   progress: new Set(['cp', 'push', 'pull']),
   version: new Set(),
 };

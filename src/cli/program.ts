@@ -57,6 +57,9 @@ export function buildProgram(version: string, runCommand: RunCommand): Command {
     .alias('ls')
     .description('list every tag of a repository')
     .argument('<repository>', 'repository (registry or oci: layout)')
+    .option('--filter <regex>', 'only tags matching this regular expression')
+    .option('--semver', 'only tags that read as versions (v1.2, 3.18.1), oldest first, newest last')
+    .option('--exclude-digest-tags', 'leave out sha256-HEX tags (referrers, cosign .sig/.att/.sbom)')
     .action(action(() => import('./commands/tags.js')));
 
   program
@@ -226,6 +229,14 @@ export function buildProgram(version: string, runCommand: RunCommand): Command {
     .option('--platform <os/arch[/variant]>', 'the referrers of one platform of an index', collect, [])
     .option('--max-nodes <n>', 'stop after listing this many referrers (default 10000)', parsePositiveInteger)
     .action(action(() => import('./commands/discover.js')));
+
+  program
+    .command('sync')
+    .description('mirror what a YAML file describes: repositories, tag filters, platforms, signatures')
+    .argument('<file>', 'the sync file (see the README, "Mirroring with tug sync")')
+    .option('--dry-run', 'print the plan (copy, skip, conflict per image) and change nothing')
+    .option('--shard <i/n>', 'take the i-th of n stable shares of the images (for parallel jobs)')
+    .action(action(() => import('./commands/sync.js')));
 
   program
     .command('inspect')

@@ -11,7 +11,13 @@ import {
 } from '../oci/index.js';
 import type { Descriptor } from '../oci/types.js';
 import { RegistryError } from '../registry/errors.js';
-import { isMounter, type ReadTarget, type WriteTarget } from '../targets/target.js';
+import {
+  isMounter,
+  isRangeReader,
+  isResumableWriter,
+  type ReadTarget,
+  type WriteTarget,
+} from '../targets/target.js';
 import { CopyError, onSide } from './copy-error.js';
 import { DEFAULT_MAX_NODES, NodeBudget } from './graph-limit.js';
 import { Limiter } from './limiter.js';
@@ -34,6 +40,11 @@ export interface CopyEvents {
 export interface CopyOptions {
   /** Transfers (fetch and push of one node) at once; default 5. */
   concurrency?: number;
+  /** Transfer slots shared with other copies (one limit for a whole sync run); replaces `concurrency`. */
+  limiter?: {
+    /** Runs `task` when a slot is free. */
+    run<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T>;
+  };
   /** Verify every node of the graph at the destination instead of skipping a sub-graph whose root exists (a partly filled destination). */
   checkEveryNode?: boolean;
   /** References to tag the root with at the destination once the whole graph is there. */
@@ -80,7 +91,7 @@ class GraphCopy {
   readonly #root: Descriptor;
   readonly #options: CopyOptions;
   readonly #events: CopyEvents;
-  readonly #limiter: Limiter;
+  readonly #limiter: Pick<Limiter, 'run'>;
   readonly #stopAll = new AbortController();
   readonly #signal: AbortSignal;
   readonly #visits = new Map<string, Promise<void>>();
@@ -95,7 +106,7 @@ class GraphCopy {
     this.#root = root;
     this.#options = options;
     this.#events = options.events ?? {};
-    this.#limiter = new Limiter(options.concurrency ?? DEFAULT_CONCURRENCY);
+    this.#limiter = options.limiter ?? new Limiter(options.concurrency ?? DEFAULT_CONCURRENCY);
     this.#signal = options.signal
       ? AbortSignal.any([options.signal, this.#stopAll.signal])
       : this.#stopAll.signal;
@@ -260,8 +271,18 @@ class GraphCopy {
 
   /** Source stream → counting pass-through → destination push, never buffered whole. */
   async #stream(descriptor: Descriptor): Promise<void> {
+    const src = this.#src;
+    const resumable = isResumableWriter(this.#dst) && isRangeReader(src) ? this.#dst : undefined;
+    // A destination that kept part of this blob from an interrupted copy gets only the rest.
+    const offset = resumable
+      ? await onSide('destination', descriptor, `reading the kept part of ${descriptor.digest}`, () =>
+          resumable.partialSize(descriptor),
+        )
+      : 0;
     const content = await onSide('source', descriptor, `fetching ${descriptor.digest} from the source`, () =>
-      this.#src.fetch(descriptor, { signal: this.#signal }),
+      offset > 0 && isRangeReader(src)
+        ? src.fetchFrom(descriptor, offset, { signal: this.#signal })
+        : src.fetch(descriptor, { signal: this.#signal }),
     );
     let sourceFailure: { error: unknown } | undefined;
     const counter = new Transform({
@@ -284,7 +305,9 @@ class GraphCopy {
     this.#signal.addEventListener('abort', stop, { once: true });
     content.pipe(counter);
     try {
-      await this.#dst.push(descriptor, counter, { signal: this.#signal });
+      await (resumable
+        ? resumable.pushFrom(descriptor, offset, counter)
+        : this.#dst.push(descriptor, counter, { signal: this.#signal }));
     } catch (error) {
       if (sourceFailure) {
         throw new CopyError(

@@ -2,3 +2,4 @@ export * from './copy.js';
 export { CopyError, type CopySide } from './copy-error.js';
 export { DEFAULT_MAX_NODES, GraphLimitError, NodeBudget } from './graph-limit.js';
 export * from './limiter.js';
+export * from './platforms.js';

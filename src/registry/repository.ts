@@ -1,4 +1,4 @@
-import type { Readable, Writable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
 import { DigestMismatchError, SizeLimitError, TransportError } from '../errors.js';
 import {
   createVerifier,
@@ -373,6 +373,43 @@ export class Repository {
       verifier.destroy(error instanceof Error ? error : new Error(String(error))),
     );
     return verifier;
+  }
+
+  /**
+   * The blob's bytes from `offset` on (with Range), unverified: for a receiver that holds the
+   * first `offset` bytes and verifies the whole. More than the rest of the blob is a size error.
+   */
+  async fetchBlobFrom(
+    descriptor: Descriptor,
+    offset: number,
+    options: SignalOptions = {},
+  ): Promise<Readable> {
+    parseDigest(descriptor.digest);
+    const { response, skip } = await this.#getBlob(descriptor, offset, options.signal);
+    const rest = descriptor.size - offset;
+    async function* chunks(): AsyncGenerator<Buffer> {
+      let skipping = skip;
+      let sent = 0;
+      try {
+        for await (let chunk of pacedChunks(response)) {
+          if (skipping > 0) {
+            const dropped = Math.min(skipping, chunk.byteLength);
+            skipping -= dropped;
+            chunk = chunk.subarray(dropped);
+          }
+          sent += chunk.byteLength;
+          if (sent > rest) {
+            throw new SizeLimitError(
+              `size exceeds descriptor: ${descriptor.digest} is longer than ${descriptor.size} bytes`,
+            );
+          }
+          if (chunk.byteLength > 0) yield chunk;
+        }
+      } finally {
+        closeBody(response.body);
+      }
+    }
+    return Readable.from(chunks(), { objectMode: false });
   }
 
   /** Uploads a blob, monolithic or in chunks. */

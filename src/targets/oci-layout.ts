@@ -24,6 +24,7 @@ import {
   withoutRefName,
   withTaggedEntry,
 } from './layout/index-file.js';
+import { partialBlobSize, writeBlobFrom } from './layout/ingest.js';
 import {
   createFileIfAbsent,
   isErrorCode,
@@ -94,6 +95,34 @@ export class OciLayoutTarget implements WriteTarget, TagLister, ManifestDeleter,
       return;
     }
     const write = this.store(checked, content).finally(() => this.pushes.delete(checked.digest));
+    this.pushes.set(checked.digest, write);
+    await write;
+  }
+
+  /** The bytes of a blob kept in the ingest directory by an interrupted copy. */
+  async partialSize(descriptor: Descriptor): Promise<number> {
+    return partialBlobSize(this.root, validateDescriptor(descriptor));
+  }
+
+  /** Continues a blob from the part kept in the ingest directory (`content` starts at `offset`). */
+  async pushFrom(descriptor: Descriptor, offset: number, content: Readable): Promise<void> {
+    const checked = validateDescriptor(descriptor);
+    const running = this.pushes.get(checked.digest);
+    if (running !== undefined) {
+      content.destroy();
+      await running;
+      return;
+    }
+    const write = (async () => {
+      await this.ensureLayout();
+      const { state } = await blobState(blobPath(this.root, checked.digest));
+      if (state === 'file') return drain(content);
+      if (state === 'other') {
+        content.destroy();
+        throw notARegularFile(checked.digest, this.root);
+      }
+      await writeBlobFrom(this.root, checked, offset, content);
+    })().finally(() => this.pushes.delete(checked.digest));
     this.pushes.set(checked.digest, write);
     await write;
   }

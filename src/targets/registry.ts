@@ -59,6 +59,11 @@ export class RegistryTarget
     return this.repository.exists(descriptor, options);
   }
 
+  /** The blob's bytes from `offset` on, unverified (the receiver holds the rest and verifies the whole). */
+  fetchFrom(descriptor: Descriptor, offset: number, options: SignalOptions = {}): Promise<Readable> {
+    return this.repository.fetchBlobFrom(descriptor, offset, options);
+  }
+
   async push(descriptor: Descriptor, content: Readable, options: SignalOptions = {}): Promise<void> {
     if (!isManifestMediaType(descriptor.mediaType)) {
       await this.repository.pushBlob(

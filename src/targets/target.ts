@@ -129,3 +129,28 @@ export function isConditionalTagger(target: object): target is ConditionalTagger
   const candidate = target as Partial<ConditionalTagger>;
   return typeof candidate.readTag === 'function' && typeof candidate.tagIf === 'function';
 }
+
+/** Optional: a source that sends a blob from an offset on (HTTP Range), unverified: the receiver verifies the whole. */
+export interface RangeReader {
+  fetchFrom(descriptor: Descriptor, offset: number, options?: SignalOptions): Promise<Readable>;
+}
+
+export function isRangeReader(target: object): target is RangeReader {
+  return typeof (target as Partial<RangeReader>).fetchFrom === 'function';
+}
+
+/**
+ * Optional: a destination that keeps what an interrupted copy of a blob wrote (an OCI layout's
+ * ingest directory) and continues from there.
+ */
+export interface ResumableWriter {
+  /** The bytes of the blob kept from an earlier attempt; 0 when none. */
+  partialSize(descriptor: Descriptor): Promise<number>;
+  /** Writes `content` (the blob from `offset` on) after the part kept, and verifies the whole blob. */
+  pushFrom(descriptor: Descriptor, offset: number, content: Readable): Promise<void>;
+}
+
+export function isResumableWriter(target: object): target is ResumableWriter {
+  const candidate = target as Partial<ResumableWriter>;
+  return typeof candidate.partialSize === 'function' && typeof candidate.pushFrom === 'function';
+}

@@ -4,6 +4,7 @@ import { withRedirects } from './redirect.js';
 import { abortableSleep, defaultRetryPolicy, withRetry } from './retry.js';
 import { SchemeResolver } from './scheme.js';
 import { createBaseSend } from './send.js';
+import { withThrottle } from './throttle.js';
 import { withTrace } from './trace.js';
 import type { Send, Timeouts, TransportOptions } from './types.js';
 
@@ -15,6 +16,7 @@ export * from './redact.js';
 export { becomesGet, checkRedirect, headersForRedirect, MAX_REDIRECTS } from './redirect.js';
 export { backoffDelay, defaultRetryPolicy, isReplayable, parseRetryAfter } from './retry.js';
 export { type SchemePlan, schemePlan } from './scheme.js';
+export { Throttle, type ThrottleOptions, withThrottle } from './throttle.js';
 export * from './types.js';
 
 export const defaultTimeouts: Timeouts = { connectMs: 30_000, headersMs: 60_000, bodyIdleMs: 60_000 };
@@ -43,8 +45,9 @@ export function createTransport(options: TransportOptions = {}): Transport {
   const pool = new DispatcherPool(options, timeouts);
   const base = createBaseSend(pool, options.userAgent ?? packageUserAgent(), timeouts);
   const single = options.trace ? withTrace(base, options.trace) : base;
+  const redirecting = withRedirects(single);
   const send = withRetry(
-    withRedirects(single),
+    options.throttle ? withThrottle(redirecting, options.throttle) : redirecting,
     { ...defaultRetryPolicy, ...options.retry },
     options.sleep ?? abortableSleep,
   );

@@ -102,4 +102,11 @@ export interface TransportOptions {
   trace?: (line: string) => void;
   /** Sleep used by retry back-off; tests may shorten it. */
   sleep?: Sleep;
+  /** Pacing shared with other transports of one run (rate limits, requests per second). */
+  throttle?: {
+    /** Waits until the request may be sent. */
+    before(request: HttpRequest): Promise<void>;
+    /** Learns from the answer (a rate limit's pause). */
+    after(response: HttpResponse): void;
+  };
 }

@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import type { OptionValues } from 'commander';
 import { copyWithReferrers } from '../../artifacts/referrers.js';
-import { copyGraph } from '../../copy/index.js';
+import { copyGraph, copyPlatforms, type PlatformCopyResult, platformRoot } from '../../copy/index.js';
 import { refuseMovedTags } from '../../copy/no-clobber.js';
 import { UsageError } from '../../errors.js';
-import { parsePlatform } from '../../oci/index.js';
-import type { Descriptor } from '../../oci/types.js';
+import { formatPlatform, parsePlatform } from '../../oci/index.js';
+import type { Descriptor, Platform } from '../../oci/types.js';
 import { destinationTag, sourceTag } from '../../ref/destination-tag.js';
 import { formatReference } from '../../ref/index.js';
 import type { Reference } from '../../ref/types.js';
@@ -16,6 +16,15 @@ import { checkDestinationDigest, refuseUnkeptDestinationParts, writtenWithTag } 
 import { CopyProgress, resultJson } from '../progress.js';
 import { parseDestinationReference, parseTargetReference } from '../reference.js';
 import { openReadTarget, openWriteTarget, targetReference } from '../targets.js';
+
+/** With several platforms, whether a reduced index was made, from which index, for which platforms. */
+function filteredJson(result: PlatformCopyResult, platforms: Platform[]): Record<string, unknown> {
+  if (platforms.length < 2) return {};
+  const { filteredFrom } = result;
+  return filteredFrom
+    ? { filtered: { from: filteredFrom.digest, platforms: platforms.map(formatPlatform) } }
+    : { filtered: false };
+}
 
 interface CopyRequest {
   reference: string;
@@ -52,21 +61,27 @@ async function copyOne(
   const signal = { signal: context.signal };
   let root = await source.resolve(request.reference, signal);
   await request.verify?.(root, request.image);
-  if (request.platforms.length > 1)
-    throw new UsageError('cp copies one platform or all of them: give --platform once');
-  if (request.platforms[0])
-    root = await selectPlatform(source, root, parsePlatform(request.platforms[0]), signal);
-  if (request.noClobber) await refuseMovedTags(destination, root, request.tags, signal);
+  const platforms = request.platforms.map(parsePlatform);
+  if (platforms.length === 1 && platforms[0]) root = await selectPlatform(source, root, platforms[0], signal);
+  if (request.noClobber) {
+    const written = platforms.length > 1 ? await platformRoot(source, root, platforms) : root;
+    await refuseMovedTags(destination, written, request.tags, signal);
+  }
   await progress.start(`copying ${root.digest}`);
   try {
-    const copy = request.recursive ? copyWithReferrers : copyGraph;
-    const result = await copy(source, destination, root, {
+    const copier = request.recursive ? copyWithReferrers : copyGraph;
+    const options = {
       concurrency: context.options.concurrency,
       signal: context.signal,
       tags: request.tags,
       events: progress.events,
       ...(request.maxNodes ? { maxNodes: request.maxNodes } : {}),
-    });
+    };
+    // Several platforms: a new index with only their entries.
+    const result =
+      platforms.length > 1
+        ? await copyPlatforms(source, destination, root, platforms, { ...options, copier })
+        : await copier(source, destination, root, options);
     progress.finish(result, 'copied');
     checkDestinationDigest(request.destinationRef, result.root.digest);
     const gzipped = request.compressed ? compressedLayers(source) : 0;
@@ -79,6 +94,7 @@ async function copyOne(
       context.output.json({
         ...(request.label ? { tag: request.label } : {}),
         ...resultJson(result),
+        ...filteredJson(result, platforms),
         ...(request.compressed ? { layersCompressed: gzipped, digestsChanged: gzipped > 0 } : {}),
       });
     else context.output.line(request.label ? `${request.label} ${result.root.digest}` : result.root.digest);

@@ -29,7 +29,7 @@ export function blobPath(root: string, digest: string): string {
  * symlink or not a directory, so no write lands outside the layout (a recursive mkdir would
  * follow a symlinked `blobs` and create `<algorithm>` wherever it points).
  */
-async function ensureBlobDirectory(root: string, blob: string): Promise<void> {
+export async function ensureBlobDirectory(root: string, blob: string): Promise<void> {
   const directory = dirname(blob);
   for (const path of [dirname(directory), directory]) {
     await mkdir(path).catch((error: unknown) => {

@@ -1,0 +1,283 @@
+import { copyWithReferrers } from '../artifacts/referrers.js';
+import { type CopyOptions, copyGraph, copyPlatforms, Limiter, platformSubset } from '../copy/index.js';
+import { NotFoundError, TugError } from '../errors.js';
+import { isIndex, parseManifest } from '../oci/index.js';
+import type { Descriptor } from '../oci/types.js';
+import type { RepositoryName } from '../ref/types.js';
+import { isTagLister, type ReadTarget, type WriteTarget } from '../targets/target.js';
+import type { SyncConfig, SyncDestination } from './config.js';
+import {
+  destinationText,
+  expandEntries,
+  imageName,
+  type Shard,
+  type SyncImage,
+  type SyncLister,
+} from './plan.js';
+
+/** How a sync run reaches its sources and destinations; the caller decides credentials and TLS. */
+export interface SyncEnvironment {
+  openSource(repository: RepositoryName): Promise<ReadTarget>;
+  openDestination(destination: SyncDestination): Promise<WriteTarget>;
+  catalog(registry: string): AsyncIterable<string>;
+}
+
+export type SyncAction = 'copy' | 'skip' | 'conflict' | 'failed';
+
+export interface SyncImageReport {
+  source: string;
+  target: string;
+  action: SyncAction;
+  /** Why: `new`, `changed` (overwritten), `already there`, `noClobber: the target holds …`, or the error. */
+  reason: string;
+  /** The digest written (or that would be) at the target. */
+  digest?: string;
+  /** Digest tags (cosign `.sig`/`.att`/`.sbom`) copied along. */
+  digestTags?: string[];
+}
+
+export interface SyncReport {
+  dryRun: boolean;
+  shard?: string;
+  images: SyncImageReport[];
+  summary: { copied: number; skipped: number; conflicts: number; failed: number };
+}
+
+export interface SyncRunOptions {
+  dryRun?: boolean;
+  shard?: Shard;
+  signal?: AbortSignal;
+  /** Called as each image is decided and done, for progress lines. */
+  onImage?(report: SyncImageReport): void;
+}
+
+const DIGEST_TAG_SUFFIXES = ['sig', 'att', 'sbom'];
+
+function reasonOf(error: unknown): string {
+  if (error instanceof TugError) return error.hint ? `${error.message} (${error.hint})` : error.message;
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Caches one target per repository, so each layout and repository is opened (and its tags listed) once. */
+class Targets implements SyncLister {
+  readonly #sources = new Map<string, Promise<ReadTarget>>();
+  readonly #destinations = new Map<string, Promise<WriteTarget>>();
+  readonly #tags = new Map<string, Promise<string[]>>();
+
+  constructor(readonly environment: SyncEnvironment) {}
+
+  source(name: RepositoryName): Promise<ReadTarget> {
+    const key = `${name.registry}/${name.repository}`;
+    let target = this.#sources.get(key);
+    if (!target) {
+      target = this.environment.openSource(name);
+      this.#sources.set(key, target);
+    }
+    return target;
+  }
+
+  destination(destination: SyncDestination): Promise<WriteTarget> {
+    const key =
+      destination.kind === 'registry'
+        ? `${destination.registry}/${destination.repository}`
+        : `oci:${destination.path}`;
+    let target = this.#destinations.get(key);
+    if (!target) {
+      target = this.environment.openDestination(destination);
+      this.#destinations.set(key, target);
+    }
+    return target;
+  }
+
+  tags(name: RepositoryName): Promise<string[]> {
+    const key = `${name.registry}/${name.repository}`;
+    let tags = this.#tags.get(key);
+    if (!tags) {
+      tags = (async () => {
+        const target = await this.source(name);
+        if (!isTagLister(target)) return [];
+        const all: string[] = [];
+        for await (const tag of target.tags()) all.push(tag);
+        return all;
+      })();
+      this.#tags.set(key, tags);
+    }
+    return tags;
+  }
+
+  catalog(registry: string): AsyncIterable<string> {
+    return this.environment.catalog(registry);
+  }
+}
+
+/** What the image is at the source, and what the destination should end up holding. */
+interface Decision {
+  report: SyncImageReport;
+  root: Descriptor;
+  /** The root written at the destination: the source root, or an index reduced to some platforms. */
+  expected: Descriptor;
+  /** The manifests whose digest tags travel: the root and, for an index, its (kept) entries. */
+  manifests: string[];
+}
+
+async function decide(targets: Targets, image: SyncImage): Promise<Decision> {
+  const source = await targets.source(image.source);
+  const root = await source.resolve(image.reference);
+  let expected = root;
+  let manifests = [root.digest];
+  const { platforms } = image.entry;
+  if (platforms !== undefined || image.entry.digestTags) {
+    const { manifest } = parseManifest(await source.fetchBytes(root), root.mediaType);
+    if (isIndex(manifest)) {
+      let kept = manifest.manifests;
+      if (platforms !== undefined) {
+        const subset = platformSubset(manifest, root.mediaType, platforms);
+        if (subset.kept.length < manifest.manifests.length) {
+          expected = subset.descriptor;
+          kept = subset.kept;
+        }
+      }
+      manifests = [root.digest, ...kept.map((entry) => entry.digest)];
+    }
+  }
+  const base = { source: imageName(image), target: destinationText(image), digest: expected.digest };
+  const destination = await targets.destination(image.destination);
+  if (image.tag === undefined) {
+    const present = await destination.exists(expected);
+    const report: SyncImageReport = present
+      ? { ...base, action: 'skip', reason: 'already there' }
+      : { ...base, action: 'copy', reason: 'new' };
+    return { report, root, expected, manifests };
+  }
+  let current: Descriptor | undefined;
+  try {
+    current = await destination.resolve(image.tag);
+  } catch (error) {
+    if (!(error instanceof NotFoundError)) throw error;
+  }
+  let report: SyncImageReport;
+  if (current === undefined) report = { ...base, action: 'copy', reason: 'new' };
+  else if (current.digest === expected.digest) report = { ...base, action: 'skip', reason: 'already there' };
+  else if (image.entry.noClobber) {
+    report = { ...base, action: 'conflict', reason: `noClobber: the target holds ${current.digest}` };
+  } else report = { ...base, action: 'copy', reason: `changed (was ${current.digest})` };
+  return { report, root, expected, manifests };
+}
+
+/** The cosign tags of the manifests, as the source lists them. */
+async function digestTagsOf(targets: Targets, image: SyncImage, manifests: string[]): Promise<string[]> {
+  const wanted = new Set(
+    manifests.flatMap((digest) =>
+      DIGEST_TAG_SUFFIXES.map((suffix) => `${digest.replace(':', '-')}.${suffix}`),
+    ),
+  );
+  return (await targets.tags(image.source)).filter((tag) => wanted.has(tag));
+}
+
+/**
+ * Copies the image, then its digest tags, and tags it last: the tag is what a re-run checks, so a
+ * run killed half way copies again whatever was not finished (what is there is skipped).
+ */
+async function copyImage(
+  targets: Targets,
+  image: SyncImage,
+  decision: Decision,
+  limiter: Limiter,
+  signal: AbortSignal | undefined,
+): Promise<string[]> {
+  const source = await targets.source(image.source);
+  const destination = await targets.destination(image.destination);
+  const copier = image.entry.referrers ? copyWithReferrers : copyGraph;
+  const options: CopyOptions = { limiter, signal, tags: [] };
+  const { platforms } = image.entry;
+  const result =
+    platforms === undefined
+      ? await copier(source, destination, decision.root, options)
+      : await copyPlatforms(source, destination, decision.root, platforms, { ...options, copier });
+  const travelled: string[] = [];
+  if (image.entry.digestTags) {
+    for (const tag of await digestTagsOf(targets, image, decision.manifests)) {
+      const root = await source.resolve(tag);
+      await copyGraph(source, destination, root, { limiter, signal, tags: [tag] });
+      travelled.push(tag);
+    }
+  }
+  if (image.tag !== undefined) await destination.tag(result.root, image.tag);
+  return travelled;
+}
+
+/** Runs at most `limit` of the tasks at once. */
+async function pool<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await work(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+/**
+ * Makes the destinations match the sync file: lists and filters, decides per image (copy, skip
+ * because the tag already holds the digest, conflict under noClobber), and copies, many images at
+ * once under one limit on transfers. A failing image is reported and the others go on; with
+ * `dryRun` nothing is written.
+ */
+export async function runSync(
+  config: SyncConfig,
+  environment: SyncEnvironment,
+  options: SyncRunOptions = {},
+): Promise<SyncReport> {
+  const targets = new Targets(environment);
+  const { signal } = options;
+  const reports: SyncImageReport[] = [];
+  const record = (report: SyncImageReport) => {
+    reports.push(report);
+    options.onImage?.(report);
+  };
+  const { images, failures } = await expandEntries(config, targets, options.shard);
+  for (const failure of failures) {
+    record({ source: failure.source, target: '', action: 'failed', reason: reasonOf(failure.error) });
+  }
+  const limiter = new Limiter(config.concurrency);
+  await pool(images, config.concurrency * 2, async (image) => {
+    signal?.throwIfAborted();
+    let decision: Decision;
+    try {
+      decision = await decide(targets, image);
+    } catch (error) {
+      signal?.throwIfAborted();
+      record({
+        source: imageName(image),
+        target: destinationText(image),
+        action: 'failed',
+        reason: reasonOf(error),
+      });
+      return;
+    }
+    if (options.dryRun || decision.report.action !== 'copy') {
+      record(decision.report);
+      return;
+    }
+    try {
+      const travelled = await copyImage(targets, image, decision, limiter, signal);
+      record(travelled.length > 0 ? { ...decision.report, digestTags: travelled } : decision.report);
+    } catch (error) {
+      signal?.throwIfAborted();
+      record({ ...decision.report, action: 'failed', reason: reasonOf(error) });
+    }
+  });
+  const count = (action: SyncAction) => reports.filter((report) => report.action === action).length;
+  return {
+    dryRun: options.dryRun === true,
+    ...(options.shard ? { shard: `${options.shard.index}/${options.shard.count}` } : {}),
+    images: reports,
+    summary: {
+      copied: count('copy'),
+      skipped: count('skip'),
+      conflicts: count('conflict'),
+      failed: count('failed'),
+    },
+  };
+}

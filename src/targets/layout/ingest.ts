@@ -1,0 +1,121 @@
+import { createHash, type Hash } from 'node:crypto';
+import { constants, createWriteStream } from 'node:fs';
+import { lstat, mkdir, open, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type Readable, Transform, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { DigestMismatchError, InvalidContentError, SizeLimitError } from '../../errors.js';
+import { parseDigest } from '../../oci/index.js';
+import { type BlobIdentity, blobPath, ensureBlobDirectory } from './blob-files.js';
+import { isErrorCode } from './small-files.js';
+
+/**
+ * Where a layout keeps the part of a blob an interrupted download wrote, as containerd keeps
+ * its ingest directory: `<layout>/.tug-ingest/<algorithm>-<hex>`. The file is the blob's first
+ * bytes; it is removed once the blob is complete (renamed into `blobs/`) or found corrupt.
+ */
+export const INGEST_DIRECTORY = '.tug-ingest';
+
+function ingestPath(root: string, digest: string): string {
+  const { algorithm, hex } = parseDigest(digest);
+  return join(root, INGEST_DIRECTORY, `${algorithm}-${hex}`);
+}
+
+async function sizeOf(path: string): Promise<{ kind: 'absent' | 'file' | 'other'; size: number }> {
+  try {
+    const info = await lstat(path);
+    return { kind: info.isFile() ? 'file' : 'other', size: info.size };
+  } catch (error) {
+    if (isErrorCode(error, 'ENOENT') || isErrorCode(error, 'ENOTDIR')) return { kind: 'absent', size: 0 };
+    throw error;
+  }
+}
+
+/** The bytes kept of a blob; a kept part longer than the blob is corrupt and removed. */
+export async function partialBlobSize(root: string, blob: BlobIdentity): Promise<number> {
+  const path = ingestPath(root, blob.digest);
+  const { kind, size } = await sizeOf(path);
+  if (kind !== 'file') return 0;
+  if (size > blob.size) {
+    await rm(path, { force: true });
+    return 0;
+  }
+  return size;
+}
+
+async function ensureIngestDirectory(root: string): Promise<void> {
+  const directory = join(root, INGEST_DIRECTORY);
+  await mkdir(directory).catch((error: unknown) => {
+    if (!isErrorCode(error, 'EEXIST')) throw error;
+  });
+  if (!(await lstat(directory)).isDirectory()) {
+    throw new InvalidContentError(`${directory} in OCI layout ${root} is a symbolic link or not a directory`);
+  }
+}
+
+async function hashPart(path: string, hash: Hash, length: number): Promise<void> {
+  if (length === 0) return;
+  const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    for await (const chunk of handle.createReadStream({ start: 0, end: length - 1, autoClose: false })) {
+      hash.update(chunk as Buffer);
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Appends `content` (the blob from `offset` on) to the part kept in the ingest directory, hashing
+ * the kept part first, then moves the whole into `blobs/` once its size and digest are right.
+ * A wrong size or digest removes the part (the next attempt starts over); an interrupted stream
+ * leaves it, so the next attempt continues from there.
+ */
+export async function writeBlobFrom(
+  root: string,
+  blob: BlobIdentity,
+  offset: number,
+  content: Readable,
+): Promise<void> {
+  const { algorithm, hex } = parseDigest(blob.digest);
+  const path = ingestPath(root, blob.digest);
+  await ensureIngestDirectory(root);
+  const hash = createHash(algorithm);
+  const handle = await open(path, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o644);
+  try {
+    await handle.truncate(offset);
+  } finally {
+    await handle.close();
+  }
+  await hashPart(path, hash, offset);
+  let written = offset;
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback) {
+      written += chunk.byteLength;
+      if (written > blob.size) {
+        done(new SizeLimitError(`size exceeds descriptor: ${blob.digest} is longer than ${blob.size} bytes`));
+        return;
+      }
+      hash.update(chunk);
+      done(null, chunk);
+    },
+  });
+  const corrupt = async (error: Error) => {
+    await rm(path, { force: true });
+    throw error;
+  };
+  try {
+    await pipeline(content, counter, createWriteStream(path, { flags: 'r+', start: offset, flush: true }));
+  } catch (error) {
+    if (error instanceof SizeLimitError) await corrupt(error);
+    throw error;
+  }
+  if (written !== blob.size) {
+    await corrupt(new SizeLimitError(`${blob.digest} ended at ${written} bytes, not ${blob.size}`));
+  }
+  const actual = `${algorithm}:${hash.digest('hex')}`;
+  if (actual !== `${algorithm}:${hex}`) await corrupt(new DigestMismatchError(blob.digest, actual));
+  const final = blobPath(root, blob.digest);
+  await ensureBlobDirectory(root, final);
+  await rename(path, final);
+}

@@ -1,0 +1,276 @@
+import { spawn } from 'node:child_process';
+import { access, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runTug } from '../fixtures/cli.js';
+import { type FaultProxy, startFaultProxy } from '../fixtures/fault-proxy.js';
+import { type BuiltImage, buildImageLayout, seedRegistry } from '../fixtures/images.js';
+import { type RegistryFixture, startRegistry } from '../fixtures/registry.js';
+import { skopeo } from '../fixtures/skopeo.js';
+import { tempDir } from '../fixtures/temp.js';
+
+const accept = [
+  'application/vnd.oci.image.index.v1+json',
+  'application/vnd.oci.image.manifest.v1+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+  'application/vnd.docker.distribution.manifest.v2+json',
+].join(', ');
+
+let a: RegistryFixture;
+let b: RegistryFixture;
+let single: BuiltImage;
+let other: BuiltImage;
+let multi: BuiltImage;
+
+async function manifestOf(registry: RegistryFixture, repository: string, reference: string) {
+  const response = await fetch(`${registry.baseUrl}/v2/${repository}/manifests/${reference}`, {
+    headers: { accept },
+  });
+  if (response.status === 404) return undefined;
+  const bytes = Buffer.from(await response.arrayBuffer());
+  return {
+    bytes,
+    mediaType: response.headers.get('content-type') ?? '',
+    digest: response.headers.get('docker-content-digest') ?? '',
+  };
+}
+
+/** Adds a tag the way a registry user does: the same manifest bytes PUT under another name. */
+async function addTags(registry: RegistryFixture, repository: string, from: string, tags: string[]) {
+  const manifest = await manifestOf(registry, repository, from);
+  if (!manifest) throw new Error(`${repository}:${from} is missing`);
+  for (const tag of tags) {
+    const response = await fetch(`${registry.baseUrl}/v2/${repository}/manifests/${tag}`, {
+      method: 'PUT',
+      headers: { 'content-type': manifest.mediaType },
+      body: manifest.bytes,
+    });
+    if (response.status !== 201) throw new Error(`tagging ${tag}: ${response.status}`);
+  }
+}
+
+async function tagsOf(registry: RegistryFixture, repository: string): Promise<string[]> {
+  const response = await fetch(`${registry.baseUrl}/v2/${repository}/tags/list`);
+  if (response.status === 404) return [];
+  const { tags } = (await response.json()) as { tags: string[] | null };
+  return (tags ?? []).sort();
+}
+
+async function catalogOf(registry: RegistryFixture): Promise<string[]> {
+  const response = await fetch(`${registry.baseUrl}/v2/_catalog`);
+  return ((await response.json()) as { repositories: string[] }).repositories;
+}
+
+async function syncFile(text: string): Promise<string> {
+  const file = join(await tempDir('tug-sync-'), 'sync.yaml');
+  await writeFile(file, text);
+  return file;
+}
+
+interface Report {
+  images: Array<{ source: string; target: string; action: string; reason: string; digestTags?: string[] }>;
+  summary: { copied: number; skipped: number; conflicts: number; failed: number };
+}
+
+async function sync(file: string, ...flags: string[]): Promise<Report> {
+  const result = await runTug(['sync', file, '--json', ...flags], { timeoutMs: 60_000 });
+  if (result.code !== 0) throw new Error(`sync exited ${result.code}: ${result.stderr}`);
+  return JSON.parse(result.stdout) as Report;
+}
+
+beforeAll(async () => {
+  [a, b] = await Promise.all([startRegistry(), startRegistry()]);
+  [single, other, multi] = await Promise.all([
+    buildImageLayout({ tag: '1.0.0' }),
+    buildImageLayout({ tag: 'other' }),
+    buildImageLayout({ platforms: ['linux/amd64', 'linux/arm64', 'linux/s390x'], tag: 'v1' }),
+  ]);
+  await Promise.all([
+    seedRegistry(a, 'team/app', single, '1.0.0'),
+    seedRegistry(a, 'team/lib', other, '0.9'),
+    seedRegistry(a, 'elsewhere/x', single, '1.0.0'),
+    seedRegistry(a, 'multi', multi, 'v1'),
+  ]);
+  await addTags(a, 'team/app', '1.0.0', ['1.1.0', '1.2.0-rc1', '2.0.0', 'latest']);
+  await addTags(a, 'team/lib', '0.9', ['1.0']);
+}, 120_000);
+
+afterAll(async () => {
+  await Promise.all([a?.stop(), b?.stop()]);
+});
+
+describe('tug sync', () => {
+  it('mirrors several repositories with filters, a prefix and a platform subset; a dry run changes nothing; a re-run skips all', async () => {
+    const layout = join(await tempDir('tug-sync-layout-'), 'airgap');
+    const file = await syncFile(
+      [
+        'defaults: { concurrency: 3 }',
+        'sync:',
+        `  - source: ${a.host}/team/app`,
+        `    target: ${b.host}/mirror/app`,
+        "    tags: { allow: ['^\\d'], deny: ['-rc'], latest: 2 }",
+        `  - source: ${a.host}/team`,
+        `    target: ${b.host}/prefixed`,
+        '    type: prefix',
+        "    tags: { semver: '>=1.0' }",
+        `  - source: ${a.host}/multi:v1`,
+        `    target: oci:${layout}`,
+        '    platforms: [linux/amd64, linux/arm64]',
+      ].join('\n'),
+    );
+    const plan = await sync(file, '--dry-run');
+    expect(plan.images.map((image) => image.action)).toEqual(Array(7).fill('copy'));
+    expect(plan.summary).toEqual({ copied: 7, skipped: 0, conflicts: 0, failed: 0 });
+    expect(await catalogOf(b)).toEqual([]);
+    await expect(access(layout)).rejects.toThrow();
+
+    const done = await sync(file);
+    expect(done.summary).toEqual({ copied: 7, skipped: 0, conflicts: 0, failed: 0 });
+    expect(await tagsOf(b, 'mirror/app')).toEqual(['1.1.0', '2.0.0']);
+    expect(await tagsOf(b, 'prefixed/app')).toEqual(['1.0.0', '1.1.0', '2.0.0']);
+    expect(await tagsOf(b, 'prefixed/lib')).toEqual(['1.0']);
+    expect((await manifestOf(b, 'mirror/app', '2.0.0'))?.digest).toBe(single.rootDigest);
+    const index = JSON.parse((await skopeo(['inspect', '--raw', `oci:${layout}:v1`])).stdout) as {
+      manifests: Array<{ digest: string; platform: { architecture: string } }>;
+    };
+    expect(index.manifests.map((entry) => entry.platform.architecture)).toEqual(['amd64', 'arm64']);
+    expect(index.manifests.map((entry) => entry.digest)).toEqual(multi.manifestDigests.slice(0, 2));
+    await skopeo(['copy', '--all', `oci:${layout}:v1`, `oci:${await tempDir()}:copy`]);
+
+    const again = await sync(file);
+    expect(again.summary).toEqual({ copied: 0, skipped: 7, conflicts: 0, failed: 0 });
+    expect(again.images.every((image) => image.reason === 'already there')).toBe(true);
+  });
+
+  it('leaves a tag that holds another digest with noClobber, and overwrites it without', async () => {
+    await seedRegistry(b, 'clobber/app', other, '1.0.0');
+    const entry = (noClobber: boolean) =>
+      `sync:\n  - { source: ${a.host}/team/app:1.0.0, target: ${b.host}/clobber/app, noClobber: ${noClobber} }\n`;
+    const kept = await sync(await syncFile(entry(true)));
+    expect(kept.images[0]).toMatchObject({
+      action: 'conflict',
+      reason: `noClobber: the target holds ${other.rootDigest}`,
+    });
+    expect((await manifestOf(b, 'clobber/app', '1.0.0'))?.digest).toBe(other.rootDigest);
+    const moved = await sync(await syncFile(entry(false)));
+    expect(moved.images[0]).toMatchObject({ action: 'copy', reason: `changed (was ${other.rootDigest})` });
+    expect((await manifestOf(b, 'clobber/app', '1.0.0'))?.digest).toBe(single.rootDigest);
+  });
+
+  it("carries the image's cosign digest tags with it", async () => {
+    const signatureTag = `${single.rootDigest.replace(':', '-')}.sig`;
+    const directory = await tempDir();
+    await writeFile(join(directory, 'payload.json'), '{"critical":{}}');
+    const pushed = await runTug(
+      [
+        'push',
+        `${a.host}/signed/app:${signatureTag}`,
+        'payload.json:application/vnd.dev.cosign.simplesigning.v1+json',
+      ],
+      { cwd: directory },
+    );
+    expect(pushed.code).toBe(0);
+    await seedRegistry(a, 'signed/app', single, '1.0.0');
+    const file = await syncFile(
+      `defaults: { digestTags: true }\nsync:\n  - { source: ${a.host}/signed/app, target: ${b.host}/signed/app }\n`,
+    );
+    const report = await sync(file);
+    expect(report.images).toHaveLength(1);
+    expect(report.images[0]).toMatchObject({ action: 'copy', digestTags: [signatureTag] });
+    expect(await tagsOf(b, 'signed/app')).toEqual(['1.0.0', signatureTag].sort());
+  });
+
+  it('a sync killed half way, run again, does only what was left', async () => {
+    const tags = Array.from({ length: 8 }, (_, i) => `1.${i}.0`);
+    await seedRegistry(a, 'kill/app', single, '1.0.0');
+    await addTags(a, 'kill/app', '1.0.0', tags.slice(1));
+    const proxy: FaultProxy = await startFaultProxy(b.baseUrl, [
+      { method: 'PUT', path: /\/manifests\//, stallMs: 400 },
+    ]);
+    try {
+      const file = await syncFile(
+        `defaults: { concurrency: 1 }\nsync:\n  - { source: ${a.host}/kill/app, target: ${proxy.host}/kill/app }\n`,
+      );
+      const finished = await killAfterFirstImage(file);
+      expect(finished).toBeGreaterThanOrEqual(1);
+      expect(finished).toBeLessThan(tags.length);
+      proxy.setRules([]);
+      const rerun = await sync(file);
+      expect(rerun.summary.skipped).toBeGreaterThanOrEqual(finished);
+      expect(rerun.summary.copied + rerun.summary.skipped).toBe(tags.length);
+      expect(rerun.summary.copied).toBeGreaterThanOrEqual(1);
+      expect(await tagsOf(b, 'kill/app')).toEqual([...tags].sort());
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  it('shards split the images with no overlap and nothing left out', async () => {
+    const file = await syncFile(
+      `sync:\n  - { source: ${a.host}/team, target: ${b.host}/sharded, type: prefix }\n`,
+    );
+    const all = (await sync(file, '--dry-run')).images.map((image) => image.source);
+    const shares = await Promise.all(
+      ['1/3', '2/3', '3/3'].map(async (shard) =>
+        (await sync(file, '--dry-run', '--shard', shard)).images.map((image) => image.source),
+      ),
+    );
+    expect(all).toHaveLength(7);
+    expect(shares.flat().sort()).toEqual([...all].sort());
+  });
+
+  it('refuses a malformed file with exit 2, naming the line and the key', async () => {
+    const file = await syncFile(
+      `sync:\n  - source: ${a.host}/team/app\n    target: ${b.host}/x\n    tag: {}\n`,
+    );
+    const result = await runTug(['sync', file]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`${file}:4: unknown key "tag" in sync[0]`);
+  });
+
+  it('reports a failing image, copies the others, and exits 1', async () => {
+    const file = await syncFile(
+      `sync:\n  - { source: ${a.host}/team/app:nope, target: ${b.host}/failing/app }\n  - { source: ${a.host}/team/lib:1.0, target: ${b.host}/failing/lib }\n`,
+    );
+    const result = await runTug(['sync', file, '--json']);
+    expect(result.code).toBe(1);
+    const report = JSON.parse(result.stdout) as Report;
+    expect(report.summary).toEqual({ copied: 1, skipped: 0, conflicts: 0, failed: 1 });
+    expect(report.images.find((image) => image.action === 'failed')?.source).toBe(`${a.host}/team/app:nope`);
+    expect(await tagsOf(b, 'failing/lib')).toEqual(['1.0']);
+  });
+});
+
+const tugBin = resolve(fileURLToPath(import.meta.url), '../../../bin/tug');
+
+/** Runs a sync and kills it (SIGKILL, no clean-up) once it reports its first finished image; how many were finished. */
+async function killAfterFirstImage(file: string): Promise<number> {
+  const home = await tempDir('tug-home-');
+  const child = spawn(process.execPath, [tugBin, 'sync', file], {
+    env: { ...process.env, HOME: home, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const finishedLines = () => output.split('\n').filter((line) => line.startsWith('copy ')).length;
+  await new Promise<void>((resolveKill, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`sync did not report an image in time: ${output}`));
+    }, 20_000);
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      if (finishedLines() >= 1) {
+        child.kill('SIGKILL');
+        clearTimeout(timer);
+        resolveKill();
+      }
+    });
+    child.on('exit', () => {
+      clearTimeout(timer);
+      resolveKill();
+    });
+  });
+  await new Promise((done) => child.once('close', done));
+  return finishedLines();
+}
