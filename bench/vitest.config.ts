@@ -7,6 +7,8 @@ export default defineConfig({
     testTimeout: 3_600_000,
     hookTimeout: 600_000,
     pool: 'forks',
+    // One scenario file at a time: two benchmarks sharing two cores would time each other.
+    fileParallelism: false,
     silent: false,
   },
 });
