@@ -1,5 +1,13 @@
 import { copyWithReferrers } from '../artifacts/referrers.js';
-import { type CopyOptions, copyGraph, copyPlatforms, Limiter, platformSubset } from '../copy/index.js';
+import {
+  type CopyOptions,
+  copyDigestTags,
+  copyGraph,
+  copyPlatforms,
+  digestTagsOf,
+  Limiter,
+  platformSubset,
+} from '../copy/index.js';
 import { NotFoundError, TugError } from '../errors.js';
 import { isIndex, parseManifest } from '../oci/index.js';
 import type { Descriptor } from '../oci/types.js';
@@ -50,8 +58,6 @@ export interface SyncRunOptions {
   /** Called as each image is decided and done, for progress lines. */
   onImage?(report: SyncImageReport): void;
 }
-
-const DIGEST_TAG_SUFFIXES = ['sig', 'att', 'sbom'];
 
 function reasonOf(error: unknown): string {
   if (error instanceof TugError) return error.hint ? `${error.message} (${error.hint})` : error.message;
@@ -164,16 +170,6 @@ async function decide(targets: Targets, image: SyncImage): Promise<Decision> {
   return { report, root, expected, manifests };
 }
 
-/** The cosign tags of the manifests, as the source lists them. */
-async function digestTagsOf(targets: Targets, image: SyncImage, manifests: string[]): Promise<string[]> {
-  const wanted = new Set(
-    manifests.flatMap((digest) =>
-      DIGEST_TAG_SUFFIXES.map((suffix) => `${digest.replace(':', '-')}.${suffix}`),
-    ),
-  );
-  return (await targets.tags(image.source)).filter((tag) => wanted.has(tag));
-}
-
 /**
  * Copies the image, then its digest tags, and tags it last: the tag is what a re-run checks, so a
  * run killed half way copies again whatever was not finished (what is there is skipped).
@@ -194,14 +190,14 @@ async function copyImage(
     platforms === undefined
       ? await copier(source, destination, decision.root, options)
       : await copyPlatforms(source, destination, decision.root, platforms, { ...options, copier });
-  const travelled: string[] = [];
-  if (image.entry.digestTags) {
-    for (const tag of await digestTagsOf(targets, image, decision.manifests)) {
-      const root = await source.resolve(tag);
-      await copyGraph(source, destination, root, { limiter, signal, tags: [tag] });
-      travelled.push(tag);
-    }
-  }
+  const travelled = image.entry.digestTags
+    ? await copyDigestTags(
+        source,
+        destination,
+        digestTagsOf(decision.manifests, await targets.tags(image.source)),
+        { limiter, signal },
+      )
+    : [];
   if (image.tag !== undefined) await destination.tag(result.root, image.tag);
   return travelled;
 }
