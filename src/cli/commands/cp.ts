@@ -1,7 +1,15 @@
 import { readFile } from 'node:fs/promises';
 import type { OptionValues } from 'commander';
 import { copyWithReferrers } from '../../artifacts/referrers.js';
-import { copyGraph, copyPlatforms, type PlatformCopyResult, platformRoot } from '../../copy/index.js';
+import {
+  copyDigestTags,
+  copyGraph,
+  copyPlatforms,
+  digestTagSubjects,
+  digestTagsOf,
+  type PlatformCopyResult,
+  platformRoot,
+} from '../../copy/index.js';
 import { refuseMovedTags } from '../../copy/no-clobber.js';
 import { UsageError } from '../../errors.js';
 import { formatPlatform, parsePlatform } from '../../oci/index.js';
@@ -9,6 +17,7 @@ import type { Descriptor, Platform } from '../../oci/types.js';
 import { destinationTag, sourceTag } from '../../ref/destination-tag.js';
 import { formatReference } from '../../ref/index.js';
 import type { Reference } from '../../ref/types.js';
+import { isDigestTag } from '../../tags/filter.js';
 import { selectPlatform } from '../../targets/platform.js';
 import { isClosable, isTagLister, type ReadTarget, type WriteTarget } from '../../targets/target.js';
 import type { CliContext } from '../context.js';
@@ -38,6 +47,8 @@ interface CopyRequest {
   image: string;
   maxNodes: number | undefined;
   destinationRef: Reference;
+  /** `--digest-tags` (and `--verify-key`): the source's tags, whose cosign digest tags of the image travel with it. */
+  sourceTags?: () => Promise<string[]>;
   /** With --all-tags: each line names the tag it copied. */
   label?: string;
   /** The source's plain-tar layers are gzipped on the way, so the digests differ from the source's. */
@@ -82,8 +93,19 @@ async function copyOne(
       platforms.length > 1
         ? await copyPlatforms(source, destination, root, platforms, { ...options, copier })
         : await copier(source, destination, root, options);
+    const digestTags = request.sourceTags
+      ? await copyDigestTags(
+          source,
+          destination,
+          digestTagsOf(await digestTagSubjects(source, root, platforms, signal), await request.sourceTags()),
+          { concurrency: context.options.concurrency, signal: context.signal },
+        )
+      : [];
     progress.finish(result, 'copied');
     checkDestinationDigest(request.destinationRef, result.root.digest);
+    if (digestTags.length > 0 && !context.output.options.json) {
+      context.output.info(`with ${digestTags.join(', ')}`);
+    }
     const gzipped = request.compressed ? compressedLayers(source) : 0;
     if (gzipped > 0 && !context.output.options.json) {
       context.output.info(
@@ -95,6 +117,7 @@ async function copyOne(
         ...(request.label ? { tag: request.label } : {}),
         ...resultJson(result),
         ...filteredJson(result, platforms),
+        ...(request.sourceTags ? { digestTags } : {}),
         ...(request.compressed ? { layersCompressed: gzipped, digestsChanged: gzipped > 0 } : {}),
       });
     else context.output.line(request.label ? `${request.label} ${result.root.digest}` : result.root.digest);
@@ -139,10 +162,24 @@ export async function run(
   const source = await openReadTarget(context, sourceRef, sides.from, { compressLayers: compressed });
   const destination = await openWriteTarget(context, destinationRef, sides.to);
   const verify = options.verifyKey ? await signaturePolicy(options.verifyKey as string, source) : undefined;
+  // A verified image takes its signatures along, so the destination verifies too.
+  const travel = verify !== undefined || options.digestTags === true;
+  if ((options.digestTags === true || options.allTags) && !isTagLister(source)) {
+    throw new UsageError(`${formatReference(sourceRef)} cannot list tags`);
+  }
+  let listed: Promise<string[]> | undefined;
+  const sourceTags = async () => {
+    listed ??= (async () => {
+      const all: string[] = [];
+      if (isTagLister(source)) for await (const tag of source.tags({ signal: context.signal })) all.push(tag);
+      return all;
+    })();
+    return listed;
+  };
   try {
     if (options.allTags) {
-      if (!isTagLister(source)) throw new UsageError(`${formatReference(sourceRef)} cannot list tags`);
-      for await (const tag of source.tags({ signal: context.signal })) {
+      // The digest tags travel with their images; they are no images to copy (or verify) themselves.
+      for (const tag of (await sourceTags()).filter((tag) => !(travel && isDigestTag(tag)))) {
         const image = `${formatReference(sourceRef)}:${tag}`;
         await copyOne(context, source, destination, {
           reference: tag,
@@ -151,6 +188,7 @@ export async function run(
           platforms,
           recursive,
           verify,
+          ...(travel ? { sourceTags } : {}),
           image,
           maxNodes,
           destinationRef,
@@ -168,6 +206,7 @@ export async function run(
       platforms,
       recursive,
       verify,
+      ...(travel ? { sourceTags } : {}),
       image: from,
       maxNodes,
       destinationRef,
