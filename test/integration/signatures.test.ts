@@ -50,6 +50,8 @@ beforeAll(async () => {
     seedRegistry(registry, 'race', single, 'v1'),
     seedRegistry(registry, 'bundled', single, 'v1'),
     seedRegistry(registry, 'plain', single, 'v1'),
+    seedRegistry(registry, 'travel', single, 'v1'),
+    seedRegistry(registry, 'travel-all', multi, 'v1'),
   ]);
   [keys, otherKeys] = await Promise.all([keyPair(), keyPair()]);
 });
@@ -298,5 +300,51 @@ describe('tug cp --verify-key', () => {
     expect(wrongKey.stderr).toMatch(
       /refusing to copy .*\/signed:v1: no valid signature .*does not verify with this key/,
     );
+  });
+
+  it('takes the signature along, so the copy verifies at the destination with the same key', async () => {
+    const pub = join(keys, 'cosign.pub');
+    const repo = `${registry.host}/travel`;
+    const signed = await runTug(['sign', '--key', join(keys, 'cosign.key'), `${repo}:v1`], { env });
+    expect(signed.code, signed.stderr).toBe(0);
+    const copied = await runTug(['cp', '--verify-key', pub, `${repo}:v1`, `${registry.host}/travel-copy:v1`]);
+    expect(copied.code, copied.stderr).toBe(0);
+    expect(copied.stderr).toContain(`with ${sigTag(single.rootDigest)}`);
+    const verified = await runTug(['verify', '--key', pub, `${registry.host}/travel-copy:v1`]);
+    expect(verified.code, verified.stderr).toBe(0);
+
+    const layout = await tempDir();
+    const plainCopy = await runTug(['cp', '--digest-tags', `${repo}:v1`, `oci:${layout}:v1`, '--json']);
+    expect(plainCopy.code, plainCopy.stderr).toBe(0);
+    expect(JSON.parse(plainCopy.stdout).digestTags).toEqual([sigTag(single.rootDigest)]);
+    expect((await runTug(['verify', '--key', pub, `oci:${layout}:v1`])).code).toBe(0);
+
+    const bare = await runTug(['cp', `${repo}:v1`, `${registry.host}/travel-bare:v1`]);
+    expect(bare.code, bare.stderr).toBe(0);
+    expect((await runTug(['tags', `${registry.host}/travel-bare`])).stdout.trim()).toBe('v1');
+  });
+
+  it('--all-tags copies each signed image with its signatures, not the .sig tags as images', async () => {
+    const pub = join(keys, 'cosign.pub');
+    const repo = `${registry.host}/travel-all`;
+    const signed = await runTug(['sign', '--recursive', '--key', join(keys, 'cosign.key'), `${repo}:v1`], {
+      env,
+    });
+    expect(signed.code, signed.stderr).toBe(0);
+    const copied = await runTug([
+      'cp',
+      '--all-tags',
+      '--verify-key',
+      pub,
+      repo,
+      `${registry.host}/travel-all-copy`,
+    ]);
+    expect(copied.code, copied.stderr).toBe(0);
+    expect(copied.stdout.trim()).toBe(`v1 ${multi.rootDigest}`);
+    const tags = (await runTug(['tags', `${registry.host}/travel-all-copy`])).stdout.trim().split('\n');
+    const signatures = [multi.rootDigest, ...multi.manifestDigests].map(sigTag);
+    expect(tags.sort()).toEqual(['v1', ...signatures].sort());
+    const verified = await runTug(['verify', '--key', pub, `${registry.host}/travel-all-copy:v1`]);
+    expect(verified.code, verified.stderr).toBe(0);
   });
 });
