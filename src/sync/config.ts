@@ -28,6 +28,8 @@ export interface EntryOptions {
   digestTags: boolean;
   noClobber: boolean;
   tags: TagFilter;
+  /** Copy only images with a valid signature by the public key in this file (as written). */
+  verify?: { key: string };
 }
 
 export type EntryType = 'image' | 'repository' | 'prefix';
@@ -60,7 +62,7 @@ export const DEFAULT_SYNC_CONCURRENCY = 5;
 export const DEFAULT_MAX_RATE_LIMIT_WAIT = 60;
 
 const topKeys = ['defaults', 'registries', 'sync'];
-const optionKeys = ['platforms', 'referrers', 'digestTags', 'noClobber', 'tags'];
+const optionKeys = ['platforms', 'referrers', 'digestTags', 'noClobber', 'tags', 'verify'];
 const defaultKeys = [...optionKeys, 'concurrency', 'maxRateLimitWait'];
 const entryKeys = [...optionKeys, 'source', 'target', 'type'];
 const tagKeys = ['allow', 'deny', 'semver', 'latest'];
@@ -177,6 +179,12 @@ function readOptions(
   }
   const tags = keys.get('tags');
   if (tags !== undefined) options.tags = readTags(reader, tags, `${where}.tags`);
+  const verify = keys.get('verify');
+  if (verify !== undefined) {
+    const key = reader.map(verify, `${where}.verify`, ['key']).get('key');
+    if (key === undefined) reader.fail(verify, `${where}.verify needs a key (a public key file)`);
+    options.verify = { key: reader.string(key, `${where}.verify.key`) };
+  }
   return options;
 }
 

@@ -1,3 +1,5 @@
+import type { KeyObject } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { copyWithReferrers } from '../artifacts/referrers.js';
 import {
   type CopyOptions,
@@ -8,10 +10,12 @@ import {
   Limiter,
   platformSubset,
 } from '../copy/index.js';
-import { NotFoundError, TugError } from '../errors.js';
+import { NotFoundError, TugError, UsageError } from '../errors.js';
 import { isIndex, parseManifest } from '../oci/index.js';
 import type { Descriptor } from '../oci/types.js';
 import type { RepositoryName } from '../ref/types.js';
+import { loadPublicKey } from '../sign/keys.js';
+import { requireSignedBy } from '../sign/policy.js';
 import { isTagLister, type ReadTarget, type WriteTarget } from '../targets/target.js';
 import type { SyncConfig, SyncDestination } from './config.js';
 import {
@@ -126,13 +130,31 @@ interface Decision {
   manifests: string[];
 }
 
-async function decide(targets: Targets, image: SyncImage): Promise<Decision> {
+/** The public key of each `verify.key` file named in the config, read before anything is copied. */
+async function loadVerifyKeys(config: SyncConfig): Promise<Map<string, KeyObject>> {
+  const keys = new Map<string, KeyObject>();
+  for (const entry of config.entries) {
+    const file = entry.verify?.key;
+    if (file === undefined || keys.has(file)) continue;
+    let pem: string;
+    try {
+      pem = await readFile(file, 'utf8');
+    } catch (error) {
+      throw new UsageError(`cannot read the verify key ${file}: ${reasonOf(error)}`);
+    }
+    keys.set(file, loadPublicKey(pem));
+  }
+  return keys;
+}
+
+async function decide(targets: Targets, image: SyncImage, key: KeyObject | undefined): Promise<Decision> {
   const source = await targets.source(image.source);
   const root = await source.resolve(image.reference);
+  if (key) await requireSignedBy(source, root, key, imageName(image));
   let expected = root;
   let manifests = [root.digest];
   const { platforms } = image.entry;
-  if (platforms !== undefined || image.entry.digestTags) {
+  if (platforms !== undefined || travels(image)) {
     const { manifest } = parseManifest(await source.fetchBytes(root), root.mediaType);
     if (isIndex(manifest)) {
       let kept = manifest.manifests;
@@ -170,6 +192,11 @@ async function decide(targets: Targets, image: SyncImage): Promise<Decision> {
   return { report, root, expected, manifests };
 }
 
+/** Digest tags travel when asked for, and with a verified image so the destination verifies too. */
+function travels(image: SyncImage): boolean {
+  return image.entry.digestTags || image.entry.verify !== undefined;
+}
+
 /**
  * Copies the image, then its digest tags, and tags it last: the tag is what a re-run checks, so a
  * run killed half way copies again whatever was not finished (what is there is skipped).
@@ -190,7 +217,7 @@ async function copyImage(
     platforms === undefined
       ? await copier(source, destination, decision.root, options)
       : await copyPlatforms(source, destination, decision.root, platforms, { ...options, copier });
-  const travelled = image.entry.digestTags
+  const travelled = travels(image)
     ? await copyDigestTags(
         source,
         destination,
@@ -216,8 +243,8 @@ async function pool<T>(items: T[], limit: number, work: (item: T) => Promise<voi
 
 /**
  * Makes the destinations match the sync file: lists and filters, decides per image (copy, skip
- * because the tag already holds the digest, conflict under noClobber), and copies, many images at
- * once under one limit on transfers. A failing image is reported and the others go on; with
+ * because the tag already holds the digest, conflict under noClobber, failed without a signature by
+ * the entry's verify key), and copies, many images at once under one limit on transfers. A failing image is reported and the others go on; with
  * `dryRun` nothing is written.
  */
 export async function runSync(
@@ -232,6 +259,7 @@ export async function runSync(
     reports.push(report);
     options.onImage?.(report);
   };
+  const keys = await loadVerifyKeys(config);
   const { images, failures } = await expandEntries(config, targets, options.shard);
   for (const failure of failures) {
     record({ source: failure.source, target: '', action: 'failed', reason: reasonOf(failure.error) });
@@ -241,7 +269,8 @@ export async function runSync(
     signal?.throwIfAborted();
     let decision: Decision;
     try {
-      decision = await decide(targets, image);
+      const file = image.entry.verify?.key;
+      decision = await decide(targets, image, file === undefined ? undefined : keys.get(file));
     } catch (error) {
       signal?.throwIfAborted();
       record({
