@@ -181,6 +181,50 @@ describe('tug sync', () => {
     expect(await tagsOf(b, 'signed/app')).toEqual(['1.0.0', signatureTag].sort());
   });
 
+  it('with verify.key, copies a signed image with its signature and fails an unsigned one, naming it', async () => {
+    const keys = await tempDir('tug-keys-');
+    const env = { COSIGN_PASSWORD: 'correct horse' };
+    expect((await runTug(['generate-key-pair'], { cwd: keys, env })).code).toBe(0);
+    await Promise.all([
+      seedRegistry(a, 'verified/signed', single, '1.0.0'),
+      seedRegistry(a, 'verified/plain', other, 'other'),
+    ]);
+    const signed = await runTug(
+      ['sign', '--key', join(keys, 'cosign.key'), `${a.host}/verified/signed:1.0.0`],
+      { env },
+    );
+    expect(signed.code, signed.stderr).toBe(0);
+    const pub = join(keys, 'cosign.pub');
+    const file = await syncFile(
+      [
+        `defaults: { verify: { key: ${pub} } }`,
+        'sync:',
+        `  - { source: ${a.host}/verified/signed, target: ${b.host}/verified/signed }`,
+        `  - { source: ${a.host}/verified/plain:other, target: ${b.host}/verified/plain }`,
+        `  - { source: ${a.host}/team/lib:1.0, target: ${b.host}/verified/lib, verify: { key: ${pub} } }`,
+      ].join('\n'),
+    );
+    const result = await runTug(['sync', file, '--json'], { timeoutMs: 60_000 });
+    expect(result.code, result.stderr).toBe(1);
+    const report = JSON.parse(result.stdout) as Report;
+    expect(report.summary).toEqual({ copied: 1, skipped: 0, conflicts: 0, failed: 2 });
+    const signatureTag = `${single.rootDigest.replace(':', '-')}.sig`;
+    expect(report.images.find((image) => image.action === 'copy')).toMatchObject({
+      source: `${a.host}/verified/signed:1.0.0`,
+      digestTags: [signatureTag],
+    });
+    const failed = report.images.filter((image) => image.action === 'failed');
+    expect(failed.map((image) => image.source).sort()).toEqual(
+      [`${a.host}/verified/plain:other`, `${a.host}/team/lib:1.0`].sort(),
+    );
+    for (const image of failed) expect(image.reason).toMatch(/refusing to copy .*: no signatures found/);
+    expect(await tagsOf(b, 'verified/signed')).toEqual(['1.0.0', signatureTag].sort());
+    expect(await tagsOf(b, 'verified/plain')).toEqual([]);
+    expect(await tagsOf(b, 'verified/lib')).toEqual([]);
+    const verified = await runTug(['verify', '--key', pub, `${b.host}/verified/signed:1.0.0`]);
+    expect(verified.code, verified.stderr).toBe(0);
+  });
+
   it('a sync killed half way, run again, does only what was left', async () => {
     const tags = Array.from({ length: 8 }, (_, i) => `1.${i}.0`);
     await seedRegistry(a, 'kill/app', single, '1.0.0');

@@ -58,6 +58,21 @@ describe('reading a sync file', () => {
     expect(app?.platforms).toEqual([{ os: 'linux', architecture: 'amd64' }]);
   });
 
+  it('reads verify.key from defaults, and an entry may name another key', () => {
+    const config = parseSyncConfig(
+      [
+        'defaults: { verify: { key: team.pub } }',
+        'sync:',
+        '  - { source: a.io/x, target: b.io/x }',
+        '  - { source: a.io/y, target: b.io/y, verify: { key: other.pub } }',
+      ].join('\n'),
+      file,
+    );
+    expect(config.entries.map((entry) => entry.verify)).toEqual([{ key: 'team.pub' }, { key: 'other.pub' }]);
+    const plain = parseSyncConfig('sync:\n  - { source: a.io/x, target: b.io/x }\n', file);
+    expect(plain.entries[0]?.verify).toBeUndefined();
+  });
+
   it.each([
     [
       'sync:\n  - source: a.io/x\n    target: b.io/x\n    noclobber: true\n',
@@ -101,6 +116,16 @@ describe('reading a sync file', () => {
       'registries:\n  b.io: { usernameEnv: U }\nsync:\n  - { source: a.io/x, target: b.io/x }\n',
       2,
       /usernameEnv and passwordEnv/,
+    ],
+    [
+      'sync:\n  - source: a.io/x\n    target: b.io/x\n    verify: { keyFile: k.pub }\n',
+      4,
+      /unknown key "keyFile" in sync\[0\]\.verify/,
+    ],
+    [
+      'defaults: { verify: {} }\nsync:\n  - { source: a.io/x, target: b.io/x }\n',
+      1,
+      /defaults\.verify needs a key/,
     ],
     ['sync: []\n', 1, /sync must be a non-empty list/],
     ['sync:\n  - source: [a\n', 3, /Flow sequence/],
