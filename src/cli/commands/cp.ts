@@ -47,7 +47,7 @@ interface CopyRequest {
   image: string;
   maxNodes: number | undefined;
   destinationRef: Reference;
-  /** `--digest-tags` (and `--verify-key`): the source's tags, whose cosign digest tags of the image travel with it. */
+  /** `--digest-tags` and `--verify-key`: the source's tags, among them the image's cosign digest tags to copy along. */
   sourceTags?: () => Promise<string[]>;
   /** With --all-tags: each line names the tag it copied. */
   label?: string;
@@ -164,9 +164,6 @@ export async function run(
   const verify = options.verifyKey ? await signaturePolicy(options.verifyKey as string, source) : undefined;
   // A verified image takes its signatures along, so the destination verifies too.
   const travel = verify !== undefined || options.digestTags === true;
-  if ((options.digestTags === true || options.allTags) && !isTagLister(source)) {
-    throw new UsageError(`${formatReference(sourceRef)} cannot list tags`);
-  }
   let listed: Promise<string[]> | undefined;
   const sourceTags = async () => {
     listed ??= (async () => {
@@ -177,6 +174,9 @@ export async function run(
     return listed;
   };
   try {
+    if ((options.digestTags === true || options.allTags) && !isTagLister(source)) {
+      throw new UsageError(`${formatReference(sourceRef)} cannot list tags`);
+    }
     if (options.allTags) {
       // The digest tags travel with their images; they are no images to copy (or verify) themselves.
       for (const tag of (await sourceTags()).filter((tag) => !(travel && isDigestTag(tag)))) {
