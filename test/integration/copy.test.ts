@@ -269,6 +269,9 @@ describe('tug cp under faults', () => {
     const blobs = await readdir(join(layout, 'blobs', 'sha256')).catch(() => [] as string[]);
     expect(blobs).not.toContain(layer.slice(7));
     expect(blobs.filter((name) => name.startsWith('.'))).toEqual([]);
+    // Bytes that failed their digest are not kept to be resumed from.
+    const kept = await readdir(join(layout, '.tug-ingest')).catch(() => [] as string[]);
+    expect(kept).not.toContain(`sha256-${layer.slice(7)}`);
   });
 
   it('resumes a blob download cut mid-way with Range, in the same run', async () => {

@@ -14,19 +14,27 @@ const FLUSH_EVERY = 8 * 1024 * 1024;
  */
 export class SyncedFile extends Writable {
   readonly #handle: FileHandle;
+  /** Where the next write lands; undefined writes at the descriptor's own position (a new file). */
+  #position: number | undefined;
   #unflushed = 0;
   #flushing: Promise<void> | undefined;
   #flushError: Error | undefined;
 
-  private constructor(handle: FileHandle) {
+  private constructor(handle: FileHandle, position?: number) {
     super({ highWaterMark: STREAM_BUFFER });
     this.#handle = handle;
+    this.#position = position;
   }
 
   /** Creates `path` (it must not exist) and opens it for writing. */
   static async create(path: string): Promise<SyncedFile> {
     const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL;
     return new SyncedFile(await open(path, flags, 0o644));
+  }
+
+  /** Opens the existing regular file `path` (never through a link) to write from byte `position` on. */
+  static async openAt(path: string, position: number): Promise<SyncedFile> {
+    return new SyncedFile(await open(path, constants.O_WRONLY | constants.O_NOFOLLOW), position);
   }
 
   override _writev(chunks: Array<{ chunk: Buffer }>, done: (error?: Error | null) => void): void {
@@ -54,9 +62,11 @@ export class SyncedFile extends Writable {
     while (written < total) {
       const { bytesWritten } = await this.#handle.writev(
         written === 0 ? buffers : remaining(buffers, written),
+        this.#position === undefined ? undefined : this.#position + written,
       );
       written += bytesWritten;
     }
+    if (this.#position !== undefined) this.#position += total;
     this.#unflushed += total;
     if (this.#unflushed >= FLUSH_EVERY && !this.#flushing) {
       this.#unflushed = 0;
