@@ -57,6 +57,9 @@ export class OciLayoutTarget implements WriteTarget, TagLister, ManifestDeleter,
     private readonly maxManifestBytes: number,
   ) {}
 
+  /** Ends an `await using` block; every write is finished before its call returns, so nothing is left to release. */
+  async [Symbol.asyncDispose](): Promise<void> {}
+
   /**
    * A digest: the `index.json` entry for it, else the manifest blob itself. A tag: the entry whose
    * `org.opencontainers.image.ref.name` it is. An empty reference: the layout's only manifest.

@@ -30,6 +30,9 @@ export class RegistryTarget
 
   constructor(readonly repository: Repository) {}
 
+  /** Ends an `await using` block; the target holds nothing of its own (the registry client owns the connections). */
+  async [Symbol.asyncDispose](): Promise<void> {}
+
   resolve(reference: string, options: SignalOptions = {}): Promise<Descriptor> {
     return this.repository.resolve(reference, options);
   }

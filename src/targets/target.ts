@@ -66,8 +66,8 @@ export function isUntagger(target: object): target is Untagger {
   return typeof (target as Partial<Untagger>).untag === 'function';
 }
 
-/** Optional: a target that must be finished (an archive written, a file handle closed). */
-export interface Closable {
+/** Optional: a target that must be finished (an archive written, a file handle closed); `await using` closes it too. */
+export interface Closable extends AsyncDisposable {
   /** Finishes the target (writes an archive, releases files). */
   close(): Promise<void>;
 }

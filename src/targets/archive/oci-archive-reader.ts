@@ -30,6 +30,9 @@ export class OciArchiveReader implements ReadTarget, TagLister {
     private readonly index: LayoutIndex,
   ) {}
 
+  /** Ends an `await using` block; each read opens and closes the file itself. */
+  async [Symbol.asyncDispose](): Promise<void> {}
+
   static async open(tar: TarIndex): Promise<OciArchiveReader> {
     if (!tar.has('oci-layout')) {
       throw new InvalidContentError(

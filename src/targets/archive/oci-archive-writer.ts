@@ -92,6 +92,11 @@ export class OciArchiveWriter implements WriteTarget, TagLister, Untagger, Closa
     return this.closing;
   }
 
+  /** Closes the archive at the end of an `await using` block. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
   private async change<T>(write: () => Promise<T>): Promise<T> {
     if (this.closing !== undefined) throw new UsageError(`oci-archive ${this.path} is already closed`);
     try {

@@ -94,6 +94,9 @@ export class DockerArchiveReader implements ReadTarget {
     private readonly options: ArchiveReadOptions = {},
   ) {}
 
+  /** Ends an `await using` block; each read opens and closes the file itself. */
+  async [Symbol.asyncDispose](): Promise<void> {}
+
   get path(): string {
     return this.index.path;
   }

@@ -150,6 +150,11 @@ export class DockerArchiveWriter implements WriteTarget, Closable {
     return this.closing;
   }
 
+  /** Closes the archive at the end of an `await using` block. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
   private imageNameFor(reference: string): string | undefined {
     if (reference.includes('/') || reference.includes(':')) return normaliseImageName(reference);
     if (this.imageName === undefined) return undefined;
