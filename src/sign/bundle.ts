@@ -2,16 +2,12 @@ import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { type Bundle, bundleFromJSON, bundleToJSON, toDSSEBundle } from '@sigstore/bundle';
 import { toSignedEntity, Verifier } from '@sigstore/verify';
-import { addToReferrersTag, listReferrers, referrerDescriptor } from '../artifacts/referrers.js';
+import { listReferrers } from '../artifacts/referrers.js';
 import { DigestMismatchError, InvalidContentError, SizeLimitError } from '../errors.js';
 import { digestOf, isIndex, MediaType, parseDigest, parseManifest } from '../oci/index.js';
 import type { Descriptor, ImageManifest } from '../oci/types.js';
-import {
-  isReferrersIndexer,
-  type ReadTarget,
-  type SignalOptions,
-  type WriteTarget,
-} from '../targets/target.js';
+import { keepReferrerFindable, referrerDescriptor } from '../targets/referrers-tag.js';
+import type { ReadTarget, SignalOptions, WriteTarget } from '../targets/target.js';
 import type { SignatureWriter, SignOptions } from './sign.js';
 import { signBytes } from './signature.js';
 import type { SignatureCheck } from './verify.js';
@@ -103,8 +99,7 @@ export function bundleWriter(target: WriteTarget, options: SignOptions): Signatu
       Buffer.from(JSON.stringify(manifest)),
       signal,
     );
-    const indexed = isReferrersIndexer(target) && (await target.indexesReferrers(subject, descriptor));
-    if (!indexed) await addToReferrersTag(target, subject, referrerDescriptor(descriptor, manifest), signal);
+    await keepReferrerFindable(target, subject, referrerDescriptor(descriptor, manifest), signal);
     return descriptor;
   };
 }

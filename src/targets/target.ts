@@ -89,11 +89,12 @@ export function isClosable(target: object): target is Closable {
 }
 
 /**
- * Optional: a target that indexes referrers by itself when a manifest with a subject is pushed
- * (a registry with the OCI 1.1 referrers API). Others need the referrers tag schema kept up to date.
+ * Optional: a target that keeps referrers findable by itself when a manifest with a subject is
+ * pushed (a registry: through its referrers API, else by updating the referrers tag on push).
+ * Others need the referrers tag schema kept up to date by the caller.
  */
 export interface ReferrersIndexer {
-  /** Whether pushing `referrer` (whose subject is `subject`) was indexed by the target itself. */
+  /** Whether pushing `referrer` (whose subject is `subject`) was made findable by the target itself. */
   indexesReferrers(subject: Descriptor, referrer: Descriptor): Promise<boolean>;
 }
 
