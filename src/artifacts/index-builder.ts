@@ -96,7 +96,7 @@ export interface CreatedIndex {
 /**
  * Pushes an index over the manifests `sources` name (every entry of a source that is an index),
  * after copying each to `destination`: an index may only point at manifests its own repository
- * holds (image-spec, image-index.md).
+ * holds (distribution-spec, "Pushing Manifests": a registry may refuse one that names missing content).
  */
 export async function createIndex(
   destination: WriteTarget,

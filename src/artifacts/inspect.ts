@@ -13,7 +13,7 @@ export interface Inspection extends ManifestSummary {
   image?: ImageConfigSummary;
 }
 
-/** Image configs are read and summarised; an artifact's config is not read (image-spec, config.md). */
+/** Image configs are read and summarised; an artifact's config is not read (image-spec, "Image Configuration"). */
 const imageConfigTypes = new Set<string>([MediaType.ociConfig, MediaType.dockerConfig]);
 
 /** Reads the manifest `descriptor` names and, for an image, its config. */
