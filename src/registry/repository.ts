@@ -16,6 +16,7 @@ import {
   closeBody,
   discardBody,
   headerValue,
+  pacedChunks,
   readBodyBytes,
   readBodyJson,
   sameOrigin,

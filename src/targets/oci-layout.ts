@@ -114,14 +114,14 @@ export class OciLayoutTarget implements WriteTarget, TagLister, ManifestDeleter,
   /** Continues a blob from the part kept in the ingest directory (`content` starts at `offset`). */
   async pushFrom(descriptor: Descriptor, offset: number, content: Readable): Promise<void> {
     const checked = validateDescriptor(descriptor);
-    const running = this.pushes.get(checked.digest);
+    const running = this.#pushes.get(checked.digest);
     if (running !== undefined) {
       content.destroy();
       await running;
       return;
     }
     const write = (async () => {
-      await this.ensureLayout();
+      await this.#ensureLayout();
       const { state } = await blobState(blobPath(this.root, checked.digest));
       if (state === 'file') return drain(content);
       if (state === 'other') {
@@ -129,8 +129,8 @@ export class OciLayoutTarget implements WriteTarget, TagLister, ManifestDeleter,
         throw notARegularFile(checked.digest, this.root);
       }
       await writeBlobFrom(this.root, checked, offset, content);
-    })().finally(() => this.pushes.delete(checked.digest));
-    this.pushes.set(checked.digest, write);
+    })().finally(() => this.#pushes.delete(checked.digest));
+    this.#pushes.set(checked.digest, write);
     await write;
   }
 
