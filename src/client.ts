@@ -22,7 +22,7 @@ import type { Reference } from './ref/types.js';
 import { RegistryClient } from './registry/client.js';
 import { openReadTarget, openWriteTarget, targetReference } from './targets/open.js';
 import { selectPlatform } from './targets/platform.js';
-import { isClosable, isTagLister, type ReadTarget } from './targets/target.js';
+import { isTagLister, type ReadTarget } from './targets/target.js';
 import { createTransport, type Transport } from './transport/index.js';
 import type { RetryPolicy, Timeouts } from './transport/types.js';
 
@@ -156,51 +156,53 @@ export class Client {
 
   /** Copies an image, index or artifact (everything under it) from `source` to `destination`. */
   async copy(source: string, destination: string, options: ClientCopyOptions = {}): Promise<TransferResult> {
-    return this.#guard('copy', options.signal, async () => {
+    const { signal } = options;
+    return aborting('copy', signal, async () => {
       const from = parseReference(source);
       const to = parseReference(destination);
       const platforms = (options.platforms ?? []).map(parsePlatform);
-      const src = await this.#openRead(from);
-      return this.#withWrite(to, async (dst) => {
-        const resolved = await src.resolve(targetReference(from));
-        const root =
-          platforms.length === 1 && platforms[0]
-            ? await selectPlatform(src, resolved, platforms[0])
-            : resolved;
-        const tag = destinationTag(to, sourceTag(from));
-        const copier = options.referrers ? copyWithReferrers : copyGraph;
-        const copyOptions = {
-          concurrency: this.#options.concurrency,
-          checkEveryNode: options.checkEveryNode,
-          signal: options.signal,
-          tags: [...(tag ? [tag] : []), ...(options.tags ?? [])],
-          events: progressEvents(options.onProgress),
-        };
-        // Several platforms: a new index with only their entries.
-        const result =
-          platforms.length > 1
-            ? await copyPlatforms(src, dst, root, platforms, { ...copyOptions, copier })
-            : await copier(src, dst, root, copyOptions);
-        return transferResult(result);
-      });
+      await using src = await this.#openRead(from);
+      await using dst = await openWriteTarget(to, this.#open());
+      const resolved = await src.resolve(targetReference(from), { signal });
+      const root =
+        platforms.length === 1 && platforms[0]
+          ? await selectPlatform(src, resolved, platforms[0], { signal })
+          : resolved;
+      const tag = destinationTag(to, sourceTag(from));
+      const copier = options.referrers ? copyWithReferrers : copyGraph;
+      const copyOptions = {
+        concurrency: this.#options.concurrency,
+        checkEveryNode: options.checkEveryNode,
+        signal,
+        tags: [...(tag ? [tag] : []), ...(options.tags ?? [])],
+        events: progressEvents(options.onProgress),
+      };
+      // Several platforms: a new index with only their entries.
+      const result =
+        platforms.length > 1
+          ? await copyPlatforms(src, dst, root, platforms, { ...copyOptions, copier })
+          : await copier(src, dst, root, copyOptions);
+      return transferResult(result);
     });
   }
 
   /** The descriptor a reference names (`{ digest, mediaType, size }`). */
   async resolve(reference: string, options: ReadOptions = {}): Promise<Descriptor> {
-    return this.#guard('resolve', options.signal, async () => {
+    return aborting('resolve', options.signal, async () => {
       const ref = parseReference(reference);
-      return this.#resolved(await this.#openRead(ref), ref, options.platform);
+      await using target = await this.#openRead(ref);
+      return resolved(target, ref, options);
     });
   }
 
   /** The manifest or index a reference names: the exact bytes, parsed, with its descriptor. */
   async manifest(reference: string, options: ReadOptions = {}): Promise<ManifestContent> {
-    return this.#guard('manifest', options.signal, async () => {
+    const { signal } = options;
+    return aborting('manifest', signal, async () => {
       const ref = parseReference(reference);
-      const target = await this.#openRead(ref);
-      const descriptor = await this.#resolved(target, ref, options.platform);
-      const bytes = await target.fetchBytes(descriptor);
+      await using target = await this.#openRead(ref);
+      const descriptor = await resolved(target, ref, options);
+      const bytes = await target.fetchBytes(descriptor, { signal });
       const { mediaType, manifest } = parseManifest(bytes, descriptor.mediaType);
       return { descriptor, bytes, mediaType, manifest };
     });
@@ -215,25 +217,24 @@ export class Client {
     descriptor: Descriptor,
     options: { signal?: AbortSignal } = {},
   ): Promise<Uint8Array> {
-    return this.#guard('blob', options.signal, async () => {
-      const target = await this.#openRead(parseReference(reference));
+    const { signal } = options;
+    return aborting('blob', signal, async () => {
+      await using target = await this.#openRead(parseReference(reference));
       const chunks: Buffer[] = [];
-      for await (const chunk of await target.fetch(descriptor)) chunks.push(chunk as Buffer);
+      for await (const chunk of await target.fetch(descriptor, { signal })) chunks.push(chunk as Buffer);
       return Buffer.concat(chunks);
     });
   }
 
   /** The tags of a repository (`host/repo`), of an OCI layout, or of a docker-archive, page by page. */
   async *tags(reference: string, options: { signal?: AbortSignal } = {}): AsyncIterable<string> {
+    const { signal } = options;
     const ref = parseReference(reference);
-    const target = await this.#guard('tags', options.signal, () => this.#openRead(ref));
+    await using target = await aborting('tags', signal, () => this.#openRead(ref));
     if (!isTagLister(target)) {
       throw new TugError(`${formatReference(ref)} cannot list tags`, { code: 'UNSUPPORTED' });
     }
-    for await (const tag of target.tags()) {
-      if (options.signal?.aborted) throw new AbortedError('tags', options.signal.reason);
-      yield tag;
-    }
+    yield* abortingIterable('tags', signal, target.tags({ signal }));
   }
 
   /** Pushes files as one artifact (as oras does) and tags it as the reference says. */
@@ -242,7 +243,8 @@ export class Client {
     files: readonly PushFile[],
     options: PushOptions = {},
   ): Promise<TransferResult> {
-    return this.#guard('push', options.signal, async () => {
+    const { signal } = options;
+    return aborting('push', signal, async () => {
       const ref = parseReference(reference);
       const prepared = await prepareArtifact({
         files: files.map(fileSpec),
@@ -251,16 +253,15 @@ export class Client {
         annotations: { manifest: options.annotations },
       });
       try {
-        return await this.#withWrite(ref, async (destination) => {
-          const tag = destinationTag(ref);
-          const result = await copyGraph(prepared.source, destination, prepared.manifest.descriptor, {
-            concurrency: this.#options.concurrency,
-            signal: options.signal,
-            tags: tag ? [tag] : [],
-            events: progressEvents(options.onProgress),
-          });
-          return transferResult(result);
+        await using destination = await openWriteTarget(ref, this.#open());
+        const tag = destinationTag(ref);
+        const result = await copyGraph(prepared.source, destination, prepared.manifest.descriptor, {
+          concurrency: this.#options.concurrency,
+          signal,
+          tags: tag ? [tag] : [],
+          events: progressEvents(options.onProgress),
         });
+        return transferResult(result);
       } finally {
         await prepared.cleanup();
       }
@@ -269,10 +270,11 @@ export class Client {
 
   /** Pulls an artifact of named files into `output`; the files written, in the order they completed. */
   async pull(reference: string, options: PullFilesOptions): Promise<PulledFile[]> {
-    return this.#guard('pull', options.signal, async () => {
+    const { signal } = options;
+    return aborting('pull', signal, async () => {
       const ref = parseReference(reference);
-      const target = await this.#openRead(ref);
-      const descriptor = await this.#resolved(target, ref, options.platform);
+      await using target = await this.#openRead(ref);
+      const descriptor = await resolved(target, ref, options);
       const { files } = await pullFiles(target, descriptor, {
         output: options.output,
         reference: formatReference(ref),
@@ -284,7 +286,7 @@ export class Client {
           ...(options.maxUnpackRatio ? { maxRatio: options.maxUnpackRatio } : {}),
         },
         concurrency: this.#options.concurrency,
-        signal: options.signal,
+        signal,
         events: progressEvents(options.onProgress),
       });
       return files;
@@ -297,29 +299,29 @@ export class Client {
     files: readonly PushFile[],
     options: PushOptions & { platform?: string },
   ): Promise<TransferResult> {
-    return this.#guard('attach', options.signal, async () => {
+    const { signal } = options;
+    return aborting('attach', signal, async () => {
       const ref = parseReference(reference);
-      return this.#withWrite(ref, async (destination) => {
-        const found = await this.#resolved(destination, ref, options.platform);
-        const subject = { mediaType: found.mediaType, digest: found.digest, size: found.size };
-        const prepared = await prepareArtifact({
-          files: files.map(fileSpec),
-          artifactType: options.artifactType,
-          config: options.config,
-          annotations: { manifest: options.annotations },
-          subject,
-        });
-        try {
-          const result = await attachArtifact(destination, subject, prepared, {
-            concurrency: this.#options.concurrency,
-            signal: options.signal,
-            events: progressEvents(options.onProgress),
-          });
-          return transferResult(result);
-        } finally {
-          await prepared.cleanup();
-        }
+      await using destination = await openWriteTarget(ref, this.#open());
+      const found = await resolved(destination, ref, options);
+      const subject = { mediaType: found.mediaType, digest: found.digest, size: found.size };
+      const prepared = await prepareArtifact({
+        files: files.map(fileSpec),
+        artifactType: options.artifactType,
+        config: options.config,
+        annotations: { manifest: options.annotations },
+        subject,
       });
+      try {
+        const result = await attachArtifact(destination, subject, prepared, {
+          concurrency: this.#options.concurrency,
+          signal,
+          events: progressEvents(options.onProgress),
+        });
+        return transferResult(result);
+      } finally {
+        await prepared.cleanup();
+      }
     });
   }
 
@@ -328,10 +330,11 @@ export class Client {
     reference: string,
     options: ReadOptions & { artifactType?: string } = {},
   ): AsyncIterable<Descriptor> {
-    const found = await this.#guard('referrers', options.signal, async () => {
+    const { signal } = options;
+    const found = await aborting('referrers', signal, async () => {
       const ref = parseReference(reference);
-      const target = await this.#openRead(ref);
-      return listReferrers(target, await this.#resolved(target, ref, options.platform), options.artifactType);
+      await using target = await this.#openRead(ref);
+      return listReferrers(target, await resolved(target, ref, options), options.artifactType, { signal });
     });
     yield* found;
   }
@@ -342,19 +345,20 @@ export class Client {
     tags: readonly string[],
     options: { signal?: AbortSignal } = {},
   ): Promise<Descriptor> {
-    return this.#guard('tag', options.signal, async () => {
+    const { signal } = options;
+    return aborting('tag', signal, async () => {
       const ref = parseReference(reference);
-      return this.#withWrite(ref, async (target) => {
-        const descriptor = await target.resolve(targetReference(ref));
-        for (const tag of tags) await target.tag(descriptor, tag);
-        return descriptor;
-      });
+      await using target = await openWriteTarget(ref, this.#open());
+      const descriptor = await target.resolve(targetReference(ref), { signal });
+      for (const tag of tags) await target.tag(descriptor, tag, { signal });
+      return descriptor;
     });
   }
 
   /** Deletes the manifest a registry reference names (by digest, or the one its tag points at); its digest. */
   async delete(reference: string, options: { signal?: AbortSignal } = {}): Promise<string> {
-    return this.#guard('delete', options.signal, async () => {
+    const { signal } = options;
+    return aborting('delete', signal, async () => {
       const ref = parseReference(reference);
       if (ref.kind !== 'registry') {
         throw new TugError(`${formatReference(ref)}: only manifests in a registry can be deleted`, {
@@ -362,8 +366,8 @@ export class Client {
         });
       }
       const repository = this.#registryClient().repository(ref);
-      const { digest } = await repository.resolve(targetReference(ref));
-      await repository.deleteManifest(digest);
+      const { digest } = await repository.resolve(targetReference(ref), { signal });
+      await repository.deleteManifest(digest, { signal });
       return digest;
     });
   }
@@ -426,54 +430,51 @@ export class Client {
     return { registry: async () => this.#registryClient() };
   }
 
-  #openRead(ref: Reference): Promise<ReadTarget> {
+  #openRead(ref: Reference): Promise<ReadTarget & AsyncDisposable> {
     return openReadTarget(ref, this.#open());
   }
+}
 
-  async #resolved(target: ReadTarget, ref: Reference, platform: string | undefined): Promise<Descriptor> {
-    const root = await target.resolve(targetReference(ref));
-    return platform ? selectPlatform(target, root, parsePlatform(platform)) : root;
-  }
+/** The descriptor `ref` names in `target`, narrowed to one platform when asked. */
+async function resolved(
+  target: ReadTarget,
+  ref: Reference,
+  options: { platform?: string; signal?: AbortSignal },
+): Promise<Descriptor> {
+  const { signal } = options;
+  const root = await target.resolve(targetReference(ref), { signal });
+  return options.platform ? selectPlatform(target, root, parsePlatform(options.platform), { signal }) : root;
+}
 
-  /** Opens a write target, runs `work` on it, and closes it (an archive is written then) whatever happens. */
-  async #withWrite<T>(
-    ref: Reference,
-    work: (target: Awaited<ReturnType<typeof openWriteTarget>>) => Promise<T>,
-  ) {
-    const target = await openWriteTarget(ref, this.#open());
-    let result: T;
-    try {
-      result = await work(target);
-    } catch (error) {
-      if (isClosable(target)) await target.close().catch(() => undefined);
-      throw error;
-    }
-    if (isClosable(target)) await target.close();
-    return result;
-  }
-
-  /** Runs `work`, stopping with an `ABORTED` error as soon as `signal` aborts. */
-  async #guard<T>(operation: string, signal: AbortSignal | undefined, work: () => Promise<T>): Promise<T> {
+/** Runs `work`; once `signal` has aborted, whatever stopped it becomes an `ABORTED` error naming `operation`. */
+async function aborting<T>(
+  operation: string,
+  signal: AbortSignal | undefined,
+  work: () => Promise<T>,
+): Promise<T> {
+  try {
+    signal?.throwIfAborted();
+    return await work();
+  } catch (error) {
     if (signal?.aborted) throw new AbortedError(operation, signal.reason);
-    if (!signal) return work();
-    let onAbort: (() => void) | undefined;
-    const aborted = new Promise<never>((_, reject) => {
-      onAbort = () => reject(new AbortedError(operation, signal.reason));
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
-    const running = work();
-    try {
-      return await Promise.race([running, aborted]);
-    } catch (error) {
-      // The work stops on its own when the signal reaches it; wait so nothing outlives the call.
-      if (signal.aborted) {
-        await running.catch(() => undefined);
-        throw new AbortedError(operation, signal.reason);
-      }
-      throw error;
-    } finally {
-      if (onAbort) signal.removeEventListener('abort', onAbort);
+    throw error;
+  }
+}
+
+/** `items`, ending with an `ABORTED` error naming `operation` once `signal` has aborted. */
+async function* abortingIterable<T>(
+  operation: string,
+  signal: AbortSignal | undefined,
+  items: AsyncIterable<T>,
+): AsyncIterable<T> {
+  try {
+    for await (const item of items) {
+      signal?.throwIfAborted();
+      yield item;
     }
+  } catch (error) {
+    if (signal?.aborted) throw new AbortedError(operation, signal.reason);
+    throw error;
   }
 }
 

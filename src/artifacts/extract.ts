@@ -4,7 +4,7 @@ import { join, posix } from 'node:path';
 import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { extract as createExtract } from 'tar-stream';
+import { extract as createExtract, type Extract } from 'tar-stream';
 import { SizeLimitError } from '../errors.js';
 import { type LinkReader, linkEscape, linksOnDisk, makeParents } from './confined-fs.js';
 import { confinedPath, PathTraversalError } from './safe-path.js';
@@ -97,6 +97,153 @@ function placedLinks(root: string, placement: ExtractOptions['placement']): { re
   };
 }
 
+/** Counters for both sides of the gunzip that stop the unpacking past the size or the expansion ratio. */
+function expansionGuard(limits: ExtractLimits): {
+  compressed: (n: number) => void;
+  uncompressed: (n: number) => void;
+} {
+  let compressed = 0;
+  let uncompressed = 0;
+  return {
+    compressed: (n) => {
+      compressed += n;
+    },
+    uncompressed: (n) => {
+      uncompressed += n;
+      if (uncompressed > limits.maxBytes) {
+        throw new SizeLimitError(`uncompressed size limit exceeded: over ${limits.maxBytes} bytes`, {
+          hint: 'raise the limit if you trust this artifact',
+          option: 'maxUnpackSize',
+        });
+      }
+      if (uncompressed > limits.ratioFloor && uncompressed > compressed * limits.maxRatio) {
+        throw new SizeLimitError(
+          `uncompressed size limit exceeded: expands more than ${limits.maxRatio} times`,
+          {
+            hint: 'raise the limit if you trust this artifact',
+            option: 'maxUnpackRatio',
+          },
+        );
+      }
+    },
+  };
+}
+
+/** A directory at `path`, made when missing; anything else there is refused. */
+async function makeDirectory(path: string, mode: number, name: string): Promise<void> {
+  const stats = await lstat(path).catch(() => undefined);
+  if (!stats) await mkdir(path, { mode });
+  else if (!stats.isDirectory())
+    throw new PathTraversalError(`refusing to unpack ${name}/: it is not a directory`);
+}
+
+/** One entry as the tar reader yields it: its header, and its content as a stream. */
+type TarEntry = Extract extends AsyncIterable<infer E> ? E : never;
+
+/** Writes the entries of one archive under `root`, one at a time, and remembers what it wrote. */
+class Unpacker {
+  /** The symbolic links written, relative to the root. */
+  readonly links: string[] = [];
+  readonly #root: string;
+  readonly #prefix: string | undefined;
+  readonly #warn: (message: string) => void;
+  readonly #read: LinkReader;
+  readonly #at: string;
+  readonly #seen = new Set<string>();
+  readonly #files = new Set<string>();
+
+  constructor(root: string, options: ExtractOptions) {
+    this.#root = root;
+    this.#prefix =
+      options.prefix === undefined ? undefined : posix.normalize(options.prefix).replace(/\/+$/, '');
+    this.#warn = options.warn ?? (() => {});
+    ({ read: this.#read, at: this.#at } = placedLinks(root, options.placement));
+  }
+
+  #shown(relative: string): string {
+    return this.#at ? posix.join(this.#at, relative) : relative;
+  }
+
+  async #refuseLink(relative: string, target: string): Promise<void> {
+    const unsafe = await linkEscape(this.#shown(relative), target, this.#read);
+    if (unsafe)
+      throw new PathTraversalError(`refusing the link ${this.#shown(relative)} -> ${target}: ${unsafe}`);
+  }
+
+  async unpack(entry: TarEntry): Promise<void> {
+    const root = this.#root;
+    const prefix = this.#prefix;
+    const { header } = entry;
+    const name = entryPath(header.name, prefix);
+    if (name === '') {
+      if (header.type !== 'directory') {
+        throw new PathTraversalError(
+          `refusing to unpack ${header.name}: a directory layer must be a directory`,
+        );
+      }
+      await makeDirectory(root, directoryMode(header.mode), header.name);
+      entry.resume();
+      return;
+    }
+    if (this.#seen.has(name) && header.type !== 'directory') {
+      this.#warn(`skipping a second entry named "${name}"`);
+      entry.resume();
+      return;
+    }
+    this.#seen.add(name);
+    await makeDirectory(root, 0o755, prefix ?? '.');
+    await makeParents(root, name);
+    const path = join(root, name);
+    switch (header.type) {
+      case 'directory':
+        await makeDirectory(path, directoryMode(header.mode), name);
+        entry.resume();
+        break;
+      case 'file':
+      case 'contiguous-file':
+        await pipeline(entry, (await open(path, createOnly, fileMode(header.mode))).createWriteStream());
+        this.#files.add(name);
+        break;
+      case 'symlink':
+        await this.#refuseLink(name, header.linkname ?? '');
+        await symlink(header.linkname ?? '', path);
+        this.links.push(name);
+        entry.resume();
+        break;
+      case 'link': {
+        const target = entryPath(header.linkname ?? '', prefix);
+        if (this.#files.has(target)) await makeParents(root, target);
+        const stats = this.#files.has(target) ? await lstat(join(root, target)) : undefined;
+        if (!stats?.isFile()) {
+          throw new PathTraversalError(
+            `refusing the hard link ${this.#shown(name)} -> ${header.linkname}: ${header.linkname} is not a file of this archive`,
+          );
+        }
+        await link(join(root, target), path);
+        entry.resume();
+        break;
+      }
+      default:
+        this.#warn(`skipping "${name}": ${header.type} entries are not unpacked`);
+        entry.resume();
+    }
+  }
+
+  /** After the last entry: the root exists, and every link still resolves inside (else it is removed). */
+  async finish(): Promise<void> {
+    await makeDirectory(this.#root, 0o755, this.#prefix ?? '.');
+    // A link planted before the links it climbs through looked safe when it was made.
+    for (const relative of this.links) {
+      const path = join(this.#root, relative);
+      const target = await readlink(path);
+      await this.#refuseLink(relative, target).catch(async (error: unknown) => {
+        await rm(path, { force: true });
+        throw error;
+      });
+    }
+  }
+}
+
 /**
  * Unpacks a gzipped tar into `root` (created if missing; it should be new and private). Every
  * name is confined to `root`; nothing is written through a link; links must resolve inside,
@@ -109,122 +256,19 @@ export async function extractTarGzip(
   root: string,
   options: ExtractOptions = {},
 ): Promise<Extracted> {
-  const limits = { ...defaultExtractLimits, ...options.limits };
-  const warn = options.warn ?? (() => {});
-  const prefix =
-    options.prefix === undefined ? undefined : posix.normalize(options.prefix).replace(/\/+$/, '');
-  const { read, at } = placedLinks(root, options.placement);
-  const shown = (relative: string) => (at ? posix.join(at, relative) : relative);
-  let compressed = 0;
-  let uncompressed = 0;
-  const checkLimits = (n: number) => {
-    uncompressed += n;
-    if (uncompressed > limits.maxBytes) {
-      throw new SizeLimitError(`uncompressed size limit exceeded: over ${limits.maxBytes} bytes`, {
-        hint: 'raise the limit if you trust this artifact',
-        option: 'maxUnpackSize',
-      });
-    }
-    if (uncompressed > limits.ratioFloor && uncompressed > compressed * limits.maxRatio) {
-      throw new SizeLimitError(
-        `uncompressed size limit exceeded: expands more than ${limits.maxRatio} times`,
-        {
-          hint: 'raise the limit if you trust this artifact',
-          option: 'maxUnpackRatio',
-        },
-      );
-    }
-  };
-  const makeDirectory = async (path: string, mode: number, name: string) => {
-    const stats = await lstat(path).catch(() => undefined);
-    if (!stats) await mkdir(path, { mode });
-    else if (!stats.isDirectory())
-      throw new PathTraversalError(`refusing to unpack ${name}/: it is not a directory`);
-  };
-  const refuseLink = async (relative: string, target: string) => {
-    const unsafe = await linkEscape(shown(relative), target, read);
-    if (unsafe) throw new PathTraversalError(`refusing the link ${shown(relative)} -> ${target}: ${unsafe}`);
-  };
-  const seen = new Set<string>();
-  const files = new Set<string>();
-  const links: string[] = [];
+  const guard = expansionGuard({ ...defaultExtractLimits, ...options.limits });
+  const unpacker = new Unpacker(root, options);
   const extract = createExtract();
   const unpacking = pipeline(
     source,
-    counter((n) => {
-      compressed += n;
-    }),
+    counter(guard.compressed),
     createGunzip(),
-    counter(checkLimits),
+    counter(guard.uncompressed),
     extract,
   );
   const writing = (async () => {
-    for await (const entry of extract) {
-      const { header } = entry;
-      const name = entryPath(header.name, prefix);
-      if (name === '') {
-        if (header.type !== 'directory') {
-          throw new PathTraversalError(
-            `refusing to unpack ${header.name}: a directory layer must be a directory`,
-          );
-        }
-        await makeDirectory(root, directoryMode(header.mode), header.name);
-        entry.resume();
-        continue;
-      }
-      if (seen.has(name) && header.type !== 'directory') {
-        warn(`skipping a second entry named "${name}"`);
-        entry.resume();
-        continue;
-      }
-      seen.add(name);
-      await makeDirectory(root, 0o755, prefix ?? '.');
-      await makeParents(root, name);
-      const path = join(root, name);
-      switch (header.type) {
-        case 'directory':
-          await makeDirectory(path, directoryMode(header.mode), name);
-          entry.resume();
-          break;
-        case 'file':
-        case 'contiguous-file':
-          await pipeline(entry, (await open(path, createOnly, fileMode(header.mode))).createWriteStream());
-          files.add(name);
-          break;
-        case 'symlink':
-          await refuseLink(name, header.linkname ?? '');
-          await symlink(header.linkname ?? '', path);
-          links.push(name);
-          entry.resume();
-          break;
-        case 'link': {
-          const target = entryPath(header.linkname ?? '', prefix);
-          if (files.has(target)) await makeParents(root, target);
-          const stats = files.has(target) ? await lstat(join(root, target)) : undefined;
-          if (!stats?.isFile()) {
-            throw new PathTraversalError(
-              `refusing the hard link ${shown(name)} -> ${header.linkname}: ${header.linkname} is not a file of this archive`,
-            );
-          }
-          await link(join(root, target), path);
-          entry.resume();
-          break;
-        }
-        default:
-          warn(`skipping "${name}": ${header.type} entries are not unpacked`);
-          entry.resume();
-      }
-    }
-    await makeDirectory(root, 0o755, prefix ?? '.');
-    // A link planted before the links it climbs through looked safe when it was made.
-    for (const relative of links) {
-      const path = join(root, relative);
-      const target = await readlink(path);
-      await refuseLink(relative, target).catch(async (error: unknown) => {
-        await rm(path, { force: true });
-        throw error;
-      });
-    }
+    for await (const entry of extract) await unpacker.unpack(entry);
+    await unpacker.finish();
   })();
   try {
     await Promise.all([unpacking, writing]);
@@ -233,5 +277,5 @@ export async function extractTarGzip(
     extract.destroy();
     throw error;
   }
-  return { links };
+  return { links: unpacker.links };
 }

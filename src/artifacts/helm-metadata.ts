@@ -47,21 +47,25 @@ export interface HelmDependency {
 type Yaml = unknown;
 
 class Fields {
-  constructor(
-    private readonly file: string,
-    private readonly where: string,
-    private readonly map: Record<string, Yaml>,
-  ) {}
+  readonly #file: string;
+  readonly #where: string;
+  readonly #map: Record<string, Yaml>;
 
-  private fail(key: string, what: string): never {
-    throw new UsageError(`${this.file}: ${this.where}${key} must be ${what}`);
+  constructor(file: string, where: string, map: Record<string, Yaml>) {
+    this.#file = file;
+    this.#where = where;
+    this.#map = map;
+  }
+
+  #fail(key: string, what: string): never {
+    throw new UsageError(`${this.#file}: ${this.#where}${key} must be ${what}`);
   }
 
   /** A string field; Helm cleans it (whitespace to spaces, unprintable characters removed). */
   string(key: string, clean = true): string | undefined {
-    const value = this.map[key];
+    const value = this.#map[key];
     if (value === undefined || value === null) return undefined;
-    if (typeof value !== 'string') this.fail(key, 'a string');
+    if (typeof value !== 'string') this.#fail(key, 'a string');
     const text = clean ? sanitize(value) : value;
     return text === '' ? undefined : text;
   }
@@ -70,31 +74,31 @@ class Fields {
     const value = this.list(key);
     if (!value) return undefined;
     return value.map((item) => {
-      if (typeof item !== 'string') this.fail(key, 'a list of strings');
+      if (typeof item !== 'string') this.#fail(key, 'a list of strings');
       return clean ? sanitize(item) : item;
     });
   }
 
   boolean(key: string): boolean | undefined {
-    const value = this.map[key];
+    const value = this.#map[key];
     if (value === undefined || value === null || value === '') return undefined;
     if (/^(true|True|TRUE)$/.test(String(value))) return true;
     if (/^(false|False|FALSE)$/.test(String(value))) return undefined;
-    return this.fail(key, 'true or false');
+    return this.#fail(key, 'true or false');
   }
 
   list(key: string): Yaml[] | undefined {
-    const value = this.map[key];
+    const value = this.#map[key];
     if (value === undefined || value === null || value === '') return undefined;
-    if (!Array.isArray(value)) this.fail(key, 'a list');
+    if (!Array.isArray(value)) this.#fail(key, 'a list');
     return value.length > 0 ? value : undefined;
   }
 
   stringMap(key: string): Record<string, string> | undefined {
-    const value = this.map[key];
+    const value = this.#map[key];
     if (value === undefined || value === null || value === '') return undefined;
     if (!isMap(value) || Object.values(value).some((v) => typeof v !== 'string')) {
-      this.fail(key, 'a map of strings');
+      this.#fail(key, 'a map of strings');
     }
     // Go writes a map's keys sorted.
     const entries = Object.entries(value as Record<string, string>).sort(([a], [b]) =>
@@ -105,8 +109,8 @@ class Fields {
 
   records(key: string): Fields[] | undefined {
     return this.list(key)?.map((item, index) => {
-      if (!isMap(item)) this.fail(key, 'a list of maps');
-      return new Fields(this.file, `${this.where}${key}[${index}].`, item);
+      if (!isMap(item)) this.#fail(key, 'a list of maps');
+      return new Fields(this.#file, `${this.#where}${key}[${index}].`, item);
     });
   }
 }

@@ -1,4 +1,3 @@
-import { Readable } from 'node:stream';
 import {
   type CopyOptions,
   type CopyResult,
@@ -6,36 +5,15 @@ import {
   DEFAULT_MAX_NODES,
   NodeBudget,
 } from '../copy/index.js';
-import { TugError } from '../errors.js';
-import { digestOf, isManifestMediaType, MediaType } from '../oci/index.js';
-import type { Descriptor, ImageIndex, Manifest } from '../oci/types.js';
+import { isManifestMediaType } from '../oci/index.js';
+import type { Descriptor } from '../oci/types.js';
+import { keepReferrerFindable, readReferrersTag } from '../targets/referrers-tag.js';
 import {
-  emptyReferrersIndex,
-  readReferrersTag,
-  referrersIndexFrom,
-  referrersTag,
-} from '../targets/referrers-tag.js';
-import {
-  isConditionalTagger,
   isReferrerFinder,
-  isReferrersIndexer,
   type ReadTarget,
   type SignalOptions,
   type WriteTarget,
 } from '../targets/target.js';
-
-/** The descriptor a referrers list holds for a manifest: its artifact type and annotations. */
-export function referrerDescriptor(descriptor: Descriptor, manifest: Manifest): Descriptor {
-  const artifactType =
-    manifest.artifactType ?? ('config' in manifest ? manifest.config.mediaType : undefined);
-  return {
-    mediaType: descriptor.mediaType,
-    digest: descriptor.digest,
-    size: descriptor.size,
-    ...(artifactType ? { artifactType } : {}),
-    ...(manifest.annotations ? { annotations: manifest.annotations } : {}),
-  };
-}
 
 function matches(descriptor: Descriptor, artifactType?: string): boolean {
   return artifactType === undefined || descriptor.artifactType === artifactType;
@@ -55,59 +33,6 @@ export async function listReferrers(
   }
   const { index } = await readReferrersTag(target, subject, options);
   return index.manifests.filter((descriptor) => matches(descriptor, artifactType));
-}
-
-/**
- * Adds a referrer to the tag-schema index of its subject. Two writers racing on one registry
- * without the API can lose an entry (last writer wins), as with every client; the entry is
- * re-read just before the write to keep that window short.
- */
-export async function addToReferrersTag(
-  target: WriteTarget,
-  subject: Descriptor,
-  referrer: Descriptor,
-  options: SignalOptions = {},
-): Promise<void> {
-  const tag = referrersTag(subject);
-  if (!isConditionalTagger(target)) {
-    const { index } = await readReferrersTag(target, subject, options);
-    const updated = await pushWith(target, index, referrer, options);
-    if (updated) await target.tag(updated, tag, options);
-    return;
-  }
-  // Read, add, and move the tag only if nobody moved it meanwhile; on a race, read again.
-  for (let attempt = 0; attempt < MAX_TAG_RACES; attempt++) {
-    const state = await target.readTag(tag, options);
-    const index = state ? referrersIndexFrom(state.bytes, state.descriptor, tag) : emptyReferrersIndex();
-    const updated = await pushWith(target, index, referrer, options);
-    if (!updated || (await target.tagIf(updated, tag, state, options))) return;
-  }
-  throw new TugError(`the referrers tag ${tag} kept changing under other writers`, {
-    code: 'CONFLICT',
-    hint: 'attach again',
-  });
-}
-
-/** Writers that may race on one referrers tag before an update gives up. */
-const MAX_TAG_RACES = 5;
-
-/** Pushes `index` with `referrer` added; undefined when it already lists it. */
-async function pushWith(
-  target: WriteTarget,
-  index: ImageIndex,
-  referrer: Descriptor,
-  options: SignalOptions,
-): Promise<Descriptor | undefined> {
-  if (index.manifests.some((entry) => entry.digest === referrer.digest)) return undefined;
-  const updated: ImageIndex = {
-    schemaVersion: 2,
-    mediaType: MediaType.ociIndex,
-    manifests: [...index.manifests, referrer],
-  };
-  const bytes = Buffer.from(JSON.stringify(updated), 'utf8');
-  const descriptor = { mediaType: MediaType.ociIndex, digest: digestOf(bytes), size: bytes.byteLength };
-  await target.push(descriptor, Readable.from([bytes]), options);
-  return descriptor;
 }
 
 export interface ReferrerNode {
@@ -154,8 +79,8 @@ export async function referrerTree(
 
 /**
  * `cp -r`: the graph under `root` and, recursively, every referrer of every manifest in it, each
- * copied through the one engine. Where the destination does not index referrers by itself, the
- * referrers tag schema is kept up to date there.
+ * copied through the one engine. Each referrer is kept findable at the destination (a registry
+ * does it as the manifest is pushed; an OCI layout gets its referrers tag updated here).
  */
 export async function copyWithReferrers(
   src: ReadTarget,
@@ -182,8 +107,7 @@ export async function copyWithReferrers(
   const signalOptions = { signal: options.signal };
   for (const { subject, referrer } of found) {
     options.signal?.throwIfAborted();
-    const indexed = isReferrersIndexer(dst) && (await dst.indexesReferrers(subject, referrer));
-    if (!indexed) await addToReferrersTag(dst, subject, referrer, signalOptions);
+    await keepReferrerFindable(dst, subject, referrer, signalOptions);
   }
   return result;
 }

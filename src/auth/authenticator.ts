@@ -70,109 +70,132 @@ function chooseChallenge(response: HttpResponse, registry: string): Challenge {
   return chosen;
 }
 
+/** The error for a refused request: no credential, a wrong one, or one without the scopes. */
+function refusal(
+  registry: string,
+  credential: Credential | undefined,
+  scopes: string[],
+  challenge: Challenge,
+): AuthError {
+  if (credential === undefined) {
+    return new AuthError(`${registry} requires authentication`, { hint: `run \`tug login ${registry}\`` });
+  }
+  if (challenge.scheme === 'basic' || scopes.length === 0) {
+    return new AuthError(`authentication failed for ${registry}`, {
+      hint: `check the username and password, or run \`tug login ${registry}\``,
+    });
+  }
+  return new AuthError(`access denied to ${repositoriesOf(scopes)}: need ${describeScopes(scopes)}`, {
+    code: 'DENIED',
+    hint: `check that the account used for ${registry} has this permission`,
+  });
+}
+
 /**
  * Answers registry challenges. After the first 401 the scheme is remembered, so later requests
  * carry their Authorization up front; Bearer tokens are cached per service and scope set until
  * they expire, and concurrent requests needing the same token share one fetch.
  */
 export function createAuthenticator(options: AuthenticatorOptions): Authenticator {
-  const now = options.now ?? Date.now;
-  const { registry } = options;
-  const tokens = new Map<string, Promise<Token>>();
-  let learned: Challenge | undefined;
-  let credential: Promise<Credential | undefined> | undefined;
+  return new RegistryAuthenticator(options);
+}
 
-  const lookup = () => {
-    credential ??= options.credentials(registry);
-    return credential;
-  };
+class RegistryAuthenticator implements Authenticator {
+  readonly #options: AuthenticatorOptions;
+  readonly #now: () => number;
+  readonly #tokens = new Map<string, Promise<Token>>();
+  #learned: Challenge | undefined;
+  #credential: Promise<Credential | undefined> | undefined;
 
-  const startFetch = (key: string, bearer: BearerChallenge, scopes: string[]): Promise<Token> => {
-    const pending = lookup().then((found) =>
+  constructor(options: AuthenticatorOptions) {
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+  }
+
+  get #registry(): string {
+    return this.#options.registry;
+  }
+
+  #lookup(): Promise<Credential | undefined> {
+    this.#credential ??= this.#options.credentials(this.#registry);
+    return this.#credential;
+  }
+
+  async #refusal(scopes: string[], challenge: Challenge): Promise<AuthError> {
+    return refusal(this.#registry, await this.#lookup(), scopes, challenge);
+  }
+
+  #startFetch(key: string, bearer: BearerChallenge, scopes: string[]): Promise<Token> {
+    const pending = this.#lookup().then((found) =>
       fetchToken({
-        send: options.send,
-        registry,
-        registryOrigin: options.origin,
+        send: this.#options.send,
+        registry: this.#registry,
+        registryOrigin: this.#options.origin,
         challenge: bearer,
         scopes,
         credential: found,
-        now: now(),
+        now: this.#now(),
       }),
     );
-    tokens.set(key, pending);
+    this.#tokens.set(key, pending);
     pending.catch(() => {
-      if (tokens.get(key) === pending) tokens.delete(key);
+      if (this.#tokens.get(key) === pending) this.#tokens.delete(key);
     });
     return pending;
-  };
+  }
 
   /** A live token for the scopes, other than `rejected` (one the registry just refused). */
-  const tokenFor = async (bearer: BearerChallenge, scopes: string[], rejected?: string): Promise<Token> => {
+  async #tokenFor(bearer: BearerChallenge, scopes: string[], rejected?: string): Promise<Token> {
     const key = `${bearer.service ?? ''}\n${scopes.join(' ')}`;
-    const cached = tokens.get(key);
+    const cached = this.#tokens.get(key);
     if (cached) {
       const token = await cached.catch(() => undefined);
-      if (token && token.value !== rejected && token.expiresAt - EXPIRY_SKEW_MS > now()) return token;
+      if (token && token.value !== rejected && token.expiresAt - EXPIRY_SKEW_MS > this.#now()) return token;
       // Another request may have started the replacement while this one waited.
-      const current = tokens.get(key);
+      const current = this.#tokens.get(key);
       if (current && current !== cached) return current;
     }
-    return startFetch(key, bearer, scopes);
-  };
+    return this.#startFetch(key, bearer, scopes);
+  }
 
-  const authorize = async (
+  async #authorize(
     request: HttpRequest,
     scopes: string[],
     rejected?: string,
-  ): Promise<{ request: HttpRequest; sent: Sent }> => {
+  ): Promise<{ request: HttpRequest; sent: Sent }> {
+    const learned = this.#learned;
     if (learned?.scheme === 'bearer') {
       // The token fetch is shared by concurrent requests: this one may stop waiting, the fetch goes on.
-      const token = await abortable(tokenFor(learned, scopes, rejected), request.signal);
+      const token = await abortable(this.#tokenFor(learned, scopes, rejected), request.signal);
       return {
         request: withAuthorization(request, `Bearer ${token.value}`),
         sent: { scheme: 'bearer', token: token.value },
       };
     }
     if (learned?.scheme === 'basic') {
-      const found = await abortable(lookup(), request.signal);
+      const found = await abortable(this.#lookup(), request.signal);
       if (found?.username !== undefined) {
         return { request: withAuthorization(request, basicAuthorization(found)), sent: { scheme: 'basic' } };
       }
     }
     return { request, sent: { scheme: 'none' } };
-  };
-
-  const refusal = async (scopes: string[], challenge: Challenge): Promise<AuthError> => {
-    const found = await lookup();
-    if (found === undefined) {
-      return new AuthError(`${registry} requires authentication`, { hint: `run \`tug login ${registry}\`` });
-    }
-    if (challenge.scheme === 'basic' || scopes.length === 0) {
-      return new AuthError(`authentication failed for ${registry}`, {
-        hint: `check the username and password, or run \`tug login ${registry}\``,
-      });
-    }
-    return new AuthError(`access denied to ${repositoriesOf(scopes)}: need ${describeScopes(scopes)}`, {
-      code: 'DENIED',
-      hint: `check that the account used for ${registry} has this permission`,
-    });
-  };
+  }
 
   /**
    * What to do about a 401: the scopes and rejected token to retry with, or an error. A retry must
    * be able to change something — a first answer, more scopes, or a fresh token once.
    */
-  const answer = async (
+  async #answer(
     response: HttpResponse,
     sent: Sent,
     scopes: string[],
     refreshed: boolean,
-  ): Promise<{ challenge: Challenge; scopes: string[]; rejected?: string }> => {
-    const challenge = chooseChallenge(response, registry);
-    learned = challenge;
+  ): Promise<{ challenge: Challenge; scopes: string[]; rejected?: string }> {
+    const challenge = chooseChallenge(response, this.#registry);
+    this.#learned = challenge;
     if (challenge.scheme === 'basic') {
-      if (sent.scheme === 'basic' || (await lookup())?.username === undefined) {
-        throw await refusal(scopes, challenge);
+      if (sent.scheme === 'basic' || (await this.#lookup())?.username === undefined) {
+        throw await this.#refusal(scopes, challenge);
       }
       return { challenge, scopes };
     }
@@ -180,63 +203,63 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     if (sent.scheme !== 'bearer' || merged.join(' ') !== scopes.join(' '))
       return { challenge, scopes: merged };
     // Same scopes: a stale token deserves one refresh; a token that lacks the scope does not.
-    if (challenge.error === 'insufficient_scope' || refreshed) throw await refusal(merged, challenge);
+    if (challenge.error === 'insufficient_scope' || refreshed) throw await this.#refusal(merged, challenge);
     return { challenge, scopes: merged, rejected: sent.token };
-  };
+  }
 
-  const send: Send = async (original) => {
-    if (original.url.origin !== options.origin) return options.send(original);
+  readonly send: Send = async (original) => {
+    const { origin, send } = this.#options;
+    if (original.url.origin !== origin) return send(original);
     let scopes = mergeScopes(original.scopes ?? []);
-    let { request, sent } = await authorize(original, scopes);
-    let response = await options.send(request);
+    let { request, sent } = await this.#authorize(original, scopes);
+    let response = await send(request);
     let refreshed = false;
-    for (let retry = 0; response.status === 401 && response.url.origin === options.origin; retry++) {
+    for (let retry = 0; response.status === 401 && response.url.origin === origin; retry++) {
       discardBody(response);
-      const next = await answer(response, sent, scopes, refreshed);
-      if (retry >= MAX_AUTH_RETRIES) throw await refusal(next.scopes, next.challenge);
+      const next = await this.#answer(response, sent, scopes, refreshed);
+      if (retry >= MAX_AUTH_RETRIES) throw await this.#refusal(next.scopes, next.challenge);
       if (!isReplayable(original)) {
         throw new AuthError(
-          `${registry} asked to authenticate again and the upload could not be re-sent after re-authentication`,
+          `${this.#registry} asked to authenticate again and the upload could not be re-sent after re-authentication`,
           { hint: 'retry with a file source; the credentials are then sent up front' },
         );
       }
       scopes = next.scopes;
       refreshed ||= next.rejected !== undefined;
-      ({ request, sent } = await authorize(original, scopes, next.rejected));
-      response = await options.send(request);
+      ({ request, sent } = await this.#authorize(original, scopes, next.rejected));
+      response = await send(request);
     }
     return response;
   };
 
-  return {
-    send,
-    async verify({ signal }: SignalOptions = {}) {
-      const response = await send({ method: 'GET', url: new URL('/v2/', options.origin), signal });
-      discardBody(response);
-      if (response.status === 401 || response.status === 403) {
-        throw new AuthError(`authentication failed for ${registry} (HTTP ${response.status})`, {
-          hint: `check the username and password, or run \`tug login ${registry}\``,
-        });
-      }
-      if (response.status !== 200) {
-        throw new TugError(`${registry} answered HTTP ${response.status} at /v2/; is it a registry?`, {
-          code: 'SERVER',
-        });
-      }
-      const found = await abortable(lookup(), signal);
-      if (learned?.scheme !== 'bearer' || found?.username === undefined || found.password === undefined)
-        return {};
-      const token = await fetchToken({
-        send: (request) => options.send({ ...request, signal }),
-        registry,
-        registryOrigin: options.origin,
-        challenge: learned,
-        scopes: [],
-        credential: found,
-        now: now(),
-        offline: true,
+  readonly verify = async ({ signal }: SignalOptions = {}): Promise<{ identityToken?: string }> => {
+    const registry = this.#registry;
+    const response = await this.send({ method: 'GET', url: new URL('/v2/', this.#options.origin), signal });
+    discardBody(response);
+    if (response.status === 401 || response.status === 403) {
+      throw new AuthError(`authentication failed for ${registry} (HTTP ${response.status})`, {
+        hint: `check the username and password, or run \`tug login ${registry}\``,
       });
-      return token.refreshToken ? { identityToken: token.refreshToken } : {};
-    },
+    }
+    if (response.status !== 200) {
+      throw new TugError(`${registry} answered HTTP ${response.status} at /v2/; is it a registry?`, {
+        code: 'SERVER',
+      });
+    }
+    const found = await abortable(this.#lookup(), signal);
+    const learned = this.#learned;
+    if (learned?.scheme !== 'bearer' || found?.username === undefined || found.password === undefined)
+      return {};
+    const token = await fetchToken({
+      send: (request) => this.#options.send({ ...request, signal }),
+      registry,
+      registryOrigin: this.#options.origin,
+      challenge: learned,
+      scopes: [],
+      credential: found,
+      now: this.#now(),
+      offline: true,
+    });
+    return token.refreshToken ? { identityToken: token.refreshToken } : {};
   };
 }

@@ -2,7 +2,6 @@ import { readFile } from 'node:fs/promises';
 import type { Credential, CredentialLookup } from '../auth/types.js';
 import type { Reference } from '../ref/types.js';
 import type { RegistryClient } from '../registry/client.js';
-import type { Closable } from '../targets/target.js';
 import type { Transport, TransportOptions } from '../transport/index.js';
 import { accessKey, RegistryAccess, type SharedAccess } from './access.js';
 import type { GlobalOptions } from './global-options.js';
@@ -25,11 +24,11 @@ export class CliContext {
   /** Aborted on SIGINT or SIGTERM: transfers stop, temporary files go, sessions are cancelled. */
   readonly interrupt = new AbortController();
   readonly #accesses = new Map<string, RegistryAccess>();
-  readonly #closables: Closable[] = [];
   #storedCredentials: Promise<CredentialLookup> | undefined;
   #stdinSecret: Promise<string> | undefined;
   #version: string;
   readonly #closers: Array<() => void> = [];
+  readonly #opened: AsyncDisposable[] = [];
 
   constructor(
     readonly options: GlobalOptions,
@@ -172,14 +171,23 @@ export class CliContext {
     this.#closers.push(closer);
   }
 
-  /** A target finished when the command ends (an archive written), unless the command closed it. */
-  closeAtEnd(target: Closable): void {
-    this.#closables.push(target);
+  /** Disposes of `target` when the command ends, however it ends: an archive is finished, or removed. */
+  own<T extends AsyncDisposable>(target: T): T {
+    this.#opened.push(target);
+    return target;
   }
 
   async close(): Promise<void> {
     for (const closer of this.#closers.splice(0)) closer();
-    for (const target of this.#closables.splice(0)) await target.close();
+    let failure: { error: unknown } | undefined;
+    for (const target of this.#opened.splice(0).reverse()) {
+      try {
+        await target[Symbol.asyncDispose]();
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
     for (const access of this.#accesses.values()) await access.close();
+    if (failure) throw failure.error;
   }
 }

@@ -1,14 +1,6 @@
-import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { Readable } from 'node:stream';
 import { SizeLimitError, TransportError } from '../errors.js';
-import {
-  isManifestMediaType,
-  isVerified,
-  MAX_MANIFEST_BYTES,
-  markVerified,
-  parseManifest,
-  STREAM_BUFFER,
-  successors,
-} from '../oci/index.js';
+import { isManifestMediaType, MAX_MANIFEST_BYTES, parseManifest, relayOf, successors } from '../oci/index.js';
 import type { Descriptor } from '../oci/types.js';
 import { RegistryError } from '../registry/errors.js';
 import {
@@ -285,15 +277,8 @@ class GraphCopy {
         : src.fetch(descriptor, { signal: this.#signal }),
     );
     let sourceFailure: { error: unknown } | undefined;
-    const counter = new Transform({
-      highWaterMark: STREAM_BUFFER,
-      transform: (chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback) => {
-        this.#count(descriptor, chunk.byteLength);
-        done(null, chunk);
-      },
-    });
     // A verified source fails the stream on a mismatch, so the destination need not hash it again.
-    if (isVerified(content, descriptor)) markVerified(counter, descriptor);
+    const counter = relayOf(content, descriptor, (chunk) => this.#count(descriptor, chunk.byteLength));
     content.on('error', (error) => {
       sourceFailure ??= { error };
       counter.destroy(error);

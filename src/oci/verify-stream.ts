@@ -37,6 +37,11 @@ export class VerifyingStream extends Transform {
     return this.#received;
   }
 
+  /** The descriptor the content is checked against. */
+  get expected(): Expected {
+    return this.#expected;
+  }
+
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
     this.#received += chunk.byteLength;
     if (this.#received > this.#expected.size) {
@@ -78,9 +83,7 @@ export class VerifyingStream extends Transform {
 }
 
 export function createVerifier(expected: Expected): VerifyingStream {
-  const verifier = new VerifyingStream(expected);
-  markVerified(verifier, expected);
-  return verifier;
+  return new VerifyingStream(expected);
 }
 
 /**
@@ -113,19 +116,40 @@ export async function readVerified(
 }
 
 /**
- * Streams known to fail before they end unless their content matches a descriptor: a verifier,
- * or a pass-through fed only by one. A target handed such a stream for the same descriptor need
- * not hash the content a second time.
+ * A pass-through fed only by a verified stream: it fails before it ends whenever its source does,
+ * so it is verified for the same descriptor. Made by {@link relayOf}.
  */
-const verifiedFor = new WeakMap<Readable, string>();
-
-export function markVerified(stream: Readable, expected: Expected): Readable {
-  verifiedFor.set(stream, `${expected.digest}/${expected.size}`);
-  return stream;
+export class VerifiedRelay extends Transform {
+  constructor(
+    readonly expected: Expected,
+    onChunk: (chunk: Buffer) => void,
+  ) {
+    super({ highWaterMark: STREAM_BUFFER, transform: relayChunk(onChunk) });
+  }
 }
 
+function relayChunk(onChunk: (chunk: Buffer) => void) {
+  return (chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback) => {
+    onChunk(chunk);
+    done(null, chunk);
+  };
+}
+
+/**
+ * A pass-through for what `source` gives that calls `onChunk` with each chunk; a
+ * {@link VerifiedRelay} when `source` is verified for `expected`, so a target handed the relay
+ * need not hash the content a second time. The caller pipes `source` into it.
+ */
+export function relayOf(source: Readable, expected: Expected, onChunk: (chunk: Buffer) => void): Transform {
+  if (isVerified(source, expected)) return new VerifiedRelay(expected, onChunk);
+  return new Transform({ highWaterMark: STREAM_BUFFER, transform: relayChunk(onChunk) });
+}
+
+/** Whether `stream` fails before it ends unless its content matches `expected`: a verifier, or a relay of one. */
 export function isVerified(stream: Readable, expected: Expected): boolean {
-  return verifiedFor.get(stream) === `${expected.digest}/${expected.size}`;
+  const checked =
+    stream instanceof VerifyingStream || stream instanceof VerifiedRelay ? stream.expected : undefined;
+  return checked?.digest === expected.digest && checked.size === expected.size;
 }
 
 /** The stream, verified: as it is when it is already verified for this descriptor, else through a verifier. */

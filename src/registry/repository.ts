@@ -1,7 +1,6 @@
-import { Readable, type Writable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { DigestMismatchError, SizeLimitError, TransportError } from '../errors.js';
 import {
-  createVerifier,
   digestOf,
   isManifestMediaType,
   MAX_MANIFEST_BYTES,
@@ -20,11 +19,11 @@ import {
   pacedChunks,
   readBodyBytes,
   readBodyJson,
-  SlowBodyError,
   sameOrigin,
 } from '../transport/index.js';
 import type { HttpMethod, HttpRequest, HttpResponse, RequestBody } from '../transport/types.js';
 import type { RegistryConnection } from './connection.js';
+import { downloadBlob } from './download.js';
 import { errorFromResponse, PreconditionFailedError } from './errors.js';
 import { paginate } from './pagination.js';
 import { uploadBlob } from './upload.js';
@@ -55,28 +54,6 @@ export interface PushedManifest {
 }
 
 const acceptManifests = manifestMediaTypes.join(', ');
-
-/** Resolves when the stream wants more, or is gone. */
-function drained(stream: Writable): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      stream.off('drain', done);
-      stream.off('close', done);
-      resolve();
-    };
-    stream.on('drain', done);
-    stream.on('close', done);
-  });
-}
-
-/** Reconnects in a row, without a byte of progress, before a blob download gives up. */
-const MAX_RESUMES = 3;
-
-/**
- * Reconnects within one blob in all, progress or not: a server that sends a byte and resets
- * costs this many requests, not one per byte.
- */
-export const MAX_BLOB_RECONNECTS = 10;
 
 /** `4 MiB` for whole mebibytes, else bytes: sizes in messages. */
 function formatSize(bytes: number): string {
@@ -308,71 +285,17 @@ export class Repository {
     return { response, skip: offset };
   }
 
-  /**
-   * The blob as a stream that fails on a size or digest mismatch before it ends; never buffered.
-   * A connection lost mid-blob is resumed with `Range` from the last byte received, the hash
-   * running on across reconnects (bounded: MAX_RESUMES in a row without progress,
-   * MAX_BLOB_RECONNECTS in all).
-   */
+  /** The blob as a stream that fails on a size or digest mismatch before it ends; resumed when a connection breaks. */
   async fetchBlob(descriptor: Descriptor, options: SignalOptions = {}): Promise<Readable> {
     const { signal } = options;
     parseDigest(descriptor.digest);
-    const first = await this.#getBlob(descriptor, 0, signal);
-    const verifier = createVerifier(descriptor);
-    let response = first.response;
-    // A reader that stops (an error elsewhere, an interrupt) releases the connection at once.
-    verifier.on('close', () => closeBody(response.body));
-    const pump = async () => {
-      let { skip } = first;
-      let offset = 0;
-      let failures = 0;
-      let reconnects = 0;
-      for (;;) {
-        try {
-          for await (let chunk of pacedChunks(response)) {
-            if (skip > 0) {
-              const dropped = Math.min(skip, chunk.byteLength);
-              skip -= dropped;
-              chunk = chunk.subarray(dropped);
-              if (chunk.byteLength === 0) continue;
-            }
-            offset += chunk.byteLength;
-            failures = 0;
-            if (!verifier.write(chunk)) await drained(verifier);
-            if (verifier.destroyed) return closeBody(response.body);
-          }
-          verifier.end();
-          return;
-        } catch (error) {
-          if (verifier.destroyed) return;
-          signal?.throwIfAborted();
-          failures += 1;
-          reconnects += 1;
-          // A body that trickles is the server's pace, not a broken connection: no reconnect helps.
-          if (offset >= descriptor.size || error instanceof SlowBodyError) throw error;
-          if (failures > MAX_RESUMES || reconnects > MAX_BLOB_RECONNECTS) {
-            const host = (await this.#connect()).baseUrl.host;
-            const why =
-              failures > MAX_RESUMES
-                ? `${MAX_RESUMES} in a row without progress`
-                : `${MAX_BLOB_RECONNECTS} in all`;
-            throw new TransportError(
-              `the connection to ${host} kept breaking: gave up on ${descriptor.digest} after ${reconnects - 1} reconnects (${why})`,
-              {
-                cause: error,
-                hint: 'try again later; a proxy or network that cuts long downloads may be at fault',
-              },
-            );
-          }
-          ({ response, skip } = await this.#getBlob(descriptor, offset, signal));
-          if (verifier.destroyed) return closeBody(response.body);
-        }
-      }
-    };
-    pump().catch((error: unknown) =>
-      verifier.destroy(error instanceof Error ? error : new Error(String(error))),
-    );
-    return verifier;
+    return downloadBlob({
+      descriptor,
+      first: await this.#getBlob(descriptor, 0, signal),
+      resume: (offset) => this.#getBlob(descriptor, offset, signal),
+      host: async () => (await this.#connect()).baseUrl.host,
+      signal,
+    });
   }
 
   /**

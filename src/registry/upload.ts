@@ -111,93 +111,125 @@ function withDigest(location: URL, digest: string): URL {
  * upload's session is cancelled, best effort.
  */
 export async function uploadBlob(upload: UploadRequest): Promise<void> {
-  const { connection, descriptor, scopes, signal } = upload;
-  const { send, baseUrl } = connection;
-  const operation = upload.describe(`upload ${descriptor.digest} to`);
-  const startRequest: HttpRequest = {
-    method: 'POST',
-    url: new URL(`/v2/${upload.repository}/blobs/uploads/`, baseUrl),
-    scopes,
-    signal,
-  };
-  const started = await send(startRequest);
-  if (started.status !== 202) throw await errorFromResponse(operation, startRequest, started);
-  discardBody(started);
-  let location = uploadLocation(headerValue(started, 'location'), startRequest.url, baseUrl);
-  const minimum = Number(headerValue(started, 'oci-chunk-min-length') ?? 0);
-  if (minimum > MAX_CHUNK)
-    throw new TransportError(`${baseUrl.host} demands chunks of ${minimum} bytes, over tug's ${MAX_CHUNK}`);
-
+  const session = await startSession(upload);
   try {
-    let closing: HttpRequest;
-    if (descriptor.size <= upload.monolithicMax) {
-      closing = {
-        method: 'PUT',
-        url: withDigest(location, descriptor.digest),
-        scopes,
-        headers: { 'content-type': 'application/octet-stream' },
-        body: upload.body,
-        signal,
-      };
-    } else {
-      let offset = 0;
-      for await (const chunk of chunksOf(streamOf(upload.body), Math.max(upload.chunkSize, minimum))) {
-        const request: HttpRequest = {
-          method: 'PATCH',
-          url: location,
-          scopes,
-          headers: {
-            'content-type': 'application/octet-stream',
-            'content-range': `${offset}-${offset + chunk.byteLength - 1}`,
-          },
-          body: chunk,
-          signal,
-        };
-        let response = await send(request);
-        if (response.status === 416) {
-          // Out of step: ask the session how much it holds, then re-send this chunk or go on.
-          discardBody(response);
-          const held = await heldBytes(send, location, scopes, baseUrl.host, signal);
-          if (held === offset + chunk.byteLength) {
-            offset = held;
-            continue;
-          }
-          if (held !== offset) {
-            throw new TransportError(`${baseUrl.host} holds ${held} bytes of the upload, tug sent ${offset}`);
-          }
-          response = await send(request);
-        }
-        // 202 is the spec's answer; some registries (ECR) answer a chunk with 201.
-        if (response.status !== 202 && response.status !== 201) {
-          throw await errorFromResponse(operation, request, response);
-        }
-        discardBody(response);
-        offset += chunk.byteLength;
-        checkUploadedRange(headerValue(response, 'range'), offset, baseUrl.host);
-        location = uploadLocation(headerValue(response, 'location') ?? location.href, request.url, baseUrl);
-      }
-      closing = {
-        method: 'PUT',
-        url: withDigest(location, descriptor.digest),
-        scopes,
-        body: new Uint8Array(0),
-        signal,
-      };
-    }
-    const done = await send(closing);
-    if (done.status !== 201) throw await errorFromResponse(operation, closing, done);
-    discardBody(done);
-    const answered = headerValue(done, 'docker-content-digest');
-    if (answered && answered !== descriptor.digest)
-      throw new DigestMismatchError(descriptor.digest, answered);
+    if (upload.descriptor.size > upload.monolithicMax) await sendChunks(upload, session);
+    await finishSession(upload, session);
   } catch (error) {
-    const cancel = await send({
-      method: 'DELETE',
-      url: location,
-      scopes,
-      signal: cleanupSignal(signal),
-    }).catch(() => undefined);
-    if (cancel) discardBody(cancel);
+    await cancelSession(upload, session);
     throw error;
   }
+}
+
+/** An open upload session: where the next request goes, and the smallest chunk the registry takes. */
+interface UploadSession {
+  location: URL;
+  minimumChunk: number;
+}
+
+/** POST: opens the session (distribution-spec, "Pushing blobs"). */
+async function startSession(upload: UploadRequest): Promise<UploadSession> {
+  const { send, baseUrl } = upload.connection;
+  const request: HttpRequest = {
+    method: 'POST',
+    url: new URL(`/v2/${upload.repository}/blobs/uploads/`, baseUrl),
+    scopes: upload.scopes,
+    signal: upload.signal,
+  };
+  const started = await send(request);
+  if (started.status !== 202) throw await errorFromResponse(operationOf(upload), request, started);
+  discardBody(started);
+  const location = uploadLocation(headerValue(started, 'location'), request.url, baseUrl);
+  const minimumChunk = Number(headerValue(started, 'oci-chunk-min-length') ?? 0);
+  if (minimumChunk > MAX_CHUNK)
+    throw new TransportError(
+      `${baseUrl.host} demands chunks of ${minimumChunk} bytes, over tug's ${MAX_CHUNK}`,
+    );
+  return { location, minimumChunk };
+}
+
+function operationOf(upload: UploadRequest): string {
+  return upload.describe(`upload ${upload.descriptor.digest} to`);
+}
+
+/** PATCH after PATCH, one chunk in memory at a time (distribution-spec, "Pushing a blob in chunks"). */
+async function sendChunks(upload: UploadRequest, session: UploadSession): Promise<void> {
+  const { send, baseUrl } = upload.connection;
+  const { scopes, signal } = upload;
+  let offset = 0;
+  for await (const chunk of chunksOf(
+    streamOf(upload.body),
+    Math.max(upload.chunkSize, session.minimumChunk),
+  )) {
+    const request: HttpRequest = {
+      method: 'PATCH',
+      url: session.location,
+      scopes,
+      headers: {
+        'content-type': 'application/octet-stream',
+        'content-range': `${offset}-${offset + chunk.byteLength - 1}`,
+      },
+      body: chunk,
+      signal,
+    };
+    let response = await send(request);
+    if (response.status === 416) {
+      // Out of step: ask the session how much it holds, then re-send this chunk or go on.
+      discardBody(response);
+      const held = await heldBytes(send, session.location, scopes, baseUrl.host, signal);
+      if (held === offset + chunk.byteLength) {
+        offset = held;
+        continue;
+      }
+      if (held !== offset) {
+        throw new TransportError(`${baseUrl.host} holds ${held} bytes of the upload, tug sent ${offset}`);
+      }
+      response = await send(request);
+    }
+    // 202 is the spec's answer; some registries (ECR) answer a chunk with 201.
+    if (response.status !== 202 && response.status !== 201) {
+      throw await errorFromResponse(operationOf(upload), request, response);
+    }
+    discardBody(response);
+    offset += chunk.byteLength;
+    checkUploadedRange(headerValue(response, 'range'), offset, baseUrl.host);
+    session.location = uploadLocation(
+      headerValue(response, 'location') ?? session.location.href,
+      request.url,
+      baseUrl,
+    );
+  }
+}
+
+/** PUT ?digest=: the whole blob when it is small, else an empty body closing the chunks sent. */
+async function finishSession(upload: UploadRequest, session: UploadSession): Promise<void> {
+  const { descriptor, scopes, signal } = upload;
+  const monolithic = descriptor.size <= upload.monolithicMax;
+  const closing: HttpRequest = {
+    method: 'PUT',
+    url: withDigest(session.location, descriptor.digest),
+    scopes,
+    ...(monolithic
+      ? { headers: { 'content-type': 'application/octet-stream' }, body: upload.body }
+      : { body: new Uint8Array(0) }),
+    signal,
+  };
+  const done = await upload.connection.send(closing);
+  if (done.status !== 201) throw await errorFromResponse(operationOf(upload), closing, done);
+  discardBody(done);
+  const answered = headerValue(done, 'docker-content-digest');
+  if (answered && answered !== descriptor.digest) throw new DigestMismatchError(descriptor.digest, answered);
+}
+
+/** DELETE: a failed upload leaves no session behind, best effort and briefly after an abort. */
+async function cancelSession(upload: UploadRequest, session: UploadSession): Promise<void> {
+  const cancel = await upload.connection
+    .send({
+      method: 'DELETE',
+      url: session.location,
+      scopes: upload.scopes,
+      signal: cleanupSignal(upload.signal),
+    })
+    .catch(() => undefined);
+  if (cancel) discardBody(cancel);
 }

@@ -2,11 +2,12 @@ import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { type Bundle, bundleFromJSON, bundleToJSON, toDSSEBundle } from '@sigstore/bundle';
 import { toSignedEntity, Verifier } from '@sigstore/verify';
-import { addToReferrersTag, listReferrers, referrerDescriptor } from '../artifacts/referrers.js';
+import { listReferrers } from '../artifacts/referrers.js';
 import { DigestMismatchError, InvalidContentError, SizeLimitError } from '../errors.js';
 import { digestOf, isIndex, MediaType, parseDigest, parseManifest } from '../oci/index.js';
 import type { Descriptor, ImageManifest } from '../oci/types.js';
-import { isReferrersIndexer, type ReadTarget, type WriteTarget } from '../targets/target.js';
+import { keepReferrerFindable, referrerDescriptor } from '../targets/referrers-tag.js';
+import type { ReadTarget, SignalOptions, WriteTarget } from '../targets/target.js';
 import type { SignatureWriter, SignOptions } from './sign.js';
 import { signBytes } from './signature.js';
 import type { SignatureCheck } from './verify.js';
@@ -49,15 +50,21 @@ function statementFor(subject: Descriptor, claims: Record<string, string>): Buff
   return Buffer.from(JSON.stringify(statement), 'utf8');
 }
 
-async function pushBytes(target: WriteTarget, mediaType: string, bytes: Buffer): Promise<Descriptor> {
+async function pushBytes(
+  target: WriteTarget,
+  mediaType: string,
+  bytes: Buffer,
+  options: SignalOptions,
+): Promise<Descriptor> {
   const descriptor = { mediaType, digest: digestOf(bytes), size: bytes.byteLength };
-  if (!(await target.exists(descriptor))) await target.push(descriptor, Readable.from([bytes]));
+  if (!(await target.exists(descriptor, options)))
+    await target.push(descriptor, Readable.from([bytes]), options);
   return descriptor;
 }
 
 /** A writer of Sigstore bundles (v0.3, DSSE, key-signed, no certificate) as OCI 1.1 referrers. */
 export function bundleWriter(target: WriteTarget, options: SignOptions): SignatureWriter {
-  return async (subject) => {
+  return async (subject, signal = {}) => {
     const statement = statementFor(subject, options.claims ?? {});
     const signature = signBytes(options.key, preAuthEncoding(inTotoPayloadType, statement));
     const bundle = toDSSEBundle({
@@ -70,8 +77,9 @@ export function bundleWriter(target: WriteTarget, options: SignOptions): Signatu
       target,
       bundleArtifactType,
       Buffer.from(JSON.stringify(bundleToJSON(bundle))),
+      signal,
     );
-    const config = await pushBytes(target, MediaType.ociEmpty, emptyJson);
+    const config = await pushBytes(target, MediaType.ociEmpty, emptyJson, signal);
     const manifest: ImageManifest = {
       schemaVersion: 2,
       mediaType: MediaType.ociManifest,
@@ -85,9 +93,13 @@ export function bundleWriter(target: WriteTarget, options: SignOptions): Signatu
         'dev.sigstore.bundle.predicateType': signPredicateType,
       },
     };
-    const descriptor = await pushBytes(target, MediaType.ociManifest, Buffer.from(JSON.stringify(manifest)));
-    const indexed = isReferrersIndexer(target) && (await target.indexesReferrers(subject, descriptor));
-    if (!indexed) await addToReferrersTag(target, subject, referrerDescriptor(descriptor, manifest));
+    const descriptor = await pushBytes(
+      target,
+      MediaType.ociManifest,
+      Buffer.from(JSON.stringify(manifest)),
+      signal,
+    );
+    await keepReferrerFindable(target, subject, referrerDescriptor(descriptor, manifest), signal);
     return descriptor;
   };
 }
@@ -141,20 +153,21 @@ export async function checkBundleSignatures(
   target: ReadTarget,
   subject: Descriptor,
   key: KeyObject,
+  options: SignalOptions = {},
 ): Promise<SignatureCheck> {
   const check: SignatureCheck = { verified: [], failures: [] };
-  const referrers = await listReferrers(target, subject, bundleArtifactType);
+  const referrers = await listReferrers(target, subject, bundleArtifactType, options);
   for (const [i, referrer] of referrers.entries()) {
     const label = `bundle ${i + 1} (${referrer.digest})`;
     try {
-      const { manifest } = parseManifest(await target.fetchBytes(referrer), referrer.mediaType);
+      const { manifest } = parseManifest(await target.fetchBytes(referrer, options), referrer.mediaType);
       const layer = isIndex(manifest)
         ? undefined
         : manifest.layers.find((entry) => entry.mediaType === bundleArtifactType);
       if (!layer) throw new InvalidContentError(`${label}: no ${bundleArtifactType} layer`);
       let bytes: Uint8Array;
       try {
-        bytes = await target.fetchBytes(layer);
+        bytes = await target.fetchBytes(layer, options);
       } catch (error) {
         if (error instanceof DigestMismatchError || error instanceof SizeLimitError) {
           throw new InvalidContentError(`${label}: the bundle does not match its digest (tampered bundle)`);

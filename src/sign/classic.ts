@@ -3,7 +3,13 @@ import { NotFoundError, TugError } from '../errors.js';
 import { digestOf, isIndex, MediaType, parseManifest } from '../oci/index.js';
 import type { Descriptor, ImageManifest } from '../oci/types.js';
 import { referrersTag } from '../targets/referrers-tag.js';
-import { isConditionalTagger, type ReadTarget, type TagState, type WriteTarget } from '../targets/target.js';
+import {
+  isConditionalTagger,
+  type ReadTarget,
+  type SignalOptions,
+  type TagState,
+  type WriteTarget,
+} from '../targets/target.js';
 
 /** The layer media type of a simple-signing payload, and the annotation holding its base64 signature. */
 export const simpleSigningMediaType = 'application/vnd.dev.cosign.simplesigning.v1+json';
@@ -18,15 +24,19 @@ export function signatureTag(subject: Descriptor): string {
 export async function readSignatureManifest(
   target: ReadTarget,
   subject: Descriptor,
+  options: SignalOptions = {},
 ): Promise<{ descriptor: Descriptor; manifest: ImageManifest } | undefined> {
   let descriptor: Descriptor;
   try {
-    descriptor = await target.resolve(signatureTag(subject));
+    descriptor = await target.resolve(signatureTag(subject), options);
   } catch (error) {
     if (error instanceof NotFoundError) return undefined;
     throw error;
   }
-  return { descriptor, manifest: asImageManifest(await target.fetchBytes(descriptor), descriptor) };
+  return {
+    descriptor,
+    manifest: asImageManifest(await target.fetchBytes(descriptor, options), descriptor),
+  };
 }
 
 function asImageManifest(bytes: Uint8Array, descriptor: Descriptor): ImageManifest {
@@ -37,9 +47,16 @@ function asImageManifest(bytes: Uint8Array, descriptor: Descriptor): ImageManife
   return manifest;
 }
 
-async function pushBytes(target: WriteTarget, mediaType: string, bytes: Uint8Array): Promise<Descriptor> {
+async function pushBytes(
+  target: WriteTarget,
+  mediaType: string,
+  bytes: Uint8Array,
+  options: SignalOptions,
+): Promise<Descriptor> {
   const descriptor = { mediaType, digest: digestOf(bytes), size: bytes.byteLength };
-  if (!(await target.exists(descriptor))) await target.push(descriptor, Readable.from([Buffer.from(bytes)]));
+  if (!(await target.exists(descriptor, options))) {
+    await target.push(descriptor, Readable.from([Buffer.from(bytes)]), options);
+  }
   return descriptor;
 }
 
@@ -61,11 +78,12 @@ async function pushWithLayer(
   target: WriteTarget,
   previous: readonly Descriptor[],
   layer: Descriptor,
+  options: SignalOptions,
 ): Promise<Descriptor> {
   const layers = [...previous, layer];
-  const config = await pushBytes(target, MediaType.ociConfig, signatureConfig(layers));
+  const config = await pushBytes(target, MediaType.ociConfig, signatureConfig(layers), options);
   const manifest: ImageManifest = { schemaVersion: 2, mediaType: MediaType.ociManifest, config, layers };
-  return pushBytes(target, MediaType.ociManifest, Buffer.from(JSON.stringify(manifest), 'utf8'));
+  return pushBytes(target, MediaType.ociManifest, Buffer.from(JSON.stringify(manifest), 'utf8'), options);
 }
 
 /** Signers that may race on one `.sig` tag before a signature gives up. */
@@ -81,24 +99,25 @@ export async function appendClassicSignature(
   subject: Descriptor,
   payload: Uint8Array,
   signature: Uint8Array,
+  options: SignalOptions = {},
 ): Promise<Descriptor> {
   const tag = signatureTag(subject);
-  const blob = await pushBytes(target, simpleSigningMediaType, payload);
+  const blob = await pushBytes(target, simpleSigningMediaType, payload, options);
   const layer: Descriptor = {
     ...blob,
     annotations: { [signatureAnnotation]: Buffer.from(signature).toString('base64') },
   };
   if (!isConditionalTagger(target)) {
-    const existing = await readSignatureManifest(target, subject);
-    const pushed = await pushWithLayer(target, existing?.manifest.layers ?? [], layer);
-    await target.tag(pushed, tag);
+    const existing = await readSignatureManifest(target, subject, options);
+    const pushed = await pushWithLayer(target, existing?.manifest.layers ?? [], layer, options);
+    await target.tag(pushed, tag, options);
     return pushed;
   }
   for (let attempt = 0; attempt < maxTagRaces; attempt++) {
-    const state: TagState | undefined = await target.readTag(tag);
+    const state: TagState | undefined = await target.readTag(tag, options);
     const previous = state ? asImageManifest(state.bytes, state.descriptor).layers : [];
-    const pushed = await pushWithLayer(target, previous, layer);
-    if (await target.tagIf(pushed, tag, state)) return pushed;
+    const pushed = await pushWithLayer(target, previous, layer, options);
+    if (await target.tagIf(pushed, tag, state, options)) return pushed;
   }
   throw new TugError(`the signature tag ${tag} kept changing under other signers`, { hint: 'sign again' });
 }

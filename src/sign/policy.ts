@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import type { Descriptor } from '../oci/types.js';
-import type { ReadTarget } from '../targets/target.js';
+import type { ReadTarget, SignalOptions } from '../targets/target.js';
 import { checkBundleSignatures } from './bundle.js';
 import { SignatureVerificationError } from './errors.js';
 import { checkClassicSignatures, requireVerified, type VerifiedSignature } from './verify.js';
@@ -10,10 +10,11 @@ export async function verifySignatures(
   target: ReadTarget,
   subject: Descriptor,
   key: KeyObject,
+  options: SignalOptions = {},
 ): Promise<VerifiedSignature[]> {
   const checks = [
-    await checkClassicSignatures(target, subject, key),
-    await checkBundleSignatures(target, subject, key),
+    await checkClassicSignatures(target, subject, key, options),
+    await checkBundleSignatures(target, subject, key, options),
   ];
   return requireVerified(subject, checks);
 }
@@ -24,9 +25,10 @@ export async function requireSignedBy(
   subject: Descriptor,
   key: KeyObject,
   image: string,
+  options: SignalOptions = {},
 ): Promise<void> {
   try {
-    await verifySignatures(target, subject, key);
+    await verifySignatures(target, subject, key, options);
   } catch (error) {
     if (!(error instanceof SignatureVerificationError)) throw error;
     throw new SignatureVerificationError(`refusing to copy ${image}: ${error.message}`, {

@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { isIndex, parseManifest } from '../oci/index.js';
 import type { Descriptor } from '../oci/types.js';
-import type { WriteTarget } from '../targets/target.js';
+import type { SignalOptions, WriteTarget } from '../targets/target.js';
 import { appendClassicSignature } from './classic.js';
 import { simpleSigningPayload } from './payload.js';
 import { signBytes } from './signature.js';
@@ -12,8 +12,6 @@ export interface SignOptions {
   repository: string;
   /** Claims for the payload's `optional` section. */
   claims?: Record<string, string>;
-  /** Also sign each manifest an index lists. */
-  recursive?: boolean;
 }
 
 export interface SignedManifest {
@@ -23,13 +21,18 @@ export interface SignedManifest {
 }
 
 /** Writes one signature for one manifest. */
-export type SignatureWriter = (subject: Descriptor) => Promise<Descriptor>;
+export type SignatureWriter = (subject: Descriptor, options?: SignalOptions) => Promise<Descriptor>;
+
+export interface SignImageOptions extends SignalOptions {
+  /** Also sign each manifest an index lists. */
+  recursive?: boolean;
+}
 
 /** A writer of cosign's classic layout: a simple-signing payload appended to the `.sig` manifest. */
 export function classicWriter(target: WriteTarget, options: SignOptions): SignatureWriter {
-  return (subject) => {
+  return (subject, signal) => {
     const payload = simpleSigningPayload(options.repository, subject.digest, options.claims);
-    return appendClassicSignature(target, subject, payload, signBytes(options.key, payload));
+    return appendClassicSignature(target, subject, payload, signBytes(options.key, payload), signal);
   };
 }
 
@@ -37,14 +40,14 @@ export function classicWriter(target: WriteTarget, options: SignOptions): Signat
 export async function signingSubjects(
   target: WriteTarget,
   root: Descriptor,
-  recursive: boolean,
+  options: SignImageOptions = {},
 ): Promise<Descriptor[]> {
   const subjects = [root];
-  if (!recursive) return subjects;
-  const { manifest } = parseManifest(await target.fetchBytes(root), root.mediaType);
+  if (!options.recursive) return subjects;
+  const { manifest } = parseManifest(await target.fetchBytes(root, options), root.mediaType);
   if (isIndex(manifest)) {
     for (const entry of manifest.manifests) {
-      subjects.push(...(await signingSubjects(target, entry, true)));
+      subjects.push(...(await signingSubjects(target, entry, options)));
     }
   }
   return subjects;
@@ -55,12 +58,12 @@ export async function signImage(
   target: WriteTarget,
   root: Descriptor,
   write: SignatureWriter,
-  recursive = false,
+  options: SignImageOptions = {},
 ): Promise<SignedManifest[]> {
   const signed: SignedManifest[] = [];
-  for (const subject of await signingSubjects(target, root, recursive)) {
+  for (const subject of await signingSubjects(target, root, options)) {
     const bare = { mediaType: subject.mediaType, digest: subject.digest, size: subject.size };
-    signed.push({ subject: bare, signature: await write(bare) });
+    signed.push({ subject: bare, signature: await write(bare, { signal: options.signal }) });
   }
   return signed;
 }

@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { DigestMismatchError, InvalidContentError, SizeLimitError } from '../errors.js';
 import type { Descriptor } from '../oci/types.js';
-import type { ReadTarget } from '../targets/target.js';
+import type { ReadTarget, SignalOptions } from '../targets/target.js';
 import {
   readSignatureManifest,
   signatureAnnotation,
@@ -38,12 +38,13 @@ async function checkLayer(
   key: KeyObject,
   layer: Descriptor,
   label: string,
+  options: SignalOptions,
 ): Promise<SimpleSigningPayload> {
   const encoded = layer.annotations?.[signatureAnnotation];
   if (!encoded) throw new InvalidContentError(`${label} has no ${signatureAnnotation} annotation`);
   let payloadBytes: Uint8Array;
   try {
-    payloadBytes = await target.fetchBytes(layer);
+    payloadBytes = await target.fetchBytes(layer, options);
   } catch (error) {
     if (isTampered(error)) {
       throw new InvalidContentError(`${label}: the payload does not match its digest (tampered payload)`);
@@ -70,15 +71,16 @@ export async function checkClassicSignatures(
   target: ReadTarget,
   subject: Descriptor,
   key: KeyObject,
+  options: SignalOptions = {},
 ): Promise<SignatureCheck> {
-  const found = await readSignatureManifest(target, subject);
+  const found = await readSignatureManifest(target, subject, options);
   const check: SignatureCheck = { verified: [], failures: [] };
   if (!found) return check;
   const layers = found.manifest.layers.filter((layer) => layer.mediaType === simpleSigningMediaType);
   for (const [i, layer] of layers.entries()) {
     const label = `signature ${i + 1} in ${signatureTag(subject)}`;
     try {
-      const payload = await checkLayer(target, subject, key, layer, label);
+      const payload = await checkLayer(target, subject, key, layer, label, options);
       check.verified.push({
         layout: 'classic',
         manifest: found.descriptor.digest,

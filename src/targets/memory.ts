@@ -17,6 +17,9 @@ export class MemoryTarget implements WriteTarget, TagLister {
   readonly #content = new Map<string, Stored>();
   readonly #tags = new Map<string, Descriptor>();
 
+  /** Ends an `await using` block; memory is released with the target. */
+  async [Symbol.asyncDispose](): Promise<void> {}
+
   /** A tag, or a digest of stored content, to its descriptor (media type, digest, size). */
   async resolve(reference: string): Promise<Descriptor> {
     const descriptor = this.#tags.get(reference) ?? this.#content.get(reference)?.descriptor;

@@ -48,23 +48,30 @@ const MAX_LAYOUT_FILE_BYTES = 64 * 1024;
 
 /** An OCI image layout directory (the image-spec's image layout): `oci-layout`, `index.json`, `blobs/`. */
 export class OciLayoutTarget implements WriteTarget, TagLister, ManifestDeleter, Untagger {
-  private layoutReady: Promise<void> | undefined;
-  private indexUpdates: Promise<void> = Promise.resolve();
-  private readonly pushes = new Map<string, Promise<void>>();
+  #layoutReady: Promise<void> | undefined;
+  #indexUpdates: Promise<void> = Promise.resolve();
+  readonly #pushes = new Map<string, Promise<void>>();
+
+  readonly #maxManifestBytes: number;
 
   constructor(
     readonly root: string,
-    private readonly maxManifestBytes: number,
-  ) {}
+    maxManifestBytes: number,
+  ) {
+    this.#maxManifestBytes = maxManifestBytes;
+  }
+
+  /** Ends an `await using` block; every write is finished before its call returns, so nothing is left to release. */
+  async [Symbol.asyncDispose](): Promise<void> {}
 
   /**
    * A digest: the `index.json` entry for it, else the manifest blob itself. A tag: the entry whose
    * `org.opencontainers.image.ref.name` it is. An empty reference: the layout's only manifest.
    */
   async resolve(reference: string): Promise<Descriptor> {
-    const index = await this.readIndex();
-    if (reference === '') return this.soleManifest(index);
-    if (isValidDigest(reference)) return this.resolveDigest(index, reference);
+    const index = await this.#readIndex();
+    if (reference === '') return this.#soleManifest(index);
+    if (isValidDigest(reference)) return this.#resolveDigest(index, reference);
     const entry = index.entries.find((candidate) => refNameOf(candidate.descriptor) === reference);
     if (entry === undefined) throw new NotFoundError(`tag ${reference} not found in OCI layout ${this.root}`);
     return withoutRefName(entry.descriptor);
@@ -76,8 +83,8 @@ export class OciLayoutTarget implements WriteTarget, TagLister, ManifestDeleter,
 
   async fetchBytes(descriptor: Descriptor): Promise<Uint8Array> {
     const checked = validateDescriptor(descriptor);
-    this.assertManifestSize(checked.digest, checked.size);
-    return readVerified(await openVerifiedBlob(this.root, checked), checked, this.maxManifestBytes);
+    this.#assertManifestSize(checked.digest, checked.size);
+    return readVerified(await openVerifiedBlob(this.root, checked), checked, this.#maxManifestBytes);
   }
 
   /** Whether the layout holds `descriptor`. */
@@ -89,13 +96,13 @@ export class OciLayoutTarget implements WriteTarget, TagLister, ManifestDeleter,
   /** Concurrent pushes of one digest share a single write; a blob already stored is not rewritten. */
   async push(descriptor: Descriptor, content: Readable): Promise<void> {
     const checked = validateDescriptor(descriptor);
-    const running = this.pushes.get(checked.digest);
+    const running = this.#pushes.get(checked.digest);
     if (running !== undefined) {
       await Promise.all([drain(content), running]);
       return;
     }
-    const write = this.store(checked, content).finally(() => this.pushes.delete(checked.digest));
-    this.pushes.set(checked.digest, write);
+    const write = this.#store(checked, content).finally(() => this.#pushes.delete(checked.digest));
+    this.#pushes.set(checked.digest, write);
     await write;
   }
 
@@ -107,14 +114,14 @@ export class OciLayoutTarget implements WriteTarget, TagLister, ManifestDeleter,
   /** Continues a blob from the part kept in the ingest directory (`content` starts at `offset`). */
   async pushFrom(descriptor: Descriptor, offset: number, content: Readable): Promise<void> {
     const checked = validateDescriptor(descriptor);
-    const running = this.pushes.get(checked.digest);
+    const running = this.#pushes.get(checked.digest);
     if (running !== undefined) {
       content.destroy();
       await running;
       return;
     }
     const write = (async () => {
-      await this.ensureLayout();
+      await this.#ensureLayout();
       const { state } = await blobState(blobPath(this.root, checked.digest));
       if (state === 'file') return drain(content);
       if (state === 'other') {
@@ -122,8 +129,8 @@ export class OciLayoutTarget implements WriteTarget, TagLister, ManifestDeleter,
         throw notARegularFile(checked.digest, this.root);
       }
       await writeBlobFrom(this.root, checked, offset, content);
-    })().finally(() => this.pushes.delete(checked.digest));
-    this.pushes.set(checked.digest, write);
+    })().finally(() => this.#pushes.delete(checked.digest));
+    this.#pushes.set(checked.digest, write);
     await write;
   }
 
@@ -134,8 +141,8 @@ export class OciLayoutTarget implements WriteTarget, TagLister, ManifestDeleter,
     if (!(await this.exists(checked))) {
       throw new NotFoundError(`cannot tag ${reference}: ${checked.digest} is not in OCI layout ${this.root}`);
     }
-    await this.ensureLayout();
-    await this.updateIndex((index) => withTaggedEntry(index, checked, reference));
+    await this.#ensureLayout();
+    await this.#updateIndex((index) => withTaggedEntry(index, checked, reference));
   }
 
   /**
@@ -150,7 +157,7 @@ export class OciLayoutTarget implements WriteTarget, TagLister, ManifestDeleter,
       byDigest ? entry.descriptor.digest === reference : refNameOf(entry.descriptor) === reference;
     let removed: Descriptor | undefined;
     let remaining: Descriptor[] = [];
-    await this.updateIndex((index) => {
+    await this.#updateIndex((index) => {
       const match = index.entries.find(named);
       if (match === undefined) {
         throw new NotFoundError(
@@ -164,9 +171,9 @@ export class OciLayoutTarget implements WriteTarget, TagLister, ManifestDeleter,
     });
     if (removed === undefined) throw new NotFoundError(`${reference} not found in OCI layout ${this.root}`);
     const reachable = new Set<string>();
-    for (const descriptor of remaining) await this.collectGraph(descriptor, reachable);
+    for (const descriptor of remaining) await this.#collectGraph(descriptor, reachable);
     const graph = new Set<string>();
-    await this.collectGraph(removed, graph);
+    await this.#collectGraph(removed, graph);
     for (const digest of graph) {
       if (!reachable.has(digest)) await rm(blobPath(this.root, digest), { force: true });
     }
@@ -174,21 +181,21 @@ export class OciLayoutTarget implements WriteTarget, TagLister, ManifestDeleter,
   }
 
   /** Adds the digests of `descriptor`'s graph that the layout holds to `into`; missing blobs are passed over. */
-  private async collectGraph(descriptor: Descriptor, into: Set<string>): Promise<void> {
+  async #collectGraph(descriptor: Descriptor, into: Set<string>): Promise<void> {
     if (into.has(descriptor.digest) || !(await this.exists(descriptor))) return;
     into.add(descriptor.digest);
     if (!isManifestMediaType(descriptor.mediaType)) return;
     const { manifest } = parseManifest(await this.fetchBytes(descriptor), descriptor.mediaType);
-    for (const child of successors(manifest)) await this.collectGraph(child, into);
+    for (const child of successors(manifest)) await this.#collectGraph(child, into);
   }
 
   /** Drops the `index.json` entry named `reference`; the blobs stay, as other entries may share them. */
   async untag(reference: string): Promise<Descriptor> {
-    const entry = (await this.readIndex()).entries.find(
+    const entry = (await this.#readIndex()).entries.find(
       (candidate) => refNameOf(candidate.descriptor) === reference,
     );
     if (entry === undefined) throw new NotFoundError(`tag ${reference} not found in OCI layout ${this.root}`);
-    await this.updateIndex((index) => ({
+    await this.#updateIndex((index) => ({
       document: index.document,
       entries: index.entries.filter((other) => refNameOf(other.descriptor) !== reference),
     }));
@@ -197,13 +204,13 @@ export class OciLayoutTarget implements WriteTarget, TagLister, ManifestDeleter,
 
   /** The tags of the layout's index. */
   async *tags(): AsyncIterable<string> {
-    const index = await this.readIndex();
+    const index = await this.#readIndex();
     const names = index.entries.flatMap((entry) => refNameOf(entry.descriptor) ?? []);
     yield* new Set(names);
   }
 
-  private async store(descriptor: Descriptor, content: Readable): Promise<void> {
-    await this.ensureLayout();
+  async #store(descriptor: Descriptor, content: Readable): Promise<void> {
+    await this.#ensureLayout();
     const { state } = await blobState(blobPath(this.root, descriptor.digest));
     if (state === 'file') return drain(content);
     if (state === 'other') {
@@ -213,7 +220,7 @@ export class OciLayoutTarget implements WriteTarget, TagLister, ManifestDeleter,
     await writeBlob(this.root, descriptor, content);
   }
 
-  private soleManifest(index: LayoutIndex): Descriptor {
+  #soleManifest(index: LayoutIndex): Descriptor {
     const [only, ...others] = index.entries;
     if (only === undefined) throw new NotFoundError(`OCI layout ${this.root} holds no manifest`);
     if (others.length > 0) {
@@ -228,14 +235,14 @@ export class OciLayoutTarget implements WriteTarget, TagLister, ManifestDeleter,
     return withoutRefName(only.descriptor);
   }
 
-  private async resolveDigest(index: LayoutIndex, digest: string): Promise<Descriptor> {
+  async #resolveDigest(index: LayoutIndex, digest: string): Promise<Descriptor> {
     const entry = index.entries.find((candidate) => candidate.descriptor.digest === digest);
     if (entry !== undefined) return withoutRefName(entry.descriptor);
     const { state, size } = await blobState(blobPath(this.root, digest));
     if (state === 'absent')
       throw new NotFoundError(`manifest ${digest} not found in OCI layout ${this.root}`);
     if (state === 'other') throw notARegularFile(digest, this.root);
-    this.assertManifestSize(digest, size);
+    this.#assertManifestSize(digest, size);
     const bytes = await readVerified(await openVerifiedBlob(this.root, { digest, size }), { digest, size });
     const { mediaType, manifest } = parseManifest(bytes);
     const artifactType = manifest.artifactType;
@@ -244,39 +251,39 @@ export class OciLayoutTarget implements WriteTarget, TagLister, ManifestDeleter,
       : { mediaType, digest, size, artifactType };
   }
 
-  private assertManifestSize(digest: string, size: number): void {
-    if (size > this.maxManifestBytes) {
+  #assertManifestSize(digest: string, size: number): void {
+    if (size > this.#maxManifestBytes) {
       throw new SizeLimitError(
-        `manifest ${digest} is ${size} bytes, over the limit of ${this.maxManifestBytes}`,
+        `manifest ${digest} is ${size} bytes, over the limit of ${this.#maxManifestBytes}`,
       );
     }
   }
 
-  private async readIndex(): Promise<LayoutIndex> {
+  async #readIndex(): Promise<LayoutIndex> {
     const path = join(this.root, INDEX_FILE);
-    const bytes = await readSmallFile(path, this.maxManifestBytes);
+    const bytes = await readSmallFile(path, this.#maxManifestBytes);
     return bytes === undefined ? emptyLayoutIndex() : parseLayoutIndex(bytes, path);
   }
 
   /** Read-modify-write of `index.json`, one at a time within this process, each an atomic replace. */
-  private updateIndex(change: (index: LayoutIndex) => LayoutIndex): Promise<void> {
-    const update = this.indexUpdates.then(async () => {
-      const next = change(await this.readIndex());
+  #updateIndex(change: (index: LayoutIndex) => LayoutIndex): Promise<void> {
+    const update = this.#indexUpdates.then(async () => {
+      const next = change(await this.#readIndex());
       await replaceFileAtomically(join(this.root, INDEX_FILE), serializeLayoutIndex(next));
     });
-    this.indexUpdates = update.catch(() => undefined);
+    this.#indexUpdates = update.catch(() => undefined);
     return update;
   }
 
-  private ensureLayout(): Promise<void> {
-    this.layoutReady ??= this.createLayoutFiles().catch((error: unknown) => {
-      this.layoutReady = undefined;
+  #ensureLayout(): Promise<void> {
+    this.#layoutReady ??= this.#createLayoutFiles().catch((error: unknown) => {
+      this.#layoutReady = undefined;
       throw error;
     });
-    return this.layoutReady;
+    return this.#layoutReady;
   }
 
-  private async createLayoutFiles(): Promise<void> {
+  async #createLayoutFiles(): Promise<void> {
     await assertRegularFiles(this.root, [LAYOUT_FILE, INDEX_FILE]);
     await assertBlobDirectories(this.root);
     await mkdir(this.root, { recursive: true });

@@ -31,8 +31,12 @@ export function targetReference(ref: Reference): string {
 /**
  * The target a reference names, to read from: a registry repository, an OCI layout or
  * oci-archive, a docker-archive. Each backend's module is loaded only when a reference names it.
+ * Dispose of it (`await using`) when done.
  */
-export async function openReadTarget(ref: Reference, options: OpenTargetOptions): Promise<ReadTarget> {
+export async function openReadTarget(
+  ref: Reference,
+  options: OpenTargetOptions,
+): Promise<ReadTarget & AsyncDisposable> {
   switch (ref.kind) {
     case 'registry': {
       const { RegistryTarget } = await import('./registry.js');
@@ -52,9 +56,12 @@ export async function openReadTarget(ref: Reference, options: OpenTargetOptions)
 
 /**
  * The target a reference names, to write to: an OCI layout is created when missing; an
- * oci-archive or a docker-archive is written when the target is closed.
+ * oci-archive or a docker-archive is written when the target is disposed of (`await using`) or closed.
  */
-export async function openWriteTarget(ref: Reference, options: OpenTargetOptions): Promise<WriteTarget> {
+export async function openWriteTarget(
+  ref: Reference,
+  options: OpenTargetOptions,
+): Promise<WriteTarget & AsyncDisposable> {
   switch (ref.kind) {
     case 'registry': {
       const { RegistryTarget } = await import('./registry.js');

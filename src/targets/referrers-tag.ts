@@ -1,7 +1,14 @@
+import { Readable } from 'node:stream';
 import { NotFoundError, TugError } from '../errors.js';
-import { isIndex, MediaType, parseDigest, parseManifest } from '../oci/index.js';
-import type { Descriptor, ImageIndex } from '../oci/types.js';
-import type { ReadTarget, SignalOptions } from './target.js';
+import { digestOf, isIndex, MediaType, parseDigest, parseManifest } from '../oci/index.js';
+import type { Descriptor, ImageIndex, Manifest } from '../oci/types.js';
+import {
+  isConditionalTagger,
+  isReferrersIndexer,
+  type ReadTarget,
+  type SignalOptions,
+  type WriteTarget,
+} from './target.js';
 
 /**
  * The tag of the referrers tag schema (distribution-spec, "Referrers Tag Schema"):
@@ -52,4 +59,85 @@ export function referrersIndexFrom(bytes: Uint8Array, descriptor: Descriptor, ta
     );
   }
   return manifest;
+}
+
+/** The descriptor a referrers list holds for a manifest: its artifact type and annotations. */
+export function referrerDescriptor(descriptor: Descriptor, manifest: Manifest): Descriptor {
+  const artifactType =
+    manifest.artifactType ?? ('config' in manifest ? manifest.config.mediaType : undefined);
+  return {
+    mediaType: descriptor.mediaType,
+    digest: descriptor.digest,
+    size: descriptor.size,
+    ...(artifactType ? { artifactType } : {}),
+    ...(manifest.annotations ? { annotations: manifest.annotations } : {}),
+  };
+}
+
+/**
+ * Adds a referrer to the tag-schema index of its subject. Two writers racing on one registry
+ * without the API can lose an entry (last writer wins), as with every client; the entry is
+ * re-read just before the write to keep that window short.
+ */
+export async function addToReferrersTag(
+  target: WriteTarget,
+  subject: Descriptor,
+  referrer: Descriptor,
+  options: SignalOptions = {},
+): Promise<void> {
+  const tag = referrersTag(subject);
+  if (!isConditionalTagger(target)) {
+    const { index } = await readReferrersTag(target, subject, options);
+    const updated = await pushWith(target, index, referrer, options);
+    if (updated) await target.tag(updated, tag, options);
+    return;
+  }
+  // Read, add, and move the tag only if nobody moved it meanwhile; on a race, read again.
+  for (let attempt = 0; attempt < MAX_TAG_RACES; attempt++) {
+    const state = await target.readTag(tag, options);
+    const index = state ? referrersIndexFrom(state.bytes, state.descriptor, tag) : emptyReferrersIndex();
+    const updated = await pushWith(target, index, referrer, options);
+    if (!updated || (await target.tagIf(updated, tag, state, options))) return;
+  }
+  throw new TugError(`the referrers tag ${tag} kept changing under other writers`, {
+    code: 'CONFLICT',
+    hint: 'attach again',
+  });
+}
+
+/** Writers that may race on one referrers tag before an update gives up. */
+const MAX_TAG_RACES = 5;
+
+/** Pushes `index` with `referrer` added; undefined when it already lists it. */
+async function pushWith(
+  target: WriteTarget,
+  index: ImageIndex,
+  referrer: Descriptor,
+  options: SignalOptions,
+): Promise<Descriptor | undefined> {
+  if (index.manifests.some((entry) => entry.digest === referrer.digest)) return undefined;
+  const updated: ImageIndex = {
+    schemaVersion: 2,
+    mediaType: MediaType.ociIndex,
+    manifests: [...index.manifests, referrer],
+  };
+  const bytes = Buffer.from(JSON.stringify(updated), 'utf8');
+  const descriptor = { mediaType: MediaType.ociIndex, digest: digestOf(bytes), size: bytes.byteLength };
+  await target.push(descriptor, Readable.from([bytes]), options);
+  return descriptor;
+}
+
+/**
+ * Makes `referrer` findable from `subject` (distribution-spec, "Pushing Manifests with Subject"):
+ * a target that keeps its referrers by itself (a registry) has nothing to do; others get the
+ * entry added to the referrers tag.
+ */
+export async function keepReferrerFindable(
+  target: WriteTarget,
+  subject: Descriptor,
+  referrer: Descriptor,
+  options: SignalOptions = {},
+): Promise<void> {
+  if (isReferrersIndexer(target) && (await target.indexesReferrers(subject, referrer))) return;
+  await addToReferrersTag(target, subject, referrer, options);
 }

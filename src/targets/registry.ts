@@ -1,10 +1,10 @@
 import { Readable } from 'node:stream';
 import { DigestMismatchError, NotFoundError } from '../errors.js';
-import { isManifestMediaType, MAX_MANIFEST_BYTES, readVerified } from '../oci/index.js';
+import { isManifestMediaType, MAX_MANIFEST_BYTES, parseManifest, readVerified } from '../oci/index.js';
 import type { Descriptor } from '../oci/types.js';
 import { PreconditionFailedError } from '../registry/errors.js';
 import type { Repository } from '../registry/repository.js';
-import { readReferrersTag } from './referrers-tag.js';
+import { addToReferrersTag, readReferrersTag, referrerDescriptor } from './referrers-tag.js';
 import type {
   ConditionalTagger,
   Mounter,
@@ -26,9 +26,13 @@ export class RegistryTarget
   implements WriteTarget, Mounter, TagLister, ReferrerFinder, ReferrersIndexer, ConditionalTagger, Untagger
 {
   readonly #pushed = new Map<string, Uint8Array>();
-  readonly #indexedReferrers = new Set<string>();
+  /** Referrers tag updates, one at a time: pushes of this process never lose each other's entry. */
+  #referrerUpdates: Promise<unknown> = Promise.resolve();
 
   constructor(readonly repository: Repository) {}
+
+  /** Ends an `await using` block; the target holds nothing of its own (the registry client owns the connections). */
+  async [Symbol.asyncDispose](): Promise<void> {}
 
   resolve(reference: string, options: SignalOptions = {}): Promise<Descriptor> {
     return this.repository.resolve(reference, options);
@@ -81,8 +85,23 @@ export class RegistryTarget
       undefined,
       options,
     );
-    if (subjectIndexed) this.#indexedReferrers.add(descriptor.digest);
     this.#remember(descriptor.digest, bytes);
+    if (!subjectIndexed) await this.#keepFindable(descriptor, bytes, options);
+  }
+
+  /**
+   * A registry without the referrers API does not answer `OCI-Subject`: a manifest with a subject
+   * is then added to its subject's referrers tag, moved only if nobody moved it meanwhile
+   * (distribution-spec, "Pushing Manifests with Subject").
+   */
+  async #keepFindable(descriptor: Descriptor, bytes: Uint8Array, options: SignalOptions): Promise<void> {
+    const { manifest } = parseManifest(bytes, descriptor.mediaType);
+    const { subject } = manifest;
+    if (!subject) return;
+    const update = () => addToReferrersTag(this, subject, referrerDescriptor(descriptor, manifest), options);
+    const next = this.#referrerUpdates.then(update, update);
+    this.#referrerUpdates = next.catch(() => undefined);
+    await next;
   }
 
   async tag(descriptor: Descriptor, reference: string, options: SignalOptions = {}): Promise<void> {
@@ -171,9 +190,9 @@ export class RegistryTarget
     }
   }
 
-  /** Whether the registry answered a manifest pushed here with `OCI-Subject`, indexing it by itself. */
-  async indexesReferrers(_subject: Descriptor, referrer: Descriptor): Promise<boolean> {
-    return this.#indexedReferrers.has(referrer.digest);
+  /** Always: the registry indexes what is pushed here, or {@link push} kept the referrers tag. */
+  async indexesReferrers(): Promise<boolean> {
+    return true;
   }
 
   #remember(digest: string, bytes: Uint8Array): void {

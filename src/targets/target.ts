@@ -66,8 +66,8 @@ export function isUntagger(target: object): target is Untagger {
   return typeof (target as Partial<Untagger>).untag === 'function';
 }
 
-/** Optional: a target that must be finished (an archive written, a file handle closed). */
-export interface Closable {
+/** Optional: a target that must be finished (an archive written, a file handle closed); `await using` closes it too. */
+export interface Closable extends AsyncDisposable {
   /** Finishes the target (writes an archive, releases files). */
   close(): Promise<void>;
 }
@@ -89,11 +89,12 @@ export function isClosable(target: object): target is Closable {
 }
 
 /**
- * Optional: a target that indexes referrers by itself when a manifest with a subject is pushed
- * (a registry with the OCI 1.1 referrers API). Others need the referrers tag schema kept up to date.
+ * Optional: a target that keeps referrers findable by itself when a manifest with a subject is
+ * pushed (a registry: through its referrers API, else by updating the referrers tag on push).
+ * Others need the referrers tag schema kept up to date by the caller.
  */
 export interface ReferrersIndexer {
-  /** Whether pushing `referrer` (whose subject is `subject`) was indexed by the target itself. */
+  /** Whether pushing `referrer` (whose subject is `subject`) was made findable by the target itself. */
   indexesReferrers(subject: Descriptor, referrer: Descriptor): Promise<boolean>;
 }
 

@@ -12,6 +12,9 @@ let registry: RegistryFixture;
 let proxy: FaultProxy;
 let image: BuiltImage;
 let files: string;
+let keys: string;
+/** The password of the key pair `sign` uses. */
+const keyEnv = { COSIGN_PASSWORD: 'interrupt' };
 /** The file pushed, relative to `files` (titles are relative paths). */
 const payload = 'payload.bin';
 
@@ -28,6 +31,9 @@ beforeAll(async () => {
   await writeFile(join(files, payload), randomBytes(1024 * 1024));
   const pushed = await runTug(['push', `${registry.host}/files:v1`, payload], { cwd: files });
   expect(pushed.code).toBe(0);
+  keys = await tempDir();
+  const made = await runTug(['generate-key-pair'], { cwd: keys, env: keyEnv });
+  expect(made.code, made.stderr).toBe(0);
   proxy = await startFaultProxy(registry.baseUrl);
 });
 
@@ -48,6 +54,8 @@ interface Row {
   args: (out: string) => string[];
   /** What the proxy holds: the request that is in flight when the signal is sent. */
   rule: FaultRule;
+  /** More environment for the command. */
+  env?: NodeJS.ProcessEnv;
 }
 
 const layer = () => image.blobDigests[0] ?? '';
@@ -132,6 +140,17 @@ const rows: Row[] = [
     args: () => ['login', proxy.host, '-u', 'someone', '-p', 'secret'],
     rule: stall('GET', /^\/v2\/$/),
   },
+  {
+    command: 'sign',
+    args: () => ['sign', '--key', join(keys, 'cosign.key'), `${proxy.host}/app:v1`],
+    rule: stall('PUT', /blobs\/uploads/),
+    env: keyEnv,
+  },
+  {
+    command: 'verify',
+    args: () => ['verify', '--key', join(keys, 'cosign.pub'), `${proxy.host}/app:v1`],
+    rule: stall('HEAD', /manifests\/sha256-[0-9a-f]+\.sig$/),
+  },
 ];
 
 describe.each([
@@ -148,7 +167,7 @@ describe.each([
     let heldSince: number | undefined;
     const result = await runTug(row.args(out), {
       cwd: files,
-      env: { TMPDIR: temporary },
+      env: { TMPDIR: temporary, ...row.env },
       timeoutMs: 8000,
       signal: {
         name: signal,

@@ -337,6 +337,29 @@ describe('docker-archive writer', () => {
     ]);
   });
 
+  it('is written at the end of an await using block, and leaves nothing when the block throws first', async () => {
+    const image = await sampleImage();
+    const directory = await tempDir();
+    const written = join(directory, 'written.tar');
+    {
+      await using archive = await openDockerArchive(written, 'write', { imageName: 'app:v1' });
+      await archive.push(image.configDescriptor, Readable.from([image.config]));
+      for (const [i, bytes] of image.layers.entries()) {
+        await archive.push(image.layerDescriptors[i]!, Readable.from([bytes]));
+      }
+      await archive.push(image.manifestDescriptor, Readable.from([image.manifest]));
+    }
+    const abandoned = async () => {
+      await using archive = await openDockerArchive(join(directory, 'abandoned.tar'), 'write');
+      await archive.resolve('app:v1');
+    };
+    await expect(abandoned()).rejects.toBeInstanceOf(NotFoundError);
+    expect(await readdir(directory)).toEqual(['written.tar']);
+    expect(JSON.parse((await readTar(written)).get('manifest.json')!.toString())[0].RepoTags).toEqual([
+      'docker.io/library/app:v1',
+    ]);
+  });
+
   it('joins a bare tag to the repository of the archive name, and names an untagged copy with it', async () => {
     const image = await sampleImage();
     for (const [tag, expected] of [

@@ -1,11 +1,10 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { addToReferrersTag } from '../../src/artifacts/referrers.js';
 import { digestOf, MediaType } from '../../src/oci/index.js';
 import type { Descriptor } from '../../src/oci/types.js';
 import { parseRepositoryName } from '../../src/ref/index.js';
 import { Repository } from '../../src/registry/repository.js';
-import { referrersTag } from '../../src/targets/referrers-tag.js';
+import { addToReferrersTag, referrersTag } from '../../src/targets/referrers-tag.js';
 import { RegistryTarget } from '../../src/targets/registry.js';
 import type { HttpRequest, HttpResponse } from '../../src/transport/types.js';
 

@@ -131,13 +131,14 @@ async function copyOne(
 async function signaturePolicy(
   keyFile: string,
   source: ReadTarget,
+  signal: AbortSignal,
 ): Promise<(root: Descriptor, image: string) => Promise<void>> {
   const [{ loadPublicKey }, { requireSignedBy }] = await Promise.all([
     import('../../sign/keys.js'),
     import('../../sign/policy.js'),
   ]);
   const key = loadPublicKey(await readFile(keyFile, 'utf8'));
-  return (root, image) => requireSignedBy(source, root, key, image);
+  return (root, image) => requireSignedBy(source, root, key, image, { signal });
 }
 
 export async function run(
@@ -161,7 +162,9 @@ export async function run(
     sourceRef.kind === 'docker-archive' && destinationRef.kind === 'registry' && options.compress !== false;
   const source = await openReadTarget(context, sourceRef, sides.from, { compressLayers: compressed });
   const destination = await openWriteTarget(context, destinationRef, sides.to);
-  const verify = options.verifyKey ? await signaturePolicy(options.verifyKey as string, source) : undefined;
+  const verify = options.verifyKey
+    ? await signaturePolicy(options.verifyKey as string, source, context.signal)
+    : undefined;
   // A verified image takes its signatures along, so the destination verifies too.
   const travel = verify !== undefined || options.digestTags === true;
   let listed: Promise<string[]> | undefined;

@@ -1,10 +1,10 @@
 import type { OptionValues } from 'commander';
 import { Annotation } from '../../artifacts/annotations.js';
-import { formatPlatform, MediaType } from '../../oci/index.js';
-import { type ImageConfigSummary, summarizeImageConfig, summarizeManifest } from '../../oci/summary.js';
+import { inspectManifest } from '../../artifacts/inspect.js';
+import { formatPlatform } from '../../oci/index.js';
+import type { ImageConfigSummary } from '../../oci/summary.js';
 import type { Descriptor } from '../../oci/types.js';
 import { formatReference } from '../../ref/index.js';
-import type { ReadTarget } from '../../targets/target.js';
 import type { CliContext } from '../context.js';
 import { formatBytes } from '../format.js';
 import { singlePlatform } from '../platform-option.js';
@@ -15,18 +15,6 @@ function describeBlob(descriptor: Descriptor): string {
   return [descriptor.digest, formatBytes(descriptor.size), descriptor.mediaType, title]
     .filter(Boolean)
     .join('  ');
-}
-
-const imageConfigTypes = new Set<string>([MediaType.ociConfig, MediaType.dockerConfig]);
-
-/** The image config's summary, when the manifest is an image's (an artifact's config is not read). */
-async function imageConfigOf(
-  target: ReadTarget,
-  config: Descriptor | undefined,
-  signal: AbortSignal,
-): Promise<ImageConfigSummary | undefined> {
-  if (!config || !imageConfigTypes.has(config.mediaType)) return undefined;
-  return summarizeImageConfig(await target.fetchBytes(config, { signal }));
 }
 
 function printImageConfig(context: CliContext, image: ImageConfigSummary): void {
@@ -52,14 +40,11 @@ export async function run(context: CliContext, [input = '']: string[], options: 
     input,
     singlePlatform(options.platform as string[]),
   );
-  const summary = summarizeManifest(
-    descriptor,
-    await target.fetchBytes(descriptor, { signal: context.signal }),
-  );
-  const image = await imageConfigOf(target, summary.config, context.signal);
+  const summary = await inspectManifest(target, descriptor, { signal: context.signal });
+  const { image } = summary;
   const reference = formatReference(ref);
   if (context.output.options.json) {
-    context.output.json({ reference, ...summary, ...(image ? { image } : {}) });
+    context.output.json({ reference, ...summary });
     return;
   }
   const line = (text: string) => context.output.line(text);

@@ -1,7 +1,7 @@
-import { Readable } from 'node:stream';
 import type { OptionValues } from 'commander';
+import { manifestDescriptor, putManifest } from '../../artifacts/put-manifest.js';
 import { UsageError } from '../../errors.js';
-import { digestOf, MAX_MANIFEST_BYTES, parseManifest } from '../../oci/index.js';
+import { destinationTag } from '../../ref/destination-tag.js';
 import type { CliContext } from '../context.js';
 import { asUserInput } from '../errors.js';
 import { parseTargetReference } from '../reference.js';
@@ -14,22 +14,13 @@ export async function run(
 ): Promise<void> {
   const ref = parseTargetReference(input);
   const bytes = await context.readInputFile(file);
-  if (bytes.byteLength > MAX_MANIFEST_BYTES) {
-    throw new UsageError(
-      `${file} is ${bytes.byteLength} bytes; manifests are limited to ${MAX_MANIFEST_BYTES} bytes`,
-    );
-  }
-  const { mediaType } = asUserInput(file, () =>
-    parseManifest(bytes, options.mediaType as string | undefined),
+  const descriptor = asUserInput(file, () =>
+    manifestDescriptor(bytes, options.mediaType as string | undefined),
   );
-  const descriptor = { mediaType, digest: digestOf(bytes), size: bytes.byteLength };
   if (ref.kind !== 'docker-archive' && ref.digest && ref.digest !== descriptor.digest) {
     throw new UsageError(`${file} has digest ${descriptor.digest}, not ${ref.digest}`);
   }
   const target = await openWriteTarget(context, ref);
-  const signal = { signal: context.signal };
-  await target.push(descriptor, Readable.from([bytes]), signal);
-  const tag = ref.kind === 'docker-archive' ? ref.imageName : ref.digest ? undefined : ref.tag;
-  if (tag) await target.tag(descriptor, tag, signal);
+  await putManifest(target, descriptor, bytes, { tag: destinationTag(ref), signal: context.signal });
   context.output.line(descriptor.digest);
 }

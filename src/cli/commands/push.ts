@@ -11,6 +11,7 @@ import {
 import { copyGraph } from '../../copy/index.js';
 import { UsageError } from '../../errors.js';
 import type { Descriptor } from '../../oci/types.js';
+import { destinationTag } from '../../ref/destination-tag.js';
 import { formatReference } from '../../ref/index.js';
 import type { Reference } from '../../ref/types.js';
 import type { ReadTarget } from '../../targets/target.js';
@@ -91,7 +92,7 @@ async function copyToDestination(
 ): Promise<void> {
   refuseUnkeptDestinationParts(ref);
   const destination = await openWriteTarget(context, ref);
-  const tag = ref.kind === 'docker-archive' ? ref.imageName : ref.digest ? undefined : ref.tag;
+  const tag = destinationTag(ref);
   const progress = new CopyProgress(context);
   await progress.start('pushing');
   const result = await copyGraph(source, destination, root, {

@@ -45,10 +45,13 @@ export async function run(context: CliContext, [input = '']: string[], options: 
     keyPassword(context, false),
   );
   const target = await openWriteTarget(context, ref);
-  const root = await target.resolve(targetReference(ref));
+  const root = await target.resolve(targetReference(ref), { signal: context.signal });
   const signOptions: SignOptions = { key, repository: identity, claims };
   const write = await writerFor(options.format as string, target, signOptions);
-  const signed = await signImage(target, root, write, options.recursive === true);
+  const signed = await signImage(target, root, write, {
+    recursive: options.recursive === true,
+    signal: context.signal,
+  });
   for (const { subject, signature } of signed) {
     context.output.info(`signed ${subject.digest} (signature in ${signature.digest})`);
     context.output.line(subject.digest);

@@ -8,7 +8,7 @@ import { resolveReference } from '../resolve.js';
 export async function run(context: CliContext, [input = '']: string[], options: OptionValues): Promise<void> {
   const key = loadPublicKey(await readFile(options.key as string, 'utf8'));
   const { target, root } = await resolveReference(context, input);
-  const verified = await verifySignatures(target, root, key);
+  const verified = await verifySignatures(target, root, key, { signal: context.signal });
   context.output.info(
     `Verification for ${root.digest}: ${verified.length} signature(s) verified with ${options.key as string}; offline: no transparency log was checked`,
   );

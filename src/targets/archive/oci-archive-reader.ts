@@ -25,10 +25,16 @@ export function archiveBlobName(digest: string): string {
  * byte range of it, verified against its digest, so nothing is extracted.
  */
 export class OciArchiveReader implements ReadTarget, TagLister {
-  private constructor(
-    private readonly tar: TarIndex,
-    private readonly index: LayoutIndex,
-  ) {}
+  readonly #tar: TarIndex;
+  readonly #index: LayoutIndex;
+
+  private constructor(tar: TarIndex, index: LayoutIndex) {
+    this.#tar = tar;
+    this.#index = index;
+  }
+
+  /** Ends an `await using` block; each read opens and closes the file itself. */
+  async [Symbol.asyncDispose](): Promise<void> {}
 
   static async open(tar: TarIndex): Promise<OciArchiveReader> {
     if (!tar.has('oci-layout')) {
@@ -46,12 +52,12 @@ export class OciArchiveReader implements ReadTarget, TagLister {
   }
 
   get path(): string {
-    return this.tar.path;
+    return this.#tar.path;
   }
 
   /** As a layout resolves: a digest, a ref name, or (empty) the only manifest. */
   async resolve(reference: string): Promise<Descriptor> {
-    const { entries } = this.index;
+    const { entries } = this.#index;
     if (reference === '') {
       const [only, ...others] = entries;
       if (only === undefined) throw new NotFoundError(`oci-archive ${this.path} holds no manifest`);
@@ -70,13 +76,13 @@ export class OciArchiveReader implements ReadTarget, TagLister {
     );
     if (entry !== undefined) return withoutRefName(entry.descriptor);
     if (!byDigest) throw new NotFoundError(`tag ${reference} not found in oci-archive ${this.path}`);
-    const file = this.blobFile(reference);
+    const file = this.#blobFile(reference);
     if (file.size > MAX_MANIFEST_BYTES) {
       throw new SizeLimitError(
         `manifest ${reference} is ${file.size} bytes, over the limit of ${MAX_MANIFEST_BYTES}`,
       );
     }
-    const bytes = await readVerified(this.tar.open(file), { digest: reference, size: file.size });
+    const bytes = await readVerified(this.#tar.open(file), { digest: reference, size: file.size });
     const { mediaType, manifest } = parseManifest(bytes);
     const descriptor: Descriptor = { mediaType, digest: reference, size: file.size };
     if (manifest.artifactType !== undefined) descriptor.artifactType = manifest.artifactType;
@@ -86,26 +92,26 @@ export class OciArchiveReader implements ReadTarget, TagLister {
   async fetch(descriptor: Descriptor): Promise<Readable> {
     const checked = validateDescriptor(descriptor);
     // Errors reach the consumer through the returned stream, which pipeline destroys with them.
-    return pipeline(this.tar.open(this.blobFile(checked.digest)), createVerifier(checked), () => undefined);
+    return pipeline(this.#tar.open(this.#blobFile(checked.digest)), createVerifier(checked), () => undefined);
   }
 
   async fetchBytes(descriptor: Descriptor): Promise<Uint8Array> {
     const checked = validateDescriptor(descriptor);
-    return readVerified(this.tar.open(this.blobFile(checked.digest)), checked, MAX_MANIFEST_BYTES);
+    return readVerified(this.#tar.open(this.#blobFile(checked.digest)), checked, MAX_MANIFEST_BYTES);
   }
 
   async exists(descriptor: Descriptor): Promise<boolean> {
     const name = archiveBlobName(descriptor.digest);
-    return this.tar.has(name) && this.tar.file(name).size === descriptor.size;
+    return this.#tar.has(name) && this.#tar.file(name).size === descriptor.size;
   }
 
   async *tags(): AsyncIterable<string> {
-    yield* new Set(this.index.entries.flatMap((entry) => refNameOf(entry.descriptor) ?? []));
+    yield* new Set(this.#index.entries.flatMap((entry) => refNameOf(entry.descriptor) ?? []));
   }
 
-  private blobFile(digest: string): TarFile {
+  #blobFile(digest: string): TarFile {
     const name = archiveBlobName(digest);
-    if (!this.tar.has(name)) throw new NotFoundError(`blob ${digest} not found in oci-archive ${this.path}`);
-    return this.tar.file(name);
+    if (!this.#tar.has(name)) throw new NotFoundError(`blob ${digest} not found in oci-archive ${this.path}`);
+    return this.#tar.file(name);
   }
 }

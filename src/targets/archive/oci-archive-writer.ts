@@ -25,15 +25,21 @@ const BLOB_ENTRY = /^blobs\/(sha256|sha512)\/([a-f0-9]+)$/;
  * as `oci:` does. A failed push spoils the write: `close()` then leaves FILE as it was.
  */
 export class OciArchiveWriter implements WriteTarget, TagLister, Untagger, Closable {
-  private changed = false;
-  private failure: unknown;
-  private closing: Promise<void> | undefined;
+  #changed = false;
+  #failure: unknown;
+  #closing: Promise<void> | undefined;
+
+  readonly #directory: string;
+  readonly #layout: OciLayoutTarget;
 
   private constructor(
     readonly path: string,
-    private readonly directory: string,
-    private readonly layout: OciLayoutTarget,
-  ) {}
+    directory: string,
+    layout: OciLayoutTarget,
+  ) {
+    this.#directory = directory;
+    this.#layout = layout;
+  }
 
   static async create(path: string): Promise<OciArchiveWriter> {
     const existing = await stat(path).catch((error: unknown) => {
@@ -56,59 +62,64 @@ export class OciArchiveWriter implements WriteTarget, TagLister, Untagger, Closa
   }
 
   resolve(reference: string): Promise<Descriptor> {
-    return this.layout.resolve(reference);
+    return this.#layout.resolve(reference);
   }
 
   fetch(descriptor: Descriptor): Promise<Readable> {
-    return this.layout.fetch(descriptor);
+    return this.#layout.fetch(descriptor);
   }
 
   fetchBytes(descriptor: Descriptor): Promise<Uint8Array> {
-    return this.layout.fetchBytes(descriptor);
+    return this.#layout.fetchBytes(descriptor);
   }
 
   exists(descriptor: Descriptor): Promise<boolean> {
-    return this.layout.exists(descriptor);
+    return this.#layout.exists(descriptor);
   }
 
   tags(): AsyncIterable<string> {
-    return this.layout.tags();
+    return this.#layout.tags();
   }
 
   push(descriptor: Descriptor, content: Readable): Promise<void> {
-    return this.change(() => this.layout.push(descriptor, content));
+    return this.#change(() => this.#layout.push(descriptor, content));
   }
 
   tag(descriptor: Descriptor, reference: string): Promise<void> {
-    return this.change(() => this.layout.tag(descriptor, reference));
+    return this.#change(() => this.#layout.tag(descriptor, reference));
   }
 
   untag(reference: string): Promise<Descriptor> {
-    return this.change(() => this.layout.untag(reference));
+    return this.#change(() => this.#layout.untag(reference));
   }
 
   close(): Promise<void> {
-    this.closing ??= this.finish();
-    return this.closing;
+    this.#closing ??= this.#finish();
+    return this.#closing;
   }
 
-  private async change<T>(write: () => Promise<T>): Promise<T> {
-    if (this.closing !== undefined) throw new UsageError(`oci-archive ${this.path} is already closed`);
+  /** Closes the archive at the end of an `await using` block. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  async #change<T>(write: () => Promise<T>): Promise<T> {
+    if (this.#closing !== undefined) throw new UsageError(`oci-archive ${this.path} is already closed`);
     try {
       const result = await write();
-      this.changed = true;
+      this.#changed = true;
       return result;
     } catch (error) {
-      this.failure ??= error;
+      this.#failure ??= error;
       throw error;
     }
   }
 
-  private async finish(): Promise<void> {
+  async #finish(): Promise<void> {
     try {
-      if (this.changed && this.failure === undefined) await packLayout(this.directory, this.path);
+      if (this.#changed && this.#failure === undefined) await packLayout(this.#directory, this.path);
     } finally {
-      await rm(this.directory, { recursive: true, force: true });
+      await rm(this.#directory, { recursive: true, force: true });
     }
   }
 }

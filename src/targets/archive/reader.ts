@@ -81,26 +81,37 @@ function layerMediaType(magic: Buffer): string {
  * its result is kept.
  */
 export class DockerArchiveReader implements ReadTarget {
-  private readonly hashes = new Map<string, Promise<HashedFile>>();
-  private readonly synthesised = new Map<ArchiveImage, Promise<Descriptor>>();
-  private readonly manifests = new Map<string, Buffer>();
-  private readonly blobs = new Map<string, TarFile>();
-  private readonly gzipped = new Map<string, TarFile>();
+  readonly #hashes = new Map<string, Promise<HashedFile>>();
+  readonly #synthesised = new Map<ArchiveImage, Promise<Descriptor>>();
+  readonly #manifests = new Map<string, Buffer>();
+  readonly #blobs = new Map<string, TarFile>();
+  readonly #gzipped = new Map<string, TarFile>();
+
+  readonly #index: TarIndex;
+  readonly #imageName: string | undefined;
+  readonly #options: ArchiveReadOptions;
 
   constructor(
-    private readonly index: TarIndex,
+    index: TarIndex,
     readonly images: readonly ArchiveImage[],
-    private readonly imageName: string | undefined,
-    private readonly options: ArchiveReadOptions = {},
-  ) {}
+    imageName: string | undefined,
+    options: ArchiveReadOptions = {},
+  ) {
+    this.#index = index;
+    this.#imageName = imageName;
+    this.#options = options;
+  }
+
+  /** Ends an `await using` block; each read opens and closes the file itself. */
+  async [Symbol.asyncDispose](): Promise<void> {}
 
   get path(): string {
-    return this.index.path;
+    return this.#index.path;
   }
 
   /** How many plain-tar layers the synthesised manifests name gzipped (with `compressLayers`). */
   get compressedLayerCount(): number {
-    return this.gzipped.size;
+    return this.#gzipped.size;
   }
 
   /** Reads `manifest.json` of an indexed archive; a named image must be in it. */
@@ -134,31 +145,31 @@ export class DockerArchiveReader implements ReadTarget {
   async resolve(reference: string): Promise<Descriptor> {
     if (isValidDigest(reference)) {
       for (const image of this.images) {
-        const descriptor = await this.synthesise(image);
+        const descriptor = await this.#synthesise(image);
         if (descriptor.digest === reference) return descriptor;
       }
       throw new NotFoundError(`manifest ${reference} not found in docker-archive ${this.path}`);
     }
-    return this.synthesise(
-      selectImage(this.images, reference === '' ? (this.imageName ?? '') : reference, this.path),
+    return this.#synthesise(
+      selectImage(this.images, reference === '' ? (this.#imageName ?? '') : reference, this.path),
     );
   }
 
   async fetch(descriptor: Descriptor): Promise<Readable> {
     const checked = validateDescriptor(descriptor);
-    const source = this.open(await this.locate(checked.digest));
+    const source = this.#open(await this.#locate(checked.digest));
     // Errors reach the consumer through the returned stream, which pipeline destroys with them.
     return pipeline(source, createVerifier(checked), () => undefined);
   }
 
   async fetchBytes(descriptor: Descriptor): Promise<Uint8Array> {
     const checked = validateDescriptor(descriptor);
-    return readVerified(this.open(await this.locate(checked.digest)), checked, MAX_MANIFEST_BYTES);
+    return readVerified(this.#open(await this.#locate(checked.digest)), checked, MAX_MANIFEST_BYTES);
   }
 
   async exists(descriptor: Descriptor): Promise<boolean> {
     try {
-      await this.locate(descriptor.digest);
+      await this.#locate(descriptor.digest);
       return true;
     } catch (error) {
       if (error instanceof NotFoundError) return false;
@@ -166,49 +177,49 @@ export class DockerArchiveReader implements ReadTarget {
     }
   }
 
-  private open(located: Located): Readable {
+  #open(located: Located): Readable {
     if (located.kind === 'manifest') return Readable.from([located.bytes]);
-    if (located.kind === 'blob') return this.index.open(located.file);
-    return pipeline(this.index.open(located.file), gzipLayer(), () => undefined);
+    if (located.kind === 'blob') return this.#index.open(located.file);
+    return pipeline(this.#index.open(located.file), gzipLayer(), () => undefined);
   }
 
   /** A digest the archive holds; the images not synthesised yet are, before it is declared absent. */
-  private async locate(digest: string): Promise<Located> {
-    let found = this.lookup(digest);
+  async #locate(digest: string): Promise<Located> {
+    let found = this.#lookup(digest);
     if (found === undefined) {
-      for (const image of this.images) await this.synthesise(image);
-      found = this.lookup(digest);
+      for (const image of this.images) await this.#synthesise(image);
+      found = this.#lookup(digest);
     }
     if (found === undefined) throw new NotFoundError(`${digest} not found in docker-archive ${this.path}`);
     return found;
   }
 
-  private lookup(digest: string): Located | undefined {
-    const bytes = this.manifests.get(digest);
+  #lookup(digest: string): Located | undefined {
+    const bytes = this.#manifests.get(digest);
     if (bytes !== undefined) return { kind: 'manifest', bytes };
-    const file = this.blobs.get(digest);
+    const file = this.#blobs.get(digest);
     if (file !== undefined) return { kind: 'blob', file };
-    const gzipped = this.gzipped.get(digest);
+    const gzipped = this.#gzipped.get(digest);
     return gzipped === undefined ? undefined : { kind: 'gzip', file: gzipped };
   }
 
-  private synthesise(image: ArchiveImage): Promise<Descriptor> {
-    let pending = this.synthesised.get(image);
+  #synthesise(image: ArchiveImage): Promise<Descriptor> {
+    let pending = this.#synthesised.get(image);
     if (pending === undefined) {
-      pending = this.buildManifest(image);
-      this.synthesised.set(image, pending);
+      pending = this.#buildManifest(image);
+      this.#synthesised.set(image, pending);
     }
     return pending;
   }
 
-  private async buildManifest(image: ArchiveImage): Promise<Descriptor> {
-    const config = await this.hash(image.config);
+  async #buildManifest(image: ArchiveImage): Promise<Descriptor> {
+    const config = await this.#hash(image.config);
     const layers: Descriptor[] = [];
     for (const file of image.layers) {
-      const layer = await this.hash(file, this.options.compressLayers === true);
+      const layer = await this.#hash(file, this.#options.compressLayers === true);
       const mediaType = layerMediaType(layer.magic);
       if (layer.gzip && mediaType === DOCKER_LAYER_TAR) {
-        this.gzipped.set(layer.gzip.digest, file);
+        this.#gzipped.set(layer.gzip.digest, file);
         layers.push({ mediaType: MediaType.dockerLayerGzip, ...layer.gzip });
       } else {
         layers.push({ mediaType, digest: layer.digest, size: layer.size });
@@ -222,21 +233,21 @@ export class DockerArchiveReader implements ReadTarget {
     };
     const bytes = Buffer.from(JSON.stringify(manifest));
     const digest = digestOf(bytes);
-    this.manifests.set(digest, bytes);
+    this.#manifests.set(digest, bytes);
     return { mediaType: MediaType.dockerManifest, digest, size: bytes.byteLength };
   }
 
   /** One streaming pass over a file, shared by every image that holds it. */
-  private hash(file: TarFile, compress = false): Promise<HashedFile> {
-    let pending = this.hashes.get(file.name);
+  #hash(file: TarFile, compress = false): Promise<HashedFile> {
+    let pending = this.#hashes.get(file.name);
     if (pending === undefined) {
-      pending = this.hashFile(file, compress);
-      this.hashes.set(file.name, pending);
+      pending = this.#hashFile(file, compress);
+      this.#hashes.set(file.name, pending);
     }
     return pending;
   }
 
-  private async hashFile(file: TarFile, compress: boolean): Promise<HashedFile> {
+  async #hashFile(file: TarFile, compress: boolean): Promise<HashedFile> {
     const hash = createHash('sha256');
     let magic = Buffer.alloc(0);
     let size = 0;
@@ -254,16 +265,16 @@ export class DockerArchiveReader implements ReadTarget {
       gzipSize += n;
     };
     await (compress
-      ? pipelineAsync(this.index.open(file), tap, gzipLayer(), hashSink(gzipHash, count))
+      ? pipelineAsync(this.#index.open(file), tap, gzipLayer(), hashSink(gzipHash, count))
       : pipelineAsync(
-          this.index.open(file),
+          this.#index.open(file),
           tap,
           new Writable({ write: (_chunk, _encoding, done) => done() }),
         ));
     if (size !== file.size)
       throw new InvalidContentError(`docker-archive ${this.path}: "${file.name}" is cut short`);
     const digest = `sha256:${hash.digest('hex')}`;
-    this.blobs.set(digest, file);
+    this.#blobs.set(digest, file);
     const gzip = compress ? { digest: `sha256:${gzipHash.digest('hex')}`, size: gzipSize } : undefined;
     return { digest, size, magic, ...(gzip ? { gzip } : {}) };
   }

@@ -24,11 +24,15 @@ const MAX_LINK_HOPS = 16;
  * file is read back later as a byte range of the tar.
  */
 export class TarIndex {
+  readonly #entries: ReadonlyMap<string, IndexedEntry>;
+
   private constructor(
     readonly path: string,
-    private readonly entries: ReadonlyMap<string, IndexedEntry>,
+    entries: ReadonlyMap<string, IndexedEntry>,
     readonly kind: ArchiveKind,
-  ) {}
+  ) {
+    this.#entries = entries;
+  }
 
   /** Scans `path` once. Entry names that are absolute or climb out with `..` make the archive invalid. */
   static async scan(path: string, kind: ArchiveKind = 'docker-archive'): Promise<TarIndex> {
@@ -62,19 +66,19 @@ export class TarIndex {
   }
 
   has(name: string): boolean {
-    return this.entries.has(name);
+    return this.#entries.has(name);
   }
 
   /** The names of the regular files (links not followed). */
   *fileNames(): Iterable<string> {
-    for (const [name, entry] of this.entries) if (entry.kind === 'file') yield name;
+    for (const [name, entry] of this.#entries) if (entry.kind === 'file') yield name;
   }
 
   /** The regular file `name` names, following links inside the archive. */
   file(name: string): TarFile {
     let current = archiveEntryName(name, this.path, this.kind);
     for (let hop = 0; hop <= MAX_LINK_HOPS; hop++) {
-      const entry = this.entries.get(current);
+      const entry = this.#entries.get(current);
       if (entry === undefined)
         throw new InvalidContentError(`${this.kind} ${this.path} has no entry "${current}"`);
       if (entry.kind === 'file') return entry.file;

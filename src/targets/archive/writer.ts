@@ -60,25 +60,32 @@ function entryName(descriptor: Descriptor): string {
  * removes the temporary file and leaves FILE untouched, as it does when no image was pushed.
  */
 export class DockerArchiveWriter implements WriteTarget, Closable {
-  private readonly pack = createPack();
-  private readonly output: Promise<void>;
-  private readonly pushes = new Map<string, Promise<void>>();
-  private readonly written = new Map<string, string>();
-  private readonly images: WrittenImage[] = [];
-  private appends: Promise<void> = Promise.resolve();
-  private failure: unknown;
-  private closing: Promise<void> | undefined;
+  readonly #pack = createPack();
+  readonly #output: Promise<void>;
+  readonly #pushes = new Map<string, Promise<void>>();
+  readonly #written = new Map<string, string>();
+  readonly #images: WrittenImage[] = [];
+  #appends: Promise<void> = Promise.resolve();
+  #failure: unknown;
+  #closing: Promise<void> | undefined;
+
+  readonly #temporary: string;
+  readonly #imageName: string | undefined;
+  readonly #existing: HeldImage[];
 
   private constructor(
     readonly path: string,
-    private readonly temporary: string,
+    temporary: string,
     file: Awaited<ReturnType<typeof open>>,
-    private readonly imageName: string | undefined,
+    imageName: string | undefined,
     /** The images the file already holds; writing must not drop any of them. */
-    private readonly existing: HeldImage[],
+    existing: HeldImage[],
   ) {
-    this.output = pipelineAsync(this.pack, createWriteStream(temporary, { fd: file, flush: true }));
-    this.output.catch((error: unknown) => this.fail(error));
+    this.#temporary = temporary;
+    this.#imageName = imageName;
+    this.#existing = existing;
+    this.#output = pipelineAsync(this.#pack, createWriteStream(temporary, { fd: file, flush: true }));
+    this.#output.catch((error: unknown) => this.#fail(error));
   }
 
   /** Creates the temporary file `FILE.tmp-*` beside `path` at once, so a bad directory fails early. */
@@ -94,8 +101,8 @@ export class DockerArchiveWriter implements WriteTarget, Closable {
   }
 
   async resolve(reference: string): Promise<Descriptor> {
-    if (isValidDigest(reference)) return this.writtenImage(reference).descriptor;
-    return selectImage(this.images, reference === '' ? (this.imageName ?? '') : reference, this.path)
+    if (isValidDigest(reference)) return this.#writtenImage(reference).descriptor;
+    return selectImage(this.#images, reference === '' ? (this.#imageName ?? '') : reference, this.path)
       .descriptor;
   }
 
@@ -105,29 +112,29 @@ export class DockerArchiveWriter implements WriteTarget, Closable {
 
   /** Only manifests can be read back: blobs are inside a tar that is not finished yet. */
   async fetchBytes(descriptor: Descriptor): Promise<Uint8Array> {
-    return this.writtenImage(descriptor.digest).bytes;
+    return this.#writtenImage(descriptor.digest).bytes;
   }
 
   async exists(descriptor: Descriptor): Promise<boolean> {
     return (
-      this.written.has(descriptor.digest) ||
-      this.images.some((image) => image.descriptor.digest === descriptor.digest)
+      this.#written.has(descriptor.digest) ||
+      this.#images.some((image) => image.descriptor.digest === descriptor.digest)
     );
   }
 
   /** A blob becomes a tar entry; an image manifest records an image; an index is refused. */
   async push(descriptor: Descriptor, content: Readable): Promise<void> {
-    if (this.closing !== undefined) {
+    if (this.#closing !== undefined) {
       content.destroy();
       throw new UsageError(`docker-archive ${this.path} is already closed`);
     }
     try {
       const checked = validateDescriptor(descriptor);
-      if (isManifestMediaType(checked.mediaType)) await this.recordImage(checked, content);
-      else await this.storeBlob(checked, content);
+      if (isManifestMediaType(checked.mediaType)) await this.#recordImage(checked, content);
+      else await this.#storeBlob(checked, content);
     } catch (error) {
       content.destroy();
-      this.fail(error);
+      this.#fail(error);
       throw error;
     }
   }
@@ -138,26 +145,31 @@ export class DockerArchiveWriter implements WriteTarget, Closable {
    * skopeo does; `docker load` then reports it by ID.
    */
   async tag(descriptor: Descriptor, reference: string): Promise<void> {
-    const image = this.writtenImage(descriptor.digest);
-    const name = this.imageNameFor(reference);
+    const image = this.#writtenImage(descriptor.digest);
+    const name = this.#imageNameFor(reference);
     if (name === undefined) return;
-    for (const other of this.images) other.names = other.names.filter((existing) => existing !== name);
+    for (const other of this.#images) other.names = other.names.filter((existing) => existing !== name);
     image.names.push(name);
   }
 
   close(): Promise<void> {
-    this.closing ??= this.finish();
-    return this.closing;
+    this.#closing ??= this.#finish();
+    return this.#closing;
   }
 
-  private imageNameFor(reference: string): string | undefined {
+  /** Closes the archive at the end of an `await using` block. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  #imageNameFor(reference: string): string | undefined {
     if (reference.includes('/') || reference.includes(':')) return normaliseImageName(reference);
-    if (this.imageName === undefined) return undefined;
-    return normaliseImageName(`${splitImageName(this.imageName).repository}:${reference}`);
+    if (this.#imageName === undefined) return undefined;
+    return normaliseImageName(`${splitImageName(this.#imageName).repository}:${reference}`);
   }
 
-  private writtenImage(digest: string): WrittenImage {
-    const image = this.images.find((candidate) => candidate.descriptor.digest === digest);
+  #writtenImage(digest: string): WrittenImage {
+    const image = this.#images.find((candidate) => candidate.descriptor.digest === digest);
     if (image === undefined) {
       throw new NotFoundError(`${digest} is not a manifest written to docker-archive ${this.path}`, {
         hint: 'blobs in a docker-archive being written cannot be read back until it is closed',
@@ -166,26 +178,26 @@ export class DockerArchiveWriter implements WriteTarget, Closable {
     return image;
   }
 
-  private fail(error: unknown): void {
-    this.failure ??= error;
+  #fail(error: unknown): void {
+    this.#failure ??= error;
   }
 
   /** Concurrent pushes of one digest share one entry. */
-  private storeBlob(descriptor: Descriptor, content: Readable): Promise<void> {
-    const running = this.pushes.get(descriptor.digest);
+  #storeBlob(descriptor: Descriptor, content: Readable): Promise<void> {
+    const running = this.#pushes.get(descriptor.digest);
     if (running !== undefined) {
       content.destroy();
       return running;
     }
     const name = entryName(descriptor);
-    const append = this.enqueue(() => this.appendEntry(name, descriptor, content)).then(() => {
-      this.written.set(descriptor.digest, name);
+    const append = this.#enqueue(() => this.#appendEntry(name, descriptor, content)).then(() => {
+      this.#written.set(descriptor.digest, name);
     });
-    this.pushes.set(descriptor.digest, append);
+    this.#pushes.set(descriptor.digest, append);
     return append;
   }
 
-  private async recordImage(descriptor: Descriptor, content: Readable): Promise<void> {
+  async #recordImage(descriptor: Descriptor, content: Readable): Promise<void> {
     if (isIndexMediaType(descriptor.mediaType)) throw onePlatformOnly();
     const bytes = await readVerified(content, descriptor, MAX_MANIFEST_BYTES);
     const { manifest } = parseManifest(bytes, descriptor.mediaType);
@@ -196,11 +208,11 @@ export class DockerArchiveWriter implements WriteTarget, Closable {
         { hint: 'copy artifacts to a registry or an OCI layout: oci:DIR' },
       );
     }
-    const config = this.entryOf(manifest.config);
-    const layers = manifest.layers.map((layer) => this.entryOf(layer));
+    const config = this.#entryOf(manifest.config);
+    const layers = manifest.layers.map((layer) => this.#entryOf(layer));
     const top = manifest.layers.at(-1);
-    if (this.images.some((image) => image.descriptor.digest === descriptor.digest)) return;
-    this.images.push({
+    if (this.#images.some((image) => image.descriptor.digest === descriptor.digest)) return;
+    this.#images.push({
       descriptor,
       bytes,
       config,
@@ -210,8 +222,8 @@ export class DockerArchiveWriter implements WriteTarget, Closable {
     });
   }
 
-  private entryOf(descriptor: Descriptor): string {
-    const name = this.written.get(descriptor.digest);
+  #entryOf(descriptor: Descriptor): string {
+    const name = this.#written.get(descriptor.digest);
     if (name === undefined) {
       throw new NotFoundError(`${descriptor.digest} is not in docker-archive ${this.path}`, {
         hint: 'push the config and layers before the manifest that refers to them',
@@ -221,22 +233,22 @@ export class DockerArchiveWriter implements WriteTarget, Closable {
   }
 
   /** Tar entries are written one after another; a spoilt archive takes no more. */
-  private enqueue(append: () => Promise<void>): Promise<void> {
-    const next = this.appends.then(() => {
-      if (this.failure !== undefined) {
+  #enqueue(append: () => Promise<void>): Promise<void> {
+    const next = this.#appends.then(() => {
+      if (this.#failure !== undefined) {
         throw new TugError(`docker-archive ${this.path} is not written: an earlier push failed`, {
-          cause: this.failure,
+          cause: this.#failure,
         });
       }
       return append();
     });
-    this.appends = next.catch(() => undefined);
+    this.#appends = next.catch(() => undefined);
     return next;
   }
 
-  private appendEntry(name: string, expected: Descriptor, content: Readable): Promise<void> {
+  #appendEntry(name: string, expected: Descriptor, content: Readable): Promise<void> {
     return new Promise((resolve, reject) => {
-      const sink = this.pack.entry(
+      const sink = this.#pack.entry(
         { name, size: expected.size, mode: 0o644, mtime: ENTRY_TIME, type: 'file' },
         (error) => (error ? reject(error) : resolve()),
       );
@@ -250,44 +262,44 @@ export class DockerArchiveWriter implements WriteTarget, Closable {
     });
   }
 
-  private async finish(): Promise<void> {
-    await this.appends;
-    if (this.failure !== undefined || this.images.length === 0) {
-      this.pack.destroy();
-      await this.output.catch(() => undefined);
-      await rm(this.temporary, { force: true });
+  async #finish(): Promise<void> {
+    await this.#appends;
+    if (this.#failure !== undefined || this.#images.length === 0) {
+      this.#pack.destroy();
+      await this.#output.catch(() => undefined);
+      await rm(this.#temporary, { force: true });
       return;
     }
     try {
-      this.nameUnnamedImage();
-      assertNothingDropped(this.path, this.existing, this.images);
-      await this.appendDocument('manifest.json', this.archiveManifest());
-      await this.appendLegacyLayers();
-      await this.appendDocument('repositories', this.repositories());
-      this.pack.finalize();
-      await this.output;
-      await rename(this.temporary, this.path);
+      this.#nameUnnamedImage();
+      assertNothingDropped(this.path, this.#existing, this.#images);
+      await this.#appendDocument('manifest.json', this.#archiveManifest());
+      await this.#appendLegacyLayers();
+      await this.#appendDocument('repositories', this.#repositories());
+      this.#pack.finalize();
+      await this.#output;
+      await rename(this.#temporary, this.path);
     } catch (error) {
-      this.pack.destroy();
-      await rm(this.temporary, { force: true });
+      this.#pack.destroy();
+      await rm(this.#temporary, { force: true });
       throw error;
     }
   }
 
   /** The archive's image name goes to the last image pushed when the copy named none. */
-  private nameUnnamedImage(): void {
-    const last = this.images.at(-1);
+  #nameUnnamedImage(): void {
+    const last = this.#images.at(-1);
     if (
-      this.imageName !== undefined &&
+      this.#imageName !== undefined &&
       last !== undefined &&
-      this.images.every((image) => image.names.length === 0)
+      this.#images.every((image) => image.names.length === 0)
     ) {
-      last.names.push(this.imageName);
+      last.names.push(this.#imageName);
     }
   }
 
-  private archiveManifest(): ArchiveImageEntry[] {
-    return this.images.map((image) => ({
+  #archiveManifest(): ArchiveImageEntry[] {
+    return this.#images.map((image) => ({
       Config: image.config,
       RepoTags: image.names,
       Layers: image.layers,
@@ -295,9 +307,9 @@ export class DockerArchiveWriter implements WriteTarget, Closable {
   }
 
   /** The legacy `{"name": {"tag": "<top layer id>"}}` map; the top layer is named by its digest's hex. */
-  private repositories(): Record<string, Record<string, string>> {
+  #repositories(): Record<string, Record<string, string>> {
     const repositories: Record<string, Record<string, string>> = {};
-    for (const image of this.images) {
+    for (const image of this.#images) {
       const top = image.topLayer;
       if (top === undefined) continue;
       for (const name of image.names) {
@@ -313,15 +325,15 @@ export class DockerArchiveWriter implements WriteTarget, Closable {
    * `ID/json`, `ID/VERSION`), as docker save writes it; the layer.tar is a link to the stored
    * layer, so no byte is stored twice.
    */
-  private async appendLegacyLayers(): Promise<void> {
+  async #appendLegacyLayers(): Promise<void> {
     const tops = new Set(
-      this.images.flatMap((image) => (image.names.length > 0 && image.topLayer ? [image.topLayer] : [])),
+      this.#images.flatMap((image) => (image.names.length > 0 && image.topLayer ? [image.topLayer] : [])),
     );
     for (const id of tops) {
-      await this.appendHeader({ name: `${id}/`, type: 'directory', mode: 0o755, mtime: ENTRY_TIME });
-      await this.appendDocument(`${id}/VERSION`, '1.0', false);
-      await this.appendDocument(`${id}/json`, { id });
-      await this.appendHeader({
+      await this.#appendHeader({ name: `${id}/`, type: 'directory', mode: 0o755, mtime: ENTRY_TIME });
+      await this.#appendDocument(`${id}/VERSION`, '1.0', false);
+      await this.#appendDocument(`${id}/json`, { id });
+      await this.#appendHeader({
         name: `${id}/layer.tar`,
         type: 'symlink',
         linkname: `../${id}.tar`,
@@ -331,16 +343,16 @@ export class DockerArchiveWriter implements WriteTarget, Closable {
     }
   }
 
-  private appendHeader(header: Parameters<typeof this.pack.entry>[0]): Promise<void> {
+  #appendHeader(header: Parameters<ReturnType<typeof createPack>['entry']>[0]): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.pack.entry(header, (error) => (error ? reject(error) : resolve()));
+      this.#pack.entry(header, (error) => (error ? reject(error) : resolve()));
     });
   }
 
-  private appendDocument(name: string, document: unknown, json = true): Promise<void> {
+  #appendDocument(name: string, document: unknown, json = true): Promise<void> {
     const bytes = Buffer.from(json ? JSON.stringify(document) : String(document));
     return new Promise((resolve, reject) => {
-      this.pack.entry({ name, size: bytes.byteLength, mode: 0o644, mtime: ENTRY_TIME }, bytes, (error) =>
+      this.#pack.entry({ name, size: bytes.byteLength, mode: 0o644, mtime: ENTRY_TIME }, bytes, (error) =>
         error ? reject(error) : resolve(),
       );
     });
