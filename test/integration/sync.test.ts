@@ -75,7 +75,7 @@ interface Report {
 
 async function sync(file: string, ...flags: string[]): Promise<Report> {
   const result = await runTug(['sync', file, '--json', ...flags], { timeoutMs: 60_000 });
-  if (result.code !== 0) throw new Error(`sync exited ${result.code}: ${result.stderr}`);
+  if (result.code !== 0) throw new Error(`sync exited ${result.code}: ${result.stderr}\n${result.stdout}`);
   return JSON.parse(result.stdout) as Report;
 }
 
