@@ -39,7 +39,8 @@ export function loadRekorKey(pem: string): KeyObject {
 }
 
 function spkiDer(key: KeyObject): Buffer {
-  return createPublicKey(key).export({ format: 'der', type: 'spki' });
+  const publicKey = key.type === 'private' ? createPublicKey(key) : key;
+  return publicKey.export({ format: 'der', type: 'spki' });
 }
 
 /** The log ID Rekor gives itself: the hex SHA-256 of its public key's PKIX DER. */
