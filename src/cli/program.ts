@@ -276,6 +276,10 @@ export function buildProgram(version: string, runCommand: RunCommand): Command {
     .description('verify the signatures of an image with a public key, offline')
     .argument('<ref>', 'image reference')
     .requiredOption('--key <file>', 'public key: cosign.pub')
+    .option(
+      '--rekor-key <file>',
+      "also require each signature's Rekor entry, checked with this log public key",
+    )
     .action(action(() => import('./commands/verify.js')));
 
   program

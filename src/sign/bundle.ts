@@ -10,7 +10,7 @@ import { keepReferrerFindable, referrerDescriptor } from '../targets/referrers-t
 import type { ReadTarget, SignalOptions, WriteTarget } from '../targets/target.js';
 import type { SignatureWriter, SignOptions } from './sign.js';
 import { signBytes } from './signature.js';
-import type { SignatureCheck } from './verify.js';
+import type { SignatureCheck, VerifyOptions } from './verify.js';
 
 /** The artifact type (and layer media type) of a Sigstore bundle referrer, as cosign writes it. */
 export const bundleArtifactType = 'application/vnd.dev.sigstore.bundle.v0.3+json';
@@ -153,7 +153,7 @@ export async function checkBundleSignatures(
   target: ReadTarget,
   subject: Descriptor,
   key: KeyObject,
-  options: SignalOptions = {},
+  options: VerifyOptions = {},
 ): Promise<SignatureCheck> {
   const check: SignatureCheck = { verified: [], failures: [] };
   const referrers = await listReferrers(target, subject, bundleArtifactType, options);
@@ -175,6 +175,11 @@ export async function checkBundleSignatures(
         throw error;
       }
       const payload = verifyBundle(bytes, key, subject, label);
+      if (options.rekorKey) {
+        throw new InvalidContentError(
+          `${label}: no transparency-log entry (the Rekor key is checked on classic signatures only)`,
+        );
+      }
       check.verified.push({ layout: 'bundle', manifest: referrer.digest, digest: layer.digest, payload });
     } catch (error) {
       if (!(error instanceof InvalidContentError)) throw error;

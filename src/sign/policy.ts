@@ -3,14 +3,19 @@ import type { Descriptor } from '../oci/types.js';
 import type { ReadTarget, SignalOptions } from '../targets/target.js';
 import { checkBundleSignatures } from './bundle.js';
 import { SignatureVerificationError } from './errors.js';
-import { checkClassicSignatures, requireVerified, type VerifiedSignature } from './verify.js';
+import {
+  checkClassicSignatures,
+  requireVerified,
+  type VerifiedSignature,
+  type VerifyOptions,
+} from './verify.js';
 
 /** Every signature of `subject` that verifies with `key`, in either layout; an error saying why when none does. */
 export async function verifySignatures(
   target: ReadTarget,
   subject: Descriptor,
   key: KeyObject,
-  options: SignalOptions = {},
+  options: VerifyOptions = {},
 ): Promise<VerifiedSignature[]> {
   const checks = [
     await checkClassicSignatures(target, subject, key, options),

@@ -10,6 +10,7 @@ import {
 } from './classic.js';
 import { SignatureVerificationError } from './errors.js';
 import { parseSimpleSigningPayload, type SimpleSigningPayload } from './payload.js';
+import { checkRekorBundle, rekorBundleAnnotation } from './rekor.js';
 import { verifyBytes } from './signature.js';
 
 export interface VerifiedSignature {
@@ -19,6 +20,11 @@ export interface VerifiedSignature {
   /** The payload digest (classic) or the bundle digest. */
   digest: string;
   payload: unknown;
+}
+
+export interface VerifyOptions extends SignalOptions {
+  /** With a Rekor public key, a signature counts only with a transparency-log entry that verifies. */
+  rekorKey?: KeyObject;
 }
 
 export interface SignatureCheck {
@@ -38,7 +44,7 @@ async function checkLayer(
   key: KeyObject,
   layer: Descriptor,
   label: string,
-  options: SignalOptions,
+  options: VerifyOptions,
 ): Promise<SimpleSigningPayload> {
   const encoded = layer.annotations?.[signatureAnnotation];
   if (!encoded) throw new InvalidContentError(`${label} has no ${signatureAnnotation} annotation`);
@@ -56,6 +62,14 @@ async function checkLayer(
       `${label}: the signature does not verify with this key (wrong key or tampered signature)`,
     );
   }
+  if (options.rekorKey) {
+    checkRekorBundle(
+      layer.annotations?.[rekorBundleAnnotation],
+      { signature: encoded, payload: payloadBytes, key },
+      options.rekorKey,
+      label,
+    );
+  }
   const payload = parseSimpleSigningPayload(payloadBytes);
   const named = payload.critical.image['docker-manifest-digest'];
   if (named !== subject.digest) {
@@ -71,7 +85,7 @@ export async function checkClassicSignatures(
   target: ReadTarget,
   subject: Descriptor,
   key: KeyObject,
-  options: SignalOptions = {},
+  options: VerifyOptions = {},
 ): Promise<SignatureCheck> {
   const found = await readSignatureManifest(target, subject, options);
   const check: SignatureCheck = { verified: [], failures: [] };

@@ -7,6 +7,7 @@ import { runTug } from '../fixtures/cli.js';
 import { type BuiltImage, buildImageLayout, seedRegistry } from '../fixtures/images.js';
 import { startReferrersRegistry } from '../fixtures/referrers-registry.js';
 import { type RegistryFixture, startRegistry } from '../fixtures/registry.js';
+import { hashedRekordBody, rekorBundle, testRekor } from '../fixtures/rekor.js';
 import { tempDir } from '../fixtures/temp.js';
 
 const openssl = promisify(execFile);
@@ -52,6 +53,7 @@ beforeAll(async () => {
     seedRegistry(registry, 'plain', single, 'v1'),
     seedRegistry(registry, 'travel', single, 'v1'),
     seedRegistry(registry, 'travel-all', multi, 'v1'),
+    seedRegistry(registry, 'logged', single, 'v1'),
   ]);
   [keys, otherKeys] = await Promise.all([keyPair(), keyPair()]);
 });
@@ -239,6 +241,82 @@ describe('tug sign and verify (cosign classic layout)', () => {
     const tampered = await runTug(['verify', '--key', join(keys, 'cosign.pub'), ref]);
     expect(tampered.code).toBe(1);
     expect(tampered.stderr).toMatch(/the payload does not match its digest \(tampered payload\)/);
+  });
+});
+
+describe('tug verify --rekor-key (the Rekor bundle cosign adds to a signature layer)', () => {
+  it('counts a signature only when its log entry verifies with the Rekor key and is this signature', async () => {
+    const repo = `${registry.host}/logged`;
+    for (let i = 0; i < 2; i++) {
+      const signed = await runTug(['sign', '--key', join(keys, 'cosign.key'), `${repo}:v1`], { env });
+      expect(signed.code, signed.stderr).toBe(0);
+    }
+    const manifest = (await sigManifest(repo, single.rootDigest)) as SigManifest & Record<string, unknown>;
+    const [first, second] = manifest.layers;
+    if (!first || !second) throw new Error('expected two signature layers');
+    const payload = (await runTug(['blob', 'get', `${repo}@${first.digest}`])).stdoutBytes;
+    const publicKeyPem = await readFile(join(keys, 'cosign.pub'), 'utf8');
+    const rekor = testRekor();
+    const dir = await tempDir();
+    const rekorPub = join(dir, 'rekor.pub');
+    const otherRekorPub = join(dir, 'other-rekor.pub');
+    await writeFile(rekorPub, rekor.publicKeyPem);
+    await writeFile(otherRekorPub, testRekor().publicKeyPem);
+    const firstSignature = first.annotations[signatureKey] ?? '';
+    const secondSignature = second.annotations[signatureKey] ?? '';
+    const body = hashedRekordBody(firstSignature, payload, publicKeyPem);
+
+    const withBundle = async (bundle: string | undefined) => {
+      const annotations = {
+        [signatureKey]: firstSignature,
+        ...(bundle ? { 'dev.sigstore.cosign/bundle': bundle } : {}),
+      };
+      const put = await runTug(['manifest', 'put', `${repo}:${sigTag(single.rootDigest)}`, '-'], {
+        input: JSON.stringify({ ...manifest, layers: [{ ...first, annotations }] }),
+      });
+      expect(put.code, put.stderr).toBe(0);
+    };
+    const verify = (rekorKey?: string) =>
+      runTug([
+        'verify',
+        '--key',
+        join(keys, 'cosign.pub'),
+        ...(rekorKey ? ['--rekor-key', rekorKey] : []),
+        `${repo}:v1`,
+        '--json',
+      ]);
+    const expectRefused = async (rekorKey: string, reason: string) => {
+      const result = await verify(rekorKey);
+      expect(result.code).toBe(1);
+      const errors = result.stderr.split('\n').filter((line) => line.startsWith('error:'));
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toContain(`signature 1 in ${sigTag(single.rootDigest)}: ${reason}`);
+    };
+
+    await withBundle(rekorBundle(rekor, body));
+    const verified = await verify(rekorPub);
+    expect(verified.code, verified.stderr).toBe(0);
+    expect(verified.stderr).toContain(
+      `1 signature(s) verified with ${join(keys, 'cosign.pub')}; each with a transparency-log entry signed by ${rekorPub}`,
+    );
+    expect(JSON.parse(verified.stdout.trim()).critical.image['docker-manifest-digest']).toBe(
+      single.rootDigest,
+    );
+    await expectRefused(otherRekorPub, 'the transparency-log entry does not verify with the Rekor key');
+
+    const tampered = JSON.parse(rekorBundle(rekor, body));
+    tampered.Payload.body = hashedRekordBody(firstSignature, Buffer.from('another payload'), publicKeyPem);
+    await withBundle(JSON.stringify(tampered));
+    await expectRefused(rekorPub, 'the transparency-log entry does not verify with the Rekor key');
+
+    await withBundle(rekorBundle(rekor, hashedRekordBody(secondSignature, payload, publicKeyPem)));
+    await expectRefused(rekorPub, 'the transparency-log entry is for another signature');
+
+    await withBundle(undefined);
+    await expectRefused(rekorPub, 'no transparency-log entry');
+    const offline = await verify();
+    expect(offline.code, offline.stderr).toBe(0);
+    expect(offline.stderr).toMatch(/offline: no transparency log was checked/);
   });
 });
 
