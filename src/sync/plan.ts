@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 import type { RegistryReference, RepositoryName } from '../ref/types.js';
+import type { SignalOptions } from '../signal.js';
 import { compileTagFilter } from '../tags/filter.js';
 import type { SyncConfig, SyncDestination, SyncEntry } from './config.js';
 
@@ -25,8 +26,8 @@ export interface SyncEntryFailure {
 
 /** What the plan needs to read from registries. */
 export interface SyncLister {
-  tags(repository: RepositoryName): Promise<string[]>;
-  catalog(registry: string): AsyncIterable<string>;
+  tags(repository: RepositoryName, options?: SignalOptions): Promise<string[]>;
+  catalog(registry: string, options?: SignalOptions): AsyncIterable<string>;
 }
 
 export function imageName(image: SyncImage): string {
@@ -79,9 +80,10 @@ async function repositoryImages(
   entry: SyncEntry,
   source: RepositoryName,
   lister: SyncLister,
+  options: SignalOptions,
 ): Promise<SyncImage[]> {
   const filter = compileTagFilter({ ...entry.tags, excludeDigestTags: true });
-  const tags = filter(await lister.tags(source));
+  const tags = filter(await lister.tags(source, options));
   const destination = destinationFor(entry, source.repository);
   return tags.map((tag) => ({ entry, source, reference: tag, destination, tag }));
 }
@@ -101,13 +103,16 @@ function oneImage(entry: SyncEntry): SyncImage {
 
 /**
  * Every image the file names: tag lists and catalogs read, filters applied, then only the
- * shard's share kept. An entry whose listing fails is reported and the others go on.
+ * shard's share kept. An entry whose listing fails is reported and the others go on; once
+ * `signal` aborts, the expansion rejects with its reason.
  */
 export async function expandEntries(
   config: SyncConfig,
   lister: SyncLister,
   shard?: Shard,
+  options: SignalOptions = {},
 ): Promise<{ images: SyncImage[]; failures: SyncEntryFailure[] }> {
+  const { signal } = options;
   const images: SyncImage[] = [];
   const failures: SyncEntryFailure[] = [];
   for (const entry of config.entries) {
@@ -115,18 +120,20 @@ export async function expandEntries(
     try {
       if (entry.type === 'image') images.push(oneImage(entry));
       else if (entry.type === 'repository')
-        images.push(...(await repositoryImages(entry, entry.source, lister)));
+        images.push(...(await repositoryImages(entry, entry.source, lister, options)));
       else {
-        for await (const name of lister.catalog(registry)) {
+        for await (const name of lister.catalog(registry, options)) {
           if (!name.startsWith(`${repository}/`)) continue;
           try {
-            images.push(...(await repositoryImages(entry, { registry, repository: name }, lister)));
+            images.push(...(await repositoryImages(entry, { registry, repository: name }, lister, options)));
           } catch (error) {
+            signal?.throwIfAborted();
             failures.push({ entry, source: `${registry}/${name}`, error });
           }
         }
       }
     } catch (error) {
+      signal?.throwIfAborted();
       failures.push({ entry, source: `${registry}/${repository}`, error });
     }
   }

@@ -16,6 +16,7 @@ import type { Descriptor } from '../oci/types.js';
 import type { RepositoryName } from '../ref/types.js';
 import { loadPublicKey } from '../sign/keys.js';
 import { requireSignedBy } from '../sign/policy.js';
+import type { SignalOptions } from '../signal.js';
 import { isTagLister, type ReadTarget, type WriteTarget } from '../targets/target.js';
 import type { SyncConfig, SyncDestination } from './config.js';
 import {
@@ -31,7 +32,7 @@ import {
 export interface SyncEnvironment {
   openSource(repository: RepositoryName): Promise<ReadTarget>;
   openDestination(destination: SyncDestination): Promise<WriteTarget>;
-  catalog(registry: string): AsyncIterable<string>;
+  catalog(registry: string, options?: SignalOptions): AsyncIterable<string>;
 }
 
 export type SyncAction = 'copy' | 'skip' | 'conflict' | 'failed';
@@ -68,7 +69,10 @@ function reasonOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Caches one target per repository, so each layout and repository is opened (and its tags listed) once. */
+/**
+ * Caches one target per repository, so each layout and repository is opened (and its tags listed)
+ * once. A run has one signal, so the listing started with the first caller's signal serves all.
+ */
 class Targets implements SyncLister {
   readonly #sources = new Map<string, Promise<ReadTarget>>();
   readonly #destinations = new Map<string, Promise<WriteTarget>>();
@@ -99,7 +103,7 @@ class Targets implements SyncLister {
     return target;
   }
 
-  tags(name: RepositoryName): Promise<string[]> {
+  tags(name: RepositoryName, options: SignalOptions = {}): Promise<string[]> {
     const key = `${name.registry}/${name.repository}`;
     let tags = this.#tags.get(key);
     if (!tags) {
@@ -107,7 +111,7 @@ class Targets implements SyncLister {
         const target = await this.source(name);
         if (!isTagLister(target)) return [];
         const all: string[] = [];
-        for await (const tag of target.tags()) all.push(tag);
+        for await (const tag of target.tags(options)) all.push(tag);
         return all;
       })();
       this.#tags.set(key, tags);
@@ -115,8 +119,8 @@ class Targets implements SyncLister {
     return tags;
   }
 
-  catalog(registry: string): AsyncIterable<string> {
-    return this.environment.catalog(registry);
+  catalog(registry: string, options: SignalOptions = {}): AsyncIterable<string> {
+    return this.environment.catalog(registry, options);
   }
 }
 
@@ -147,15 +151,20 @@ async function loadVerifyKeys(config: SyncConfig): Promise<Map<string, KeyObject
   return keys;
 }
 
-async function decide(targets: Targets, image: SyncImage, key: KeyObject | undefined): Promise<Decision> {
+async function decide(
+  targets: Targets,
+  image: SyncImage,
+  key: KeyObject | undefined,
+  options: SignalOptions,
+): Promise<Decision> {
   const source = await targets.source(image.source);
-  const root = await source.resolve(image.reference);
-  if (key) await requireSignedBy(source, root, key, imageName(image));
+  const root = await source.resolve(image.reference, options);
+  if (key) await requireSignedBy(source, root, key, imageName(image), options);
   let expected = root;
   let manifests = [root.digest];
   const { platforms } = image.entry;
   if (platforms !== undefined || travels(image)) {
-    const { manifest } = parseManifest(await source.fetchBytes(root), root.mediaType);
+    const { manifest } = parseManifest(await source.fetchBytes(root, options), root.mediaType);
     if (isIndex(manifest)) {
       let kept = manifest.manifests;
       if (platforms !== undefined) {
@@ -171,7 +180,7 @@ async function decide(targets: Targets, image: SyncImage, key: KeyObject | undef
   const base = { source: imageName(image), target: destinationText(image), digest: expected.digest };
   const destination = await targets.destination(image.destination);
   if (image.tag === undefined) {
-    const present = await destination.exists(expected);
+    const present = await destination.exists(expected, options);
     const report: SyncImageReport = present
       ? { ...base, action: 'skip', reason: 'already there' }
       : { ...base, action: 'copy', reason: 'new' };
@@ -179,7 +188,7 @@ async function decide(targets: Targets, image: SyncImage, key: KeyObject | undef
   }
   let current: Descriptor | undefined;
   try {
-    current = await destination.resolve(image.tag);
+    current = await destination.resolve(image.tag, options);
   } catch (error) {
     if (!(error instanceof NotFoundError)) throw error;
   }
@@ -221,15 +230,18 @@ async function copyImage(
     ? await copyDigestTags(
         source,
         destination,
-        digestTagsOf(decision.manifests, await targets.tags(image.source)),
+        digestTagsOf(decision.manifests, await targets.tags(image.source, { signal })),
         { limiter, signal },
       )
     : [];
-  if (image.tag !== undefined) await destination.tag(result.root, image.tag);
+  if (image.tag !== undefined) await destination.tag(result.root, image.tag, { signal });
   return travelled;
 }
 
-/** Runs at most `limit` of the tasks at once. */
+/**
+ * Runs at most `limit` of the tasks at once. A task that throws ends its worker; the pool rejects
+ * only once every worker has stopped, so no task is still cleaning up when the caller goes on.
+ */
 async function pool<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   const worker = async () => {
@@ -238,7 +250,9 @@ async function pool<T>(items: T[], limit: number, work: (item: T) => Promise<voi
       await work(item);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  const settled = await Promise.allSettled(Array.from({ length: Math.min(limit, items.length) }, worker));
+  const failed = settled.find((result) => result.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 /**
@@ -260,7 +274,7 @@ export async function runSync(
     options.onImage?.(report);
   };
   const keys = await loadVerifyKeys(config);
-  const { images, failures } = await expandEntries(config, targets, options.shard);
+  const { images, failures } = await expandEntries(config, targets, options.shard, { signal });
   for (const failure of failures) {
     record({ source: failure.source, target: '', action: 'failed', reason: reasonOf(failure.error) });
   }
@@ -270,7 +284,7 @@ export async function runSync(
     let decision: Decision;
     try {
       const file = image.entry.verify?.key;
-      decision = await decide(targets, image, file === undefined ? undefined : keys.get(file));
+      decision = await decide(targets, image, file === undefined ? undefined : keys.get(file), { signal });
     } catch (error) {
       signal?.throwIfAborted();
       record({

@@ -56,11 +56,19 @@ interface Row {
   rule: FaultRule;
   /** More environment for the command. */
   env?: NodeJS.ProcessEnv;
+  /** Writes what the command reads into the fresh output directory (a sync file). */
+  setup?: (out: string) => Promise<void>;
 }
 
 const layer = () => image.blobDigests[0] ?? '';
 const stall = (method: string, path: RegExp): FaultRule => ({ method, path, stallMs: STALL_MS });
 const pause = (path: RegExp): FaultRule => ({ method: 'GET', path, pauseAfterBytes: PAUSE_AFTER });
+/** A sync file `sync.yaml` in the output directory with one entry, given the output directory. */
+const syncFile =
+  (entry: (out: string) => string) =>
+  (out: string): Promise<void> =>
+    writeFile(join(out, 'sync.yaml'), `sync:\n  - { ${entry(out)} }\n`);
+const syncArgs = (out: string) => ['sync', join(out, 'sync.yaml')];
 
 const rows: Row[] = [
   { command: 'digest', args: () => ['digest', `${proxy.host}/app:v1`], rule: stall('HEAD', /manifests/) },
@@ -151,6 +159,39 @@ const rows: Row[] = [
     args: () => ['verify', '--key', join(keys, 'cosign.pub'), `${proxy.host}/app:v1`],
     rule: stall('HEAD', /manifests\/sha256-[0-9a-f]+\.sig$/),
   },
+  {
+    command: 'sync',
+    args: syncArgs,
+    setup: syncFile(() => `source: ${proxy.host}/app:v1, target: ${registry.host}/synced`),
+    rule: stall('HEAD', /manifests/),
+  },
+  {
+    command: 'sync of a repository',
+    args: syncArgs,
+    setup: syncFile(() => `source: ${proxy.host}/app, target: ${registry.host}/synced-repository`),
+    rule: stall('GET', /tags\/list/),
+  },
+  {
+    command: 'sync of a prefix',
+    args: syncArgs,
+    setup: syncFile(() => `source: ${proxy.host}/team, target: ${registry.host}/synced-prefix, type: prefix`),
+    rule: stall('GET', /_catalog/),
+  },
+  {
+    command: 'sync with verify.key',
+    args: syncArgs,
+    setup: syncFile(
+      () =>
+        `source: ${proxy.host}/app:v1, target: ${registry.host}/synced-verified, verify: { key: ${join(keys, 'cosign.pub')} }`,
+    ),
+    rule: stall('HEAD', /manifests\/sha256-[0-9a-f]+\.sig$/),
+  },
+  {
+    command: 'sync to a layout',
+    args: syncArgs,
+    setup: syncFile((out) => `source: ${proxy.host}/app:v1, target: oci:${join(out, 'layout')}`),
+    rule: pause(/\/blobs\/sha256/),
+  },
 ];
 
 describe.each([
@@ -161,6 +202,7 @@ describe.each([
     proxy.setRules([row.rule]);
     const out = await tempDir();
     const temporary = await tempDir();
+    await row.setup?.(out);
     const before = proxy.hits.length;
     const matches = (hit: { method: string; path: string }) =>
       (row.rule.method === undefined || hit.method === row.rule.method) && row.rule.path.test(hit.path);
@@ -183,7 +225,7 @@ describe.each([
     expect(result.exitedAfterSignalMs).toBeLessThan(1500);
     // The one exception, documented: a layout keeps the parts of interrupted blob downloads,
     // named by digest, so the next copy resumes them.
-    const kept = (name: string) => name === '.tug-ingest' || /^\.tug-ingest\/sha256-[0-9a-f]{64}$/.test(name);
+    const kept = (name: string) => /(^|\/)\.tug-ingest(\/sha256-[0-9a-f]{64})?$/.test(name);
     const leftovers = (await filesUnder(out)).filter(
       (name) => /(^|\/)\.|\.tmp|tug-/.test(name) && !kept(name),
     );

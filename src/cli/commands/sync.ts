@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { OptionValues } from 'commander';
 import { TugError, UsageError } from '../../errors.js';
 import type { RepositoryName } from '../../ref/types.js';
+import type { SignalOptions } from '../../signal.js';
 import {
   parseSyncConfig,
   type RegistrySettings,
@@ -74,8 +75,8 @@ function environment(context: CliContext, config: SyncConfig): SyncEnvironment {
       const { openOciLayout } = await import('../../targets/oci-layout.js');
       return openOciLayout(destination.path, { create: true });
     },
-    catalog: async function* (registry: string) {
-      yield* (await accessFor(registry).registry()).catalog(registry);
+    catalog: async function* (registry: string, options?: SignalOptions) {
+      yield* (await accessFor(registry).registry()).catalog(registry, options);
     },
   };
 }
