@@ -19,7 +19,7 @@ import { formatReference } from '../../ref/index.js';
 import type { Reference } from '../../ref/types.js';
 import { isDigestTag } from '../../tags/filter.js';
 import { selectPlatform } from '../../targets/platform.js';
-import { isClosable, isTagLister, type ReadTarget, type WriteTarget } from '../../targets/target.js';
+import { isTagLister, type ReadTarget, type WriteTarget } from '../../targets/target.js';
 import type { CliContext } from '../context.js';
 import { checkDestinationDigest, refuseUnkeptDestinationParts, writtenWithTag } from '../destination.js';
 import { CopyProgress, resultJson } from '../progress.js';
@@ -176,46 +176,38 @@ export async function run(
     })();
     return listed;
   };
-  try {
-    if ((options.digestTags === true || options.allTags) && !isTagLister(source)) {
-      throw new UsageError(`${formatReference(sourceRef)} cannot list tags`);
-    }
-    if (options.allTags) {
-      // The digest tags travel with their images; they are no images to copy (or verify) themselves.
-      for (const tag of (await sourceTags()).filter((tag) => !(travel && isDigestTag(tag)))) {
-        const image = `${formatReference(sourceRef)}:${tag}`;
-        await copyOne(context, source, destination, {
-          reference: tag,
-          tags: [tag],
-          noClobber,
-          platforms,
-          recursive,
-          verify,
-          ...(travel ? { sourceTags } : {}),
-          image,
-          maxNodes,
-          destinationRef,
-          label: tag,
-          compressed,
-        });
-      }
-      return;
-    }
-    const tag = destinationTag(destinationRef, sourceTag(sourceRef));
-    await copyOne(context, source, destination, {
-      reference: targetReference(sourceRef),
-      tags: destinationTags.length > 0 ? destinationTags : tag ? [tag] : [],
-      noClobber,
-      platforms,
-      recursive,
-      verify,
-      ...(travel ? { sourceTags } : {}),
-      image: from,
-      maxNodes,
-      destinationRef,
-      compressed,
-    });
-  } finally {
-    if (isClosable(destination)) await destination.close();
+  const shared = {
+    noClobber,
+    platforms,
+    recursive,
+    verify,
+    ...(travel ? { sourceTags } : {}),
+    maxNodes,
+    destinationRef,
+    compressed,
+  };
+  if ((options.digestTags === true || options.allTags) && !isTagLister(source)) {
+    throw new UsageError(`${formatReference(sourceRef)} cannot list tags`);
   }
+  if (options.allTags) {
+    // The digest tags travel with their images; they are no images to copy (or verify) themselves.
+    for (const tag of (await sourceTags()).filter((tag) => !(travel && isDigestTag(tag)))) {
+      const image = `${formatReference(sourceRef)}:${tag}`;
+      await copyOne(context, source, destination, {
+        ...shared,
+        reference: tag,
+        tags: [tag],
+        image,
+        label: tag,
+      });
+    }
+    return;
+  }
+  const tag = destinationTag(destinationRef, sourceTag(sourceRef));
+  await copyOne(context, source, destination, {
+    ...shared,
+    reference: targetReference(sourceRef),
+    tags: destinationTags.length > 0 ? destinationTags : tag ? [tag] : [],
+    image: from,
+  });
 }
