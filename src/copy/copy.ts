@@ -1,6 +1,13 @@
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { SizeLimitError, TransportError } from '../errors.js';
-import { isManifestMediaType, MAX_MANIFEST_BYTES, parseManifest, relayOf, successors } from '../oci/index.js';
+import {
+  isManifestMediaType,
+  isVerified,
+  MAX_MANIFEST_BYTES,
+  parseManifest,
+  STREAM_BUFFER,
+  successors,
+} from '../oci/index.js';
 import type { Descriptor } from '../oci/types.js';
 import { RegistryError } from '../registry/errors.js';
 import {
@@ -276,30 +283,21 @@ class GraphCopy {
         ? src.fetchFrom(descriptor, offset, { signal: this.#signal })
         : src.fetch(descriptor, { signal: this.#signal }),
     );
-    let sourceFailure: { error: unknown } | undefined;
-    // A verified source fails the stream on a mismatch, so the destination need not hash it again.
-    const counter = relayOf(content, descriptor, (chunk) => this.#count(descriptor, chunk.byteLength));
-    content.on('error', (error) => {
-      sourceFailure ??= { error };
-      counter.destroy(error);
-    });
-    // The failure is reported by the push (or as the source's); a destination that queues pushes
-    // (an archive) may not be reading this stream yet, and an unheard 'error' would end the process.
-    counter.on('error', () => {});
+    const counted = countBytes(content, descriptor, (bytes) => this.#count(descriptor, bytes));
     const stop = () => content.destroy(asError(this.#signal.reason));
     this.#signal.addEventListener('abort', stop, { once: true });
-    content.pipe(counter);
     try {
       await (resumable
-        ? resumable.pushFrom(descriptor, offset, counter)
-        : this.#dst.push(descriptor, counter, { signal: this.#signal }));
+        ? resumable.pushFrom(descriptor, offset, counted.stream)
+        : this.#dst.push(descriptor, counted.stream, { signal: this.#signal }));
     } catch (error) {
-      if (sourceFailure) {
+      const sourceError = counted.sourceError();
+      if (sourceError) {
         throw new CopyError(
           'source',
           descriptor,
           `reading ${descriptor.digest} from the source`,
-          sourceFailure.error,
+          sourceError,
         );
       }
       throw new CopyError(
@@ -318,6 +316,47 @@ class GraphCopy {
     this.#result.bytes += bytes;
     this.#events.onBytes?.(descriptor, bytes);
   }
+}
+
+/** The stream a destination reads, counting bytes as they pass, and whether the source broke it. */
+interface CountedContent {
+  stream: Readable;
+  /** The source's own failure (bad bytes, a broken read), as opposed to the destination's. */
+  sourceError(): unknown;
+}
+
+/**
+ * A verified source is handed over as it is, counted by its verifier, so the destination need not
+ * hash it again and no stage is added. Other content (a resumed part) passes through a counting
+ * stage, which also keeps the destination's failures from being taken for the source's.
+ */
+function countBytes(
+  content: Readable,
+  descriptor: Descriptor,
+  onBytes: (bytes: number) => void,
+): CountedContent {
+  // The failure is reported by the push (or as the source's); a destination that queues pushes
+  // (an archive) may not be reading this stream yet, and an unheard 'error' would end the process.
+  content.on('error', () => {});
+  if (isVerified(content, descriptor)) {
+    content.onBytes(onBytes);
+    return { stream: content, sourceError: () => content.sourceError };
+  }
+  let failure: { error: unknown } | undefined;
+  const counter = new Transform({
+    highWaterMark: STREAM_BUFFER,
+    transform(chunk: Buffer, _encoding, done) {
+      onBytes(chunk.byteLength);
+      done(null, chunk);
+    },
+  });
+  counter.on('error', () => {});
+  content.on('error', (error) => {
+    failure ??= { error };
+    counter.destroy(error);
+  });
+  content.pipe(counter);
+  return { stream: counter, sourceError: () => failure?.error };
 }
 
 /** Attempts at one blob whose upload breaks under it. */

@@ -1,5 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
-import { pipeline, type Readable, Transform, type TransformCallback } from 'node:stream';
+import { finished, type Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline as pipelineAsync } from 'node:stream/promises';
 import { DigestMismatchError, SizeLimitError } from '../errors.js';
 import { parseDigest } from './digest.js';
@@ -26,6 +26,8 @@ export class VerifyingStream extends Transform {
   readonly #hash: Hash;
   #received = 0;
   #verified = false;
+  #onBytes: ((bytes: number) => void) | undefined;
+  #sourceError: Error | undefined;
 
   constructor(expected: Expected) {
     super({ highWaterMark: STREAM_BUFFER });
@@ -42,12 +44,35 @@ export class VerifyingStream extends Transform {
     return this.#expected;
   }
 
+  /**
+   * Why the content failed on its own side: bytes that departed from the descriptor, or a
+   * failure its feeder reported with {@link fail}. Undefined when it failed because its reader
+   * destroyed it, or did not fail.
+   */
+  get sourceError(): Error | undefined {
+    return this.#sourceError;
+  }
+
+  /** Calls `listener` with the size of each chunk as it is checked: progress without another stream stage. */
+  onBytes(listener: (bytes: number) => void): void {
+    this.#onBytes = listener;
+  }
+
+  /** What feeds the stream reports its own failure here (a broken connection, an unreadable file). */
+  fail(error: Error): void {
+    if (this.destroyed) return;
+    this.#sourceError = error;
+    this.destroy(error);
+  }
+
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
     this.#received += chunk.byteLength;
     if (this.#received > this.#expected.size) {
       done(
-        new SizeLimitError(
-          `size exceeds descriptor: expected ${this.#expected.size} bytes of ${this.#expected.digest}`,
+        this.#failed(
+          new SizeLimitError(
+            `size exceeds descriptor: expected ${this.#expected.size} bytes of ${this.#expected.digest}`,
+          ),
         ),
       );
       return;
@@ -60,14 +85,17 @@ export class VerifyingStream extends Transform {
         return;
       }
     }
+    this.#onBytes?.(chunk.byteLength);
     done(null, chunk);
   }
 
   override _flush(done: TransformCallback): void {
     if (this.#received < this.#expected.size) {
       done(
-        new SizeLimitError(
-          `short read: got ${this.#received} of ${this.#expected.size} bytes of ${this.#expected.digest}`,
+        this.#failed(
+          new SizeLimitError(
+            `short read: got ${this.#received} of ${this.#expected.size} bytes of ${this.#expected.digest}`,
+          ),
         ),
       );
       return;
@@ -75,15 +103,37 @@ export class VerifyingStream extends Transform {
     done(this.#verified ? null : this.#check());
   }
 
+  #failed(error: Error): Error {
+    this.#sourceError = error;
+    return error;
+  }
+
   #check(): Error | null {
     this.#verified = true;
     const actual = `${parseDigest(this.#expected.digest).algorithm}:${this.#hash.digest('hex')}`;
-    return actual === this.#expected.digest ? null : new DigestMismatchError(this.#expected.digest, actual);
+    return actual === this.#expected.digest
+      ? null
+      : this.#failed(new DigestMismatchError(this.#expected.digest, actual));
   }
 }
 
 export function createVerifier(expected: Expected): VerifyingStream {
   return new VerifyingStream(expected);
+}
+
+/**
+ * `source` read through a new verifier. A source that fails, or ends early, fails the verifier
+ * with its error (its {@link VerifyingStream.sourceError}); a reader that destroys the verifier
+ * releases the source (its file or connection).
+ */
+export function verifiedFrom(source: Readable, expected: Expected): VerifyingStream {
+  const verifier = createVerifier(expected);
+  finished(source, (error) => {
+    if (error) verifier.fail(error);
+  });
+  verifier.on('close', () => source.destroy());
+  source.pipe(verifier);
+  return verifier;
 }
 
 /**
@@ -115,46 +165,16 @@ export async function readVerified(
   return Buffer.concat(chunks);
 }
 
-/**
- * A pass-through fed only by a verified stream: it fails before it ends whenever its source does,
- * so it is verified for the same descriptor. Made by {@link relayOf}.
- */
-export class VerifiedRelay extends Transform {
-  constructor(
-    readonly expected: Expected,
-    onChunk: (chunk: Buffer) => void,
-  ) {
-    super({ highWaterMark: STREAM_BUFFER, transform: relayChunk(onChunk) });
-  }
-}
-
-function relayChunk(onChunk: (chunk: Buffer) => void) {
-  return (chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback) => {
-    onChunk(chunk);
-    done(null, chunk);
-  };
-}
-
-/**
- * A pass-through for what `source` gives that calls `onChunk` with each chunk; a
- * {@link VerifiedRelay} when `source` is verified for `expected`, so a target handed the relay
- * need not hash the content a second time. The caller pipes `source` into it.
- */
-export function relayOf(source: Readable, expected: Expected, onChunk: (chunk: Buffer) => void): Transform {
-  if (isVerified(source, expected)) return new VerifiedRelay(expected, onChunk);
-  return new Transform({ highWaterMark: STREAM_BUFFER, transform: relayChunk(onChunk) });
-}
-
-/** Whether `stream` fails before it ends unless its content matches `expected`: a verifier, or a relay of one. */
-export function isVerified(stream: Readable, expected: Expected): boolean {
-  const checked =
-    stream instanceof VerifyingStream || stream instanceof VerifiedRelay ? stream.expected : undefined;
-  return checked?.digest === expected.digest && checked.size === expected.size;
+/** Whether `stream` fails before it ends unless its content matches `expected`. */
+export function isVerified(stream: Readable, expected: Expected): stream is VerifyingStream {
+  return (
+    stream instanceof VerifyingStream &&
+    stream.expected.digest === expected.digest &&
+    stream.expected.size === expected.size
+  );
 }
 
 /** The stream, verified: as it is when it is already verified for this descriptor, else through a verifier. */
-export function ensureVerified(stream: Readable, expected: Expected): Readable {
-  if (isVerified(stream, expected)) return stream;
-  // Errors reach the reader through the returned stream; pipeline's callback has nothing to add.
-  return pipeline(stream, createVerifier(expected), () => undefined);
+export function ensureVerified(stream: Readable, expected: Expected): VerifyingStream {
+  return isVerified(stream, expected) ? stream : verifiedFrom(stream, expected);
 }

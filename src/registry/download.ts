@@ -1,8 +1,8 @@
-import type { Readable, Writable } from 'node:stream';
+import { finished, type Readable } from 'node:stream';
 import { TransportError } from '../errors.js';
 import { createVerifier, type VerifyingStream } from '../oci/index.js';
 import type { Descriptor } from '../oci/types.js';
-import { closeBody, pacedChunks, SlowBodyError } from '../transport/index.js';
+import { closeBody, PaceWatch, SlowBodyError } from '../transport/index.js';
 import type { HttpResponse } from '../transport/types.js';
 
 /** Reconnects in a row, without a byte of progress, before a blob download gives up. */
@@ -32,19 +32,6 @@ export interface BlobDownload {
   signal?: AbortSignal;
 }
 
-/** Resolves when the stream wants more, or is gone. */
-function drained(stream: Writable): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      stream.off('drain', done);
-      stream.off('close', done);
-      resolve();
-    };
-    stream.on('drain', done);
-    stream.on('close', done);
-  });
-}
-
 /**
  * The blob as a stream that fails on a size or digest mismatch before it ends; never buffered.
  * A connection lost mid-blob is resumed with `Range` from the last byte received, the hash
@@ -70,9 +57,7 @@ export function downloadBlob(download: BlobDownload): Readable {
       }
     }
   };
-  pump().catch((error: unknown) =>
-    verifier.destroy(error instanceof Error ? error : new Error(String(error))),
-  );
+  pump().catch((error: unknown) => verifier.fail(error instanceof Error ? error : new Error(String(error))));
   return verifier;
 }
 
@@ -86,25 +71,62 @@ interface DownloadState {
   reconnects: number;
 }
 
-/** Feeds one response's body into the verifier, dropping what was received before; ends it at the end. */
-async function copyBody(
-  response: HttpResponse,
-  verifier: VerifyingStream,
-  state: DownloadState,
-): Promise<void> {
-  for await (let chunk of pacedChunks(response)) {
-    if (state.skip > 0) {
-      const dropped = Math.min(state.skip, chunk.byteLength);
-      state.skip -= dropped;
-      chunk = chunk.subarray(dropped);
-      if (chunk.byteLength === 0) continue;
-    }
-    state.offset += chunk.byteLength;
-    state.failures = 0;
-    if (!verifier.write(chunk)) await drained(verifier);
-    if (verifier.destroyed) return closeBody(response.body);
-  }
-  verifier.end();
+/**
+ * Feeds one response's body into the verifier, dropping what was received before; ends it at the
+ * end. Driven by the body's 'data' events and paused while the verifier is full: a chunk costs no
+ * promise. Resolves at the end of the body, or when the verifier's reader has gone.
+ */
+function copyBody(response: HttpResponse, verifier: VerifyingStream, state: DownloadState): Promise<void> {
+  const { body } = response;
+  const pace = new PaceWatch(response);
+  return new Promise<void>((resolve, reject) => {
+    const settle = (error?: Error) => {
+      body.off('data', onData);
+      stopWatching();
+      verifier.off('drain', onDrain);
+      verifier.off('close', onGone);
+      if (error) reject(error);
+      else resolve();
+    };
+    const onData = (piece: Buffer) => {
+      try {
+        pace.received(piece.byteLength);
+      } catch (error) {
+        closeBody(body);
+        settle(error as Error);
+        return;
+      }
+      const chunk = state.skip > 0 ? skipReceived(piece, state) : piece;
+      if (chunk.byteLength === 0) return;
+      state.offset += chunk.byteLength;
+      state.failures = 0;
+      if (verifier.write(chunk)) pace.waiting();
+      else body.pause();
+    };
+    const onDrain = () => {
+      pace.waiting();
+      body.resume();
+    };
+    const onGone = () => {
+      closeBody(body);
+      settle();
+    };
+    const stopWatching = finished(body, (error) => {
+      if (error) return settle(error);
+      verifier.end();
+      settle();
+    });
+    verifier.on('drain', onDrain);
+    verifier.on('close', onGone);
+    body.on('data', onData);
+  });
+}
+
+/** The part of `chunk` past the bytes a resumed response repeats, which were hashed already. */
+function skipReceived(chunk: Buffer, state: DownloadState): Buffer {
+  const dropped = Math.min(state.skip, chunk.byteLength);
+  state.skip -= dropped;
+  return chunk.subarray(dropped);
 }
 
 /** Throws `error` (or why no reconnect is left) unless the download may resume after it. */

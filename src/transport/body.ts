@@ -7,33 +7,54 @@ import type { HttpResponse } from './types.js';
 export const MIN_BODY_BYTES_PER_SECOND = 1024;
 
 /**
- * The chunks of a body, failing with SlowBodyError when, over `pace.windowMs` of waiting for the
- * server, fewer than `minBytesPerSecond` × window bytes arrive. Only time spent waiting for the
- * next chunk counts: a reader that is slow itself (a slow disk, a slow upload) is never blamed on
- * the server. An idle timeout alone lets a body of one byte a second run for days.
+ * The floor on a body's pace: it fails with SlowBodyError when, over `pace.windowMs` of waiting
+ * for the server, fewer than `minBytesPerSecond` × window bytes arrive. Only time spent waiting
+ * for the next chunk counts: a reader that is slow itself (a slow disk, a slow upload) is never
+ * blamed on the server. An idle timeout alone lets a body of one byte a second run for days.
  */
+export class PaceWatch {
+  readonly #response: Pick<HttpResponse, 'pace' | 'url'>;
+  readonly #quota: number;
+  #waited = 0;
+  #bytes = 0;
+  #waitingSince = performance.now();
+
+  constructor(response: Pick<HttpResponse, 'pace' | 'url'>) {
+    this.#response = response;
+    const { pace } = response;
+    this.#quota = pace ? (pace.minBytesPerSecond * pace.windowMs) / 1000 : 0;
+  }
+
+  /** A chunk arrived: throws SlowBodyError when the window went by without the quota. */
+  received(bytes: number): void {
+    const { pace } = this.#response;
+    if (!pace) return;
+    this.#waited += performance.now() - this.#waitingSince;
+    this.#bytes += bytes;
+    if (this.#bytes >= this.#quota) {
+      this.#waited = 0;
+      this.#bytes = 0;
+    } else if (this.#waited >= pace.windowMs) {
+      throw new SlowBodyError(this.#response.url.host, pace.minBytesPerSecond, pace.windowMs);
+    }
+  }
+
+  /** Tug waits for the server again from now (after handling a chunk, or after pausing the body). */
+  waiting(): void {
+    this.#waitingSince = performance.now();
+  }
+}
+
+/** The chunks of a body, at no less than its pace (see {@link PaceWatch}). */
 export async function* pacedChunks(
   response: Pick<HttpResponse, 'body' | 'pace' | 'url'>,
 ): AsyncGenerator<Buffer> {
-  const { pace } = response;
-  const quota = pace ? (pace.minBytesPerSecond * pace.windowMs) / 1000 : 0;
-  let waited = 0;
-  let bytes = 0;
-  let resumed = performance.now();
+  const pace = new PaceWatch(response);
   for await (const piece of response.body) {
     const chunk = piece as Buffer;
-    if (pace) {
-      waited += performance.now() - resumed;
-      bytes += chunk.byteLength;
-      if (bytes >= quota) {
-        waited = 0;
-        bytes = 0;
-      } else if (waited >= pace.windowMs) {
-        throw new SlowBodyError(response.url.host, pace.minBytesPerSecond, pace.windowMs);
-      }
-    }
+    pace.received(chunk.byteLength);
     yield chunk;
-    resumed = performance.now();
+    pace.waiting();
   }
 }
 

@@ -1,13 +1,13 @@
-import { pipeline, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { InvalidContentError, NotFoundError, SizeLimitError, UsageError } from '../../errors.js';
 import {
-  createVerifier,
   isValidDigest,
   MAX_MANIFEST_BYTES,
   parseDigest,
   parseManifest,
   readVerified,
   validateDescriptor,
+  verifiedFrom,
 } from '../../oci/index.js';
 import type { Descriptor } from '../../oci/types.js';
 import { type LayoutIndex, parseLayoutIndex, refNameOf, withoutRefName } from '../layout/index-file.js';
@@ -91,8 +91,7 @@ export class OciArchiveReader implements ReadTarget, TagLister {
 
   async fetch(descriptor: Descriptor): Promise<Readable> {
     const checked = validateDescriptor(descriptor);
-    // Errors reach the consumer through the returned stream, which pipeline destroys with them.
-    return pipeline(this.#tar.open(this.#blobFile(checked.digest)), createVerifier(checked), () => undefined);
+    return verifiedFrom(this.#tar.open(this.#blobFile(checked.digest)), checked);
   }
 
   async fetchBytes(descriptor: Descriptor): Promise<Uint8Array> {

@@ -4,13 +4,13 @@ import { pipeline as pipelineAsync } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { InvalidContentError, NotFoundError } from '../../errors.js';
 import {
-  createVerifier,
   digestOf,
   isValidDigest,
   MAX_MANIFEST_BYTES,
   MediaType,
   readVerified,
   validateDescriptor,
+  verifiedFrom,
 } from '../../oci/index.js';
 import type { Descriptor, ImageManifest } from '../../oci/types.js';
 import type { ReadTarget } from '../target.js';
@@ -158,8 +158,7 @@ export class DockerArchiveReader implements ReadTarget {
   async fetch(descriptor: Descriptor): Promise<Readable> {
     const checked = validateDescriptor(descriptor);
     const source = this.#open(await this.#locate(checked.digest));
-    // Errors reach the consumer through the returned stream, which pipeline destroys with them.
-    return pipeline(source, createVerifier(checked), () => undefined);
+    return verifiedFrom(source, checked);
   }
 
   async fetchBytes(descriptor: Descriptor): Promise<Uint8Array> {

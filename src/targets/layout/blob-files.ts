@@ -1,10 +1,10 @@
 import { constants } from 'node:fs';
 import { lstat, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { pipeline as pipelineWithCallback, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { InvalidContentError, NotFoundError } from '../../errors.js';
-import { createVerifier, ensureVerified, parseDigest } from '../../oci/index.js';
+import { ensureVerified, parseDigest, STREAM_BUFFER, verifiedFrom } from '../../oci/index.js';
 import type { Descriptor } from '../../oci/types.js';
 import { isErrorCode, temporaryPathBeside } from './small-files.js';
 import { SyncedFile } from './synced-file.js';
@@ -81,10 +81,7 @@ export async function openVerifiedBlob(root: string, descriptor: BlobIdentity): 
   const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW).catch((error: unknown) => {
     throw isErrorCode(error, 'ELOOP') ? notARegularFile(descriptor.digest, root) : error;
   });
-  const verifier = createVerifier({ digest: descriptor.digest, size: descriptor.size });
-  // Errors reach the caller through `verifier`, which pipeline destroys with them.
-  pipelineWithCallback(handle.createReadStream(), verifier, () => {});
-  return verifier;
+  return verifiedFrom(handle.createReadStream({ highWaterMark: STREAM_BUFFER }), descriptor);
 }
 
 /**

@@ -66,6 +66,28 @@ async function hashPart(path: string, hash: Hash, length: number): Promise<void>
   }
 }
 
+/** A pass-through that hashes the blob's bytes from `offset` on and fails past its size. */
+function hashedRest(
+  blob: BlobIdentity,
+  offset: number,
+  hash: Hash,
+): { stream: Transform; written: () => number } {
+  let written = offset;
+  const stream = new Transform({
+    highWaterMark: STREAM_BUFFER,
+    transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback) {
+      written += chunk.byteLength;
+      if (written > blob.size) {
+        done(new SizeLimitError(`size exceeds descriptor: ${blob.digest} is longer than ${blob.size} bytes`));
+        return;
+      }
+      hash.update(chunk);
+      done(null, chunk);
+    },
+  });
+  return { stream, written: () => written };
+}
+
 /**
  * Appends `content` (the blob from `offset` on) to the part kept in the ingest directory, hashing
  * the kept part first, then moves the whole into `blobs/` once its size and digest are right.
@@ -81,46 +103,33 @@ export async function writeBlobFrom(
   const { algorithm, hex } = parseDigest(blob.digest);
   const path = ingestPath(root, blob.digest);
   await ensureIngestDirectory(root);
-  const hash = createHash(algorithm);
   const handle = await open(path, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o644);
   try {
     await handle.truncate(offset);
   } finally {
     await handle.close();
   }
-  await hashPart(path, hash, offset);
   // A whole blob from a verifying source fails its stream on a mismatch: no second hash is needed.
   const trusted = offset === 0 && isVerified(content, blob);
-  let written = offset;
-  const counter = new Transform({
-    highWaterMark: STREAM_BUFFER,
-    transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback) {
-      written += chunk.byteLength;
-      if (written > blob.size) {
-        done(new SizeLimitError(`size exceeds descriptor: ${blob.digest} is longer than ${blob.size} bytes`));
-        return;
-      }
-      if (!trusted) hash.update(chunk);
-      done(null, chunk);
-    },
-  });
-  const corrupt = async (error: Error) => {
-    await rm(path, { force: true });
-    throw error;
-  };
   try {
-    await pipeline(content, counter, await SyncedFile.openAt(path, offset));
+    if (trusted) {
+      await pipeline(content, await SyncedFile.openAt(path, offset));
+    } else {
+      const hash = createHash(algorithm);
+      await hashPart(path, hash, offset);
+      const rest = hashedRest(blob, offset, hash);
+      await pipeline(content, rest.stream, await SyncedFile.openAt(path, offset));
+      if (rest.written() !== blob.size) {
+        throw new SizeLimitError(`${blob.digest} ended at ${rest.written()} bytes, not ${blob.size}`);
+      }
+      const actual = `${algorithm}:${hash.digest('hex')}`;
+      if (actual !== `${algorithm}:${hex}`) throw new DigestMismatchError(blob.digest, actual);
+    }
   } catch (error) {
-    // Wrong bytes (too many, or a digest the verifying source refused) are not worth resuming.
-    if (isTugError(error, 'TOO_LARGE') || isTugError(error, 'DIGEST_MISMATCH')) await corrupt(error as Error);
+    // Wrong bytes (too many, too few, or a digest that does not match) are not worth resuming.
+    if (isTugError(error, 'TOO_LARGE') || isTugError(error, 'DIGEST_MISMATCH'))
+      await rm(path, { force: true });
     throw error;
-  }
-  if (written !== blob.size) {
-    await corrupt(new SizeLimitError(`${blob.digest} ended at ${written} bytes, not ${blob.size}`));
-  }
-  if (!trusted) {
-    const actual = `${algorithm}:${hash.digest('hex')}`;
-    if (actual !== `${algorithm}:${hex}`) await corrupt(new DigestMismatchError(blob.digest, actual));
   }
   const final = blobPath(root, blob.digest);
   await ensureBlobDirectory(root, final);
