@@ -1,3 +1,5 @@
+import { setMaxListeners } from 'node:events';
+
 /** What every I/O method of the library takes: `signal` stops the operation, which rejects with its reason. */
 export interface SignalOptions {
   signal?: AbortSignal;
@@ -24,6 +26,18 @@ export function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefine
       },
     );
   });
+}
+
+/**
+ * A signal that follows `signals` for a run of many operations at once (a copy, a sync). Each
+ * operation in flight listens to it, and undici's requests as well, so it holds more listeners
+ * than the 10 after which Node warns of a leak; their number is bounded by the run's concurrency,
+ * so that warning, printed to the user's terminal, would be false.
+ */
+export function runSignal(...signals: Array<AbortSignal | undefined>): AbortSignal {
+  const signal = AbortSignal.any(signals.filter((each) => each !== undefined));
+  setMaxListeners(0, signal);
+  return signal;
 }
 
 /** How long clean-up after an interrupt (cancelling an upload session) may take before it is abandoned. */

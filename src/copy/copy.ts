@@ -10,6 +10,7 @@ import {
 } from '../oci/index.js';
 import type { Descriptor } from '../oci/types.js';
 import { RegistryError } from '../registry/errors.js';
+import { runSignal } from '../signal.js';
 import {
   isMounter,
   isRangeReader,
@@ -106,9 +107,7 @@ class GraphCopy {
     this.#options = options;
     this.#events = options.events ?? {};
     this.#limiter = options.limiter ?? new Limiter(options.concurrency ?? DEFAULT_CONCURRENCY);
-    this.#signal = options.signal
-      ? AbortSignal.any([options.signal, this.#stopAll.signal])
-      : this.#stopAll.signal;
+    this.#signal = runSignal(options.signal, this.#stopAll.signal);
     this.#result = { root, copied: 0, skipped: 0, mounted: 0, bytes: 0 };
     this.#budget = new NodeBudget(options.maxNodes ?? DEFAULT_MAX_NODES, 'nodes of the graph');
   }

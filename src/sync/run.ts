@@ -16,7 +16,7 @@ import type { Descriptor } from '../oci/types.js';
 import type { RepositoryName } from '../ref/types.js';
 import { loadPublicKey } from '../sign/keys.js';
 import { requireSignedBy } from '../sign/policy.js';
-import type { SignalOptions } from '../signal.js';
+import { runSignal, type SignalOptions } from '../signal.js';
 import { isTagLister, type ReadTarget, type WriteTarget } from '../targets/target.js';
 import type { SyncConfig, SyncDestination } from './config.js';
 import {
@@ -267,7 +267,7 @@ export async function runSync(
   options: SyncRunOptions = {},
 ): Promise<SyncReport> {
   const targets = new Targets(environment);
-  const { signal } = options;
+  const signal = options.signal ? runSignal(options.signal) : undefined;
   const reports: SyncImageReport[] = [];
   const record = (report: SyncImageReport) => {
     reports.push(report);
