@@ -1,14 +1,26 @@
 #!/usr/bin/env node
-// The CLI as one file (dist/cli/tug.mjs) so a command does not resolve and read ~100 modules
-// before its first request. The library stays in dist/ as tsc wrote it, importable without this.
+// The CLI as one file (dist/cli/tug.cjs) so a command does not resolve and read ~100 modules
+// before its first request, and a V8 code cache for it (see bin/tug). The library stays in dist/
+// as tsc wrote it, importable without either.
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { build } from 'esbuild';
 
+const outdir = 'dist/cli';
+
 await build({
-  entryPoints: ['dist/cli/main.js'],
-  outfile: 'dist/cli/tug.mjs',
+  entryPoints: [`${outdir}/main.js`],
+  outfile: `${outdir}/tug.cjs`,
   bundle: true,
   platform: 'node',
-  format: 'esm',
+  // CommonJS, so bin/tug can compile it as a vm.Script with a code cache (Node 20 has no cache
+  // for ES modules); dynamic imports of what stays outside become require().
+  format: 'cjs',
+  supported: { 'dynamic-import': false },
+  define: { 'import.meta.url': 'bundleUrl' },
+  banner: { js: "const bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
   target: 'node20',
   // A native addon, and undici's full index (wanted only behind a proxy) stay in node_modules;
   // the undici modules imported by path are bundled.
@@ -21,12 +33,27 @@ await build({
       },
     },
   ],
-  // undici is CommonJS: its require() of node: modules needs a real require in an ES module.
-  banner: {
-    js: "import { createRequire as bundleRequire } from 'node:module'; const require = bundleRequire(import.meta.url);",
-  },
   minifyWhitespace: true,
   minifySyntax: true,
   legalComments: 'none',
   logLevel: 'warning',
 });
+
+// The code cache: bin/tug writes one into the user's cache directory when it finds none, after its
+// command ran (so it holds the functions compiled on the way); run it once with a cache directory
+// of its own and keep what it wrote. The same Node must run the CLI for V8 to accept it.
+for (const name of readdirSync(outdir)) {
+  if (name.endsWith('.cache')) rmSync(join(outdir, name));
+}
+const cacheHome = mkdtempSync(join(tmpdir(), 'tug-code-cache-'));
+try {
+  execFileSync(process.execPath, ['bin/tug', '--help'], {
+    env: { ...process.env, XDG_CACHE_HOME: cacheHome },
+    stdio: 'ignore',
+  });
+  for (const name of readdirSync(join(cacheHome, 'tug'))) {
+    copyFileSync(join(cacheHome, 'tug', name), join(outdir, name));
+  }
+} finally {
+  rmSync(cacheHome, { recursive: true, force: true });
+}

@@ -25,7 +25,7 @@ describe('the CLI tests run the current source', () => {
 
   it('has bundled the CLI since any module of src/ last changed', async () => {
     const sources = (await readdir(join(root, 'src'), { recursive: true })).map(String);
-    const bundle = await stat(join(root, 'dist', 'cli', 'tug.mjs'));
+    const bundle = await stat(join(root, 'dist', 'cli', 'tug.cjs'));
     const newer: string[] = [];
     for (const source of sources.filter((name) => name.endsWith('.ts'))) {
       if ((await stat(join(root, 'src', source))).mtimeMs > bundle.mtimeMs) newer.push(source);
