@@ -1,4 +1,5 @@
-import { Readable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { DigestMismatchError, TransportError } from '../errors.js';
 import type { Descriptor } from '../oci/types.js';
 import { cleanupSignal } from '../signal.js';
@@ -42,26 +43,50 @@ function streamOf(body: RequestBody): Readable {
   return body.kind === 'replayable' ? body.open() : body.stream;
 }
 
-/** Cuts a stream into chunks of `size` bytes (the last one shorter), one chunk in memory at a time. */
-async function* chunksOf(source: Readable, size: number): AsyncIterable<Buffer> {
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
-  for await (const piece of source) {
-    let chunk = piece as Buffer;
-    while (pendingBytes + chunk.byteLength >= size) {
-      const take = size - pendingBytes;
-      pending.push(chunk.subarray(0, take));
-      yield Buffer.concat(pending);
-      chunk = chunk.subarray(take);
-      pending = [];
-      pendingBytes = 0;
+/** A chunk of the blob: the pieces of the source it is made of, never a concatenated copy. */
+interface Chunk {
+  pieces: Buffer[];
+  length: number;
+}
+
+/**
+ * A sink that cuts what it is written into chunks of `size` bytes (the last one shorter) and hands
+ * each to `send`, one at a time: the source waits while a chunk is sent. A chunk keeps the
+ * source's pieces, splitting only the one that straddles a boundary: a copy would double what a
+ * chunk holds. Piped rather than read with `for await`, which concatenates what is buffered.
+ */
+function chunkSink(size: number, send: (chunk: Chunk) => Promise<void>): Writable {
+  let pieces: Buffer[] = [];
+  let length = 0;
+  const cut = async (piece: Buffer) => {
+    let rest = piece;
+    while (length + rest.byteLength >= size) {
+      const take = size - length;
+      const chunk = { pieces: [...pieces, rest.subarray(0, take)], length: size };
+      rest = rest.subarray(take);
+      pieces = [];
+      length = 0;
+      await send(chunk);
     }
-    if (chunk.byteLength > 0) {
-      pending.push(chunk);
-      pendingBytes += chunk.byteLength;
+    if (rest.byteLength > 0) {
+      pieces.push(rest);
+      length += rest.byteLength;
     }
-  }
-  if (pendingBytes > 0) yield Buffer.concat(pending);
+  };
+  return new Writable({
+    write(piece: Buffer, _encoding, done) {
+      cut(piece).then(() => done(), done);
+    },
+    final(done) {
+      if (length === 0) return done();
+      send({ pieces, length }).then(() => done(), done);
+    },
+  });
+}
+
+/** A chunk as a request body that can be sent again (after a 416, a redirect or a new token). */
+function chunkBody(chunk: Chunk): RequestBody {
+  return { kind: 'replayable', open: () => Readable.from(chunk.pieces), length: chunk.length };
 }
 
 /**
@@ -154,51 +179,60 @@ function operationOf(upload: UploadRequest): string {
 
 /** PATCH after PATCH, one chunk in memory at a time (distribution-spec, "Pushing a blob in chunks"). */
 async function sendChunks(upload: UploadRequest, session: UploadSession): Promise<void> {
+  let offset = 0;
+  const size = Math.max(upload.chunkSize, session.minimumChunk);
+  await pipeline(
+    streamOf(upload.body),
+    chunkSink(size, async (chunk) => {
+      offset = await patchChunk(upload, session, chunk, offset);
+    }),
+  );
+}
+
+/** One PATCH of the chunk starting at `offset`; returns the offset after it. */
+async function patchChunk(
+  upload: UploadRequest,
+  session: UploadSession,
+  chunk: Chunk,
+  offset: number,
+): Promise<number> {
   const { send, baseUrl } = upload.connection;
   const { scopes, signal } = upload;
-  let offset = 0;
-  for await (const chunk of chunksOf(
-    streamOf(upload.body),
-    Math.max(upload.chunkSize, session.minimumChunk),
-  )) {
-    const request: HttpRequest = {
-      method: 'PATCH',
-      url: session.location,
-      scopes,
-      headers: {
-        'content-type': 'application/octet-stream',
-        'content-range': `${offset}-${offset + chunk.byteLength - 1}`,
-      },
-      body: chunk,
-      signal,
-    };
-    let response = await send(request);
-    if (response.status === 416) {
-      // Out of step: ask the session how much it holds, then re-send this chunk or go on.
-      discardBody(response);
-      const held = await heldBytes(send, session.location, scopes, baseUrl.host, signal);
-      if (held === offset + chunk.byteLength) {
-        offset = held;
-        continue;
-      }
-      if (held !== offset) {
-        throw new TransportError(`${baseUrl.host} holds ${held} bytes of the upload, tug sent ${offset}`);
-      }
-      response = await send(request);
-    }
-    // 202 is the spec's answer; some registries (ECR) answer a chunk with 201.
-    if (response.status !== 202 && response.status !== 201) {
-      throw await errorFromResponse(operationOf(upload), request, response);
-    }
+  const end = offset + chunk.length;
+  const request: HttpRequest = {
+    method: 'PATCH',
+    url: session.location,
+    scopes,
+    headers: {
+      'content-type': 'application/octet-stream',
+      'content-range': `${offset}-${end - 1}`,
+    },
+    body: chunkBody(chunk),
+    signal,
+  };
+  let response = await send(request);
+  if (response.status === 416) {
+    // Out of step: ask the session how much it holds, then re-send this chunk or go on.
     discardBody(response);
-    offset += chunk.byteLength;
-    checkUploadedRange(headerValue(response, 'range'), offset, baseUrl.host);
-    session.location = uploadLocation(
-      headerValue(response, 'location') ?? session.location.href,
-      request.url,
-      baseUrl,
-    );
+    const held = await heldBytes(send, session.location, scopes, baseUrl.host, signal);
+    if (held === end) return end;
+    if (held !== offset) {
+      throw new TransportError(`${baseUrl.host} holds ${held} bytes of the upload, tug sent ${offset}`);
+    }
+    response = await send(request);
   }
+  // 202 is the spec's answer; some registries (ECR) answer a chunk with 201.
+  if (response.status !== 202 && response.status !== 201) {
+    throw await errorFromResponse(operationOf(upload), request, response);
+  }
+  discardBody(response);
+  checkUploadedRange(headerValue(response, 'range'), end, baseUrl.host);
+  session.location = uploadLocation(
+    headerValue(response, 'location') ?? session.location.href,
+    request.url,
+    baseUrl,
+  );
+  return end;
 }
 
 /** PUT ?digest=: the whole blob when it is small, else an empty body closing the chunks sent. */
