@@ -52,15 +52,17 @@ interface Recorded {
   url: string;
   headers: Record<string, string>;
   bytes: number;
+  content: Buffer;
 }
 
-async function lengthOf(body: RequestBody | undefined): Promise<number> {
-  if (body === undefined) return 0;
-  if (body instanceof Uint8Array) return body.byteLength;
+/** A request body read whole, as the buffers it is made of. */
+async function bodyPieces(body: RequestBody | undefined): Promise<Buffer[]> {
+  if (body === undefined) return [];
+  if (body instanceof Uint8Array) return [Buffer.from(body)];
   const stream = body.kind === 'replayable' ? body.open() : body.stream;
-  let total = 0;
-  for await (const chunk of stream) total += (chunk as Buffer).byteLength;
-  return total;
+  const pieces: Buffer[] = [];
+  for await (const piece of stream) pieces.push(piece as Buffer);
+  return pieces;
 }
 
 /** A registry that hands out a new Location on every answer and can be told to fail one step. */
@@ -74,8 +76,14 @@ function fakeRegistry(options: { failOn?: string; answeredDigest?: string } = {}
     url,
   });
   const send = async (request: HttpRequest): Promise<HttpResponse> => {
-    const bytes = await lengthOf(request.body);
-    recorded.push({ method: request.method, url: request.url.href, headers: request.headers ?? {}, bytes });
+    const content = Buffer.concat(await bodyPieces(request.body));
+    recorded.push({
+      method: request.method,
+      url: request.url.href,
+      headers: request.headers ?? {},
+      bytes: content.byteLength,
+      content,
+    });
     if (options.failOn === request.method) return answer(500, {}, request.url);
     sessions += 1;
     const location = `/v2/app/blobs/uploads/s${sessions}?_state=${sessions}`;
@@ -163,13 +171,64 @@ describe('uploadBlob', () => {
   });
 });
 
+/** A source that has all its pieces buffered before it is read, as a blob's stream has under load. */
+function bufferedSource(bytes: Buffer, pieceSize: number): { stream: Readable; pieces: Buffer[] } {
+  const pieces: Buffer[] = [];
+  for (let at = 0; at < bytes.byteLength; at += pieceSize) {
+    pieces.push(Buffer.from(bytes.subarray(at, at + pieceSize)));
+  }
+  const stream = new Readable({ highWaterMark: bytes.byteLength, read() {} });
+  for (const piece of pieces) stream.push(piece);
+  stream.push(null);
+  return { stream, pieces };
+}
+
+describe('uploadBlob sends a chunk as the pieces of its source', () => {
+  it('sends every byte once per PATCH, in order, as the source buffers themselves, not a copy', async () => {
+    const content = blob(1000);
+    const source = bufferedSource(content.bytes, 70);
+    const patches: Buffer[][] = [];
+    const send = async (request: HttpRequest): Promise<HttpResponse> => {
+      const pieces = await bodyPieces(request.body);
+      if (request.method === 'PATCH') patches.push(pieces);
+      const digest = request.url.searchParams.get('digest') ?? '';
+      return {
+        status: request.method === 'PUT' ? 201 : 202,
+        headers: { location: '/v2/app/blobs/uploads/s', 'docker-content-digest': digest },
+        body: Readable.from([]),
+        url: request.url,
+      };
+    };
+    await uploadBlob({
+      connection: { send, baseUrl: registry },
+      repository: 'app',
+      descriptor: content.descriptor,
+      body: { kind: 'stream', stream: source.stream, length: 1000 },
+      scopes: ['repository:app:pull,push'],
+      monolithicMax: 500,
+      chunkSize: 400,
+      describe: (what) => `${what} app`,
+    });
+    expect(patches.map((pieces) => Buffer.concat(pieces).byteLength)).toEqual([400, 400, 200]);
+    expect(Buffer.concat(patches.flat()).equals(content.bytes)).toBe(true);
+    const sourceMemory = new Set(source.pieces.map((piece) => piece.buffer));
+    expect(patches.flat().every((piece) => sourceMemory.has(piece.buffer as ArrayBuffer))).toBe(true);
+  });
+});
+
 describe('uploadBlob keeps chunked uploads in step', () => {
   /** A registry scripted per PATCH: the answer to each chunk, and what GET on the session says it holds. */
   function scripted(patchAnswers: number[], held: number[]) {
     const recorded: Recorded[] = [];
     const send = async (request: HttpRequest): Promise<HttpResponse> => {
-      const bytes = await lengthOf(request.body);
-      recorded.push({ method: request.method, url: request.url.href, headers: request.headers ?? {}, bytes });
+      const content = Buffer.concat(await bodyPieces(request.body));
+      recorded.push({
+        method: request.method,
+        url: request.url.href,
+        headers: request.headers ?? {},
+        bytes: content.byteLength,
+        content,
+      });
       const reply = (status: number, headers: Record<string, string> = {}): HttpResponse => ({
         status,
         headers: { location: '/v2/app/blobs/uploads/s', ...headers },
@@ -213,6 +272,10 @@ describe('uploadBlob keeps chunked uploads in step', () => {
     expect(
       recorded.filter((call) => call.method === 'PATCH').map((call) => call.headers['content-range']),
     ).toEqual(['0-399', '0-399', '400-799', '800-999']);
+    const patches = recorded.filter((call) => call.method === 'PATCH').map((call) => call.content);
+    expect(patches[1]?.equals(content.bytes.subarray(0, 400))).toBe(true);
+    expect(patches[0]?.equals(patches[1] ?? Buffer.alloc(0))).toBe(true);
+    expect(patches[3]?.equals(content.bytes.subarray(800))).toBe(true);
   });
 
   it('fails clearly when the session holds a count that fits neither', async () => {
