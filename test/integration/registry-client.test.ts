@@ -233,8 +233,10 @@ describe('blobs', () => {
     const repository = repositoryOf(client, open, 'blobs/large');
     const bytes = randomBytes(40 * 1024 * 1024);
     const descriptor = blobOf(bytes);
-    const pieces = Array.from({ length: 40 }, (_, index) =>
-      bytes.subarray(index * 1024 * 1024, (index + 1) * 1024 * 1024),
+    // Pieces of an odd size, so chunk boundaries fall inside them.
+    const pieceSize = 1_000_003;
+    const pieces = Array.from({ length: Math.ceil(bytes.byteLength / pieceSize) }, (_, index) =>
+      bytes.subarray(index * pieceSize, (index + 1) * pieceSize),
     );
     await repository.pushBlob(descriptor, {
       kind: 'stream',
