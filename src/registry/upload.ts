@@ -180,13 +180,22 @@ function operationOf(upload: UploadRequest): string {
 /** PATCH after PATCH, one chunk in memory at a time (distribution-spec, "Pushing a blob in chunks"). */
 async function sendChunks(upload: UploadRequest, session: UploadSession): Promise<void> {
   let offset = 0;
+  let patching: Promise<unknown> = Promise.resolve();
   const size = Math.max(upload.chunkSize, session.minimumChunk);
-  await pipeline(
-    streamOf(upload.body),
-    chunkSink(size, async (chunk) => {
-      offset = await patchChunk(upload, session, chunk, offset);
-    }),
-  );
+  const sink = chunkSink(size, (chunk) => {
+    const patched = patchChunk(upload, session, chunk, offset).then((end) => {
+      offset = end;
+    });
+    patching = patched.catch(() => undefined);
+    return patched;
+  });
+  try {
+    await pipeline(streamOf(upload.body), sink);
+  } finally {
+    // A source that fails mid-chunk ends the pipeline at once: the upload ends, and its session is
+    // cancelled, only once the PATCH in flight is answered.
+    await patching;
+  }
 }
 
 /** One PATCH of the chunk starting at `offset`; returns the offset after it. */

@@ -214,6 +214,46 @@ describe('uploadBlob sends a chunk as the pieces of its source', () => {
     const sourceMemory = new Set(source.pieces.map((piece) => piece.buffer));
     expect(patches.flat().every((piece) => sourceMemory.has(piece.buffer as ArrayBuffer))).toBe(true);
   });
+  it('when the source fails during a PATCH, settles and cancels only once that PATCH is answered', async () => {
+    const content = blob(1000);
+    const events: string[] = [];
+    let answerPatch = () => {};
+    const patchAnswered = new Promise<void>((resolve) => {
+      answerPatch = resolve;
+    });
+    const source = new Readable({ read() {} });
+    const send = async (request: HttpRequest): Promise<HttpResponse> => {
+      await bodyPieces(request.body);
+      events.push(`${request.method} sent`);
+      if (request.method === 'PATCH') {
+        source.destroy(new Error('source failed'));
+        await patchAnswered;
+        events.push('PATCH answered');
+      }
+      return {
+        status: 202,
+        headers: { location: '/v2/app/blobs/uploads/s' },
+        body: Readable.from([]),
+        url: request.url,
+      };
+    };
+    const uploading = uploadBlob({
+      connection: { send, baseUrl: registry },
+      repository: 'app',
+      descriptor: content.descriptor,
+      body: { kind: 'stream', stream: source, length: 1000 },
+      scopes: ['repository:app:pull,push'],
+      monolithicMax: 500,
+      chunkSize: 400,
+      describe: (what) => `${what} app`,
+    }).catch((error: unknown) => error);
+    source.push(content.bytes.subarray(0, 400));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    events.push('waited');
+    answerPatch();
+    expect(await uploading).toEqual(new Error('source failed'));
+    expect(events).toEqual(['POST sent', 'PATCH sent', 'waited', 'PATCH answered', 'DELETE sent']);
+  });
 });
 
 describe('uploadBlob keeps chunked uploads in step', () => {
