@@ -31,12 +31,25 @@ export function blobPath(root: string, digest: string): string {
  */
 export async function ensureBlobDirectory(root: string, blob: string): Promise<void> {
   const directory = dirname(blob);
-  for (const path of [dirname(directory), directory]) {
-    await mkdir(path).catch((error: unknown) => {
-      if (!isErrorCode(error, 'EEXIST')) throw error;
-    });
-    if (!(await lstat(path)).isDirectory()) throw notADirectory(path, root);
-  }
+  for (const path of [dirname(directory), directory]) await ensureLayoutDirectory(root, path);
+}
+
+/**
+ * Makes sure `path`, a directory of the layout at `root`, is a real directory (never through a
+ * symlink), creating it when it is absent. Looked at first, so the usual case (it is there) costs
+ * one lstat and no failed mkdir.
+ */
+export async function ensureLayoutDirectory(root: string, path: string): Promise<void> {
+  const found = await lstat(path).catch((error: unknown) => {
+    if (isErrorCode(error, 'ENOENT')) return undefined;
+    throw error;
+  });
+  if (found?.isDirectory()) return;
+  if (found) throw notADirectory(path, root);
+  await mkdir(path).catch((error: unknown) => {
+    if (!isErrorCode(error, 'EEXIST')) throw error;
+  });
+  if (!(await lstat(path)).isDirectory()) throw notADirectory(path, root);
 }
 
 /**
@@ -65,7 +78,7 @@ export async function blobState(path: string): Promise<{ state: BlobState; size:
     const info = await lstat(path);
     return { state: info.isFile() ? 'file' : 'other', size: info.size };
   } catch (error) {
-    if (isErrorCode(error, 'ENOENT')) return { state: 'absent', size: 0 };
+    if (isErrorCode(error, 'ENOENT') || isErrorCode(error, 'ENOTDIR')) return { state: 'absent', size: 0 };
     throw error;
   }
 }

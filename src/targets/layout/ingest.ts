@@ -1,13 +1,18 @@
 import { createHash, type Hash } from 'node:crypto';
 import { constants } from 'node:fs';
-import { lstat, mkdir, open, rename, rm } from 'node:fs/promises';
+import { open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { DigestMismatchError, InvalidContentError, isTugError, SizeLimitError } from '../../errors.js';
+import { DigestMismatchError, isTugError, SizeLimitError } from '../../errors.js';
 import { isVerified, parseDigest, STREAM_BUFFER } from '../../oci/index.js';
-import { type BlobIdentity, blobPath, ensureBlobDirectory } from './blob-files.js';
-import { isErrorCode } from './small-files.js';
+import {
+  type BlobIdentity,
+  blobPath,
+  blobState,
+  ensureBlobDirectory,
+  ensureLayoutDirectory,
+} from './blob-files.js';
 import { SyncedFile } from './synced-file.js';
 
 /**
@@ -22,36 +27,16 @@ function ingestPath(root: string, digest: string): string {
   return join(root, INGEST_DIRECTORY, `${algorithm}-${hex}`);
 }
 
-async function sizeOf(path: string): Promise<{ kind: 'absent' | 'file' | 'other'; size: number }> {
-  try {
-    const info = await lstat(path);
-    return { kind: info.isFile() ? 'file' : 'other', size: info.size };
-  } catch (error) {
-    if (isErrorCode(error, 'ENOENT') || isErrorCode(error, 'ENOTDIR')) return { kind: 'absent', size: 0 };
-    throw error;
-  }
-}
-
 /** The bytes kept of a blob; a kept part longer than the blob is corrupt and removed. */
 export async function partialBlobSize(root: string, blob: BlobIdentity): Promise<number> {
   const path = ingestPath(root, blob.digest);
-  const { kind, size } = await sizeOf(path);
-  if (kind !== 'file') return 0;
+  const { state, size } = await blobState(path);
+  if (state !== 'file') return 0;
   if (size > blob.size) {
     await rm(path, { force: true });
     return 0;
   }
   return size;
-}
-
-async function ensureIngestDirectory(root: string): Promise<void> {
-  const directory = join(root, INGEST_DIRECTORY);
-  await mkdir(directory).catch((error: unknown) => {
-    if (!isErrorCode(error, 'EEXIST')) throw error;
-  });
-  if (!(await lstat(directory)).isDirectory()) {
-    throw new InvalidContentError(`${directory} in OCI layout ${root} is a symbolic link or not a directory`);
-  }
 }
 
 async function hashPart(path: string, hash: Hash, length: number): Promise<void> {
@@ -102,23 +87,17 @@ export async function writeBlobFrom(
 ): Promise<void> {
   const { algorithm, hex } = parseDigest(blob.digest);
   const path = ingestPath(root, blob.digest);
-  await ensureIngestDirectory(root);
-  const handle = await open(path, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o644);
-  try {
-    await handle.truncate(offset);
-  } finally {
-    await handle.close();
-  }
+  await ensureLayoutDirectory(root, join(root, INGEST_DIRECTORY));
   // A whole blob from a verifying source fails its stream on a mismatch: no second hash is needed.
   const trusted = offset === 0 && isVerified(content, blob);
   try {
     if (trusted) {
-      await pipeline(content, await SyncedFile.openAt(path, offset));
+      await pipeline(content, await SyncedFile.continueAt(path, offset));
     } else {
       const hash = createHash(algorithm);
       await hashPart(path, hash, offset);
       const rest = hashedRest(blob, offset, hash);
-      await pipeline(content, rest.stream, await SyncedFile.openAt(path, offset));
+      await pipeline(content, rest.stream, await SyncedFile.continueAt(path, offset));
       if (rest.written() !== blob.size) {
         throw new SizeLimitError(`${blob.digest} ended at ${rest.written()} bytes, not ${blob.size}`);
       }

@@ -32,9 +32,19 @@ export class SyncedFile extends Writable {
     return new SyncedFile(await open(path, flags, 0o644));
   }
 
-  /** Opens the existing regular file `path` (never through a link) to write from byte `position` on. */
-  static async openAt(path: string, position: number): Promise<SyncedFile> {
-    return new SyncedFile(await open(path, constants.O_WRONLY | constants.O_NOFOLLOW), position);
+  /**
+   * Opens `path` (created when absent, never through a link), cut to its first `position` bytes,
+   * to write from there on.
+   */
+  static async continueAt(path: string, position: number): Promise<SyncedFile> {
+    const handle = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW, 0o644);
+    try {
+      await handle.truncate(position);
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+    return new SyncedFile(handle, position);
   }
 
   override _writev(chunks: Array<{ chunk: Buffer }>, done: (error?: Error | null) => void): void {
