@@ -53,6 +53,7 @@ export async function platformRoot(
   return subset.kept.length === manifest.manifests.length ? root : subset.descriptor;
 }
 
+/** A copy of the graph under `root` with options: {@link copyGraph}, or one that takes more along. */
 export type GraphCopier = (
   src: ReadTarget,
   dst: WriteTarget,
