@@ -115,12 +115,10 @@ class Targets implements SyncLister {
   }
 }
 
-/** What the image is at the source, and what the destination should end up holding. */
+/** The image's root at the source, and what to do with it (the report names the digest to write). */
 interface Decision {
   report: SyncImageReport;
   root: Descriptor;
-  /** The root written at the destination: the source root, or an index reduced to some platforms. */
-  expected: Descriptor;
 }
 
 /** The public key of each `verify.key` file named in the config, read before anything is copied. */
@@ -150,6 +148,7 @@ async function decide(
   const root = await source.resolve(image.reference, options);
   if (key) await requireSignedBy(source, root, key, imageName(image), options);
   const { platforms } = image.entry;
+  // The root written at the destination: the source root, or an index reduced to some platforms.
   const expected = platforms === undefined ? root : await platformRoot(source, root, platforms, options);
   const base = { source: imageName(image), target: destinationText(image), digest: expected.digest };
   const destination = await targets.destination(image.destination);
@@ -158,7 +157,7 @@ async function decide(
     const report: SyncImageReport = present
       ? { ...base, action: 'skip', reason: 'already there' }
       : { ...base, action: 'copy', reason: 'new' };
-    return { report, root, expected };
+    return { report, root };
   }
   let current: Descriptor | undefined;
   try {
@@ -172,7 +171,7 @@ async function decide(
   else if (image.entry.noClobber) {
     report = { ...base, action: 'conflict', reason: `noClobber: the target holds ${current.digest}` };
   } else report = { ...base, action: 'copy', reason: `changed (was ${current.digest})` };
-  return { report, root, expected };
+  return { report, root };
 }
 
 /** Digest tags travel when asked for, and with a verified image so the destination verifies too. */
