@@ -5,13 +5,7 @@ import { pullFiles } from './artifacts/pull.js';
 import { copyWithReferrers, listReferrers } from './artifacts/referrers.js';
 import { createCredentialLookup } from './auth/credentials/lookup.js';
 import type { Credential, CredentialLookup } from './auth/types.js';
-import {
-  type CopyEvents,
-  type CopyOutcome,
-  type CopyResult,
-  copyGraph,
-  copyPlatforms,
-} from './copy/index.js';
+import { type CopyEvents, type CopyOutcome, type CopyResult, copyGraph, copyImage } from './copy/index.js';
 import { AbortedError, TugError } from './errors.js';
 import { type ParsedManifest, parseManifest, parsePlatform } from './oci/index.js';
 import type { Descriptor } from './oci/types.js';
@@ -160,28 +154,18 @@ export class Client {
     return aborting('copy', signal, async () => {
       const from = parseReference(source);
       const to = parseReference(destination);
-      const platforms = (options.platforms ?? []).map(parsePlatform);
       await using src = await this.#openRead(from);
       await using dst = await openWriteTarget(to, this.#open());
-      const resolved = await src.resolve(targetReference(from), { signal });
-      const root =
-        platforms.length === 1 && platforms[0]
-          ? await selectPlatform(src, resolved, platforms[0], { signal })
-          : resolved;
       const tag = destinationTag(to, sourceTag(from));
-      const copier = options.referrers ? copyWithReferrers : copyGraph;
-      const copyOptions = {
+      const result = await copyImage(src, dst, targetReference(from), {
+        platforms: (options.platforms ?? []).map(parsePlatform),
+        copier: options.referrers ? copyWithReferrers : copyGraph,
+        tags: [...(tag ? [tag] : []), ...(options.tags ?? [])],
         concurrency: this.#options.concurrency,
         checkEveryNode: options.checkEveryNode,
         signal,
-        tags: [...(tag ? [tag] : []), ...(options.tags ?? [])],
         events: progressEvents(options.onProgress),
-      };
-      // Several platforms: a new index with only their entries.
-      const result =
-        platforms.length > 1
-          ? await copyPlatforms(src, dst, root, platforms, { ...copyOptions, copier })
-          : await copier(src, dst, root, copyOptions);
+      });
       return transferResult(result);
     });
   }

@@ -45,6 +45,8 @@ export {
   copyGraph,
 } from './copy/copy.js';
 export { CopyError, type CopySide } from './copy/copy-error.js';
+export { type CopyImageOptions, type CopyImageResult, copyImage } from './copy/image.js';
+export type { GraphCopier, PlatformCopyResult } from './copy/platforms.js';
 export {
   AbortedError,
   AuthError,

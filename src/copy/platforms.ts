@@ -9,7 +9,7 @@ import {
   selectManifests,
 } from '../oci/index.js';
 import type { Descriptor, ImageIndex, Platform } from '../oci/types.js';
-import type { ReadTarget, WriteTarget } from '../targets/target.js';
+import type { ReadTarget, SignalOptions, WriteTarget } from '../targets/target.js';
 import { type CopyOptions, type CopyResult, copyGraph } from './copy.js';
 import { onSide } from './copy-error.js';
 
@@ -45,13 +45,15 @@ export async function platformRoot(
   src: ReadTarget,
   root: Descriptor,
   wanted: Platform[],
+  options: SignalOptions = {},
 ): Promise<Descriptor> {
-  const { manifest } = parseManifest(await src.fetchBytes(root), root.mediaType);
+  const { manifest } = parseManifest(await src.fetchBytes(root, options), root.mediaType);
   if (!isIndex(manifest)) return root;
   const subset = platformSubset(manifest, root.mediaType, wanted);
   return subset.kept.length === manifest.manifests.length ? root : subset.descriptor;
 }
 
+/** A copy of the graph under `root` with options: {@link copyGraph}, or one that takes more along. */
 export type GraphCopier = (
   src: ReadTarget,
   dst: WriteTarget,

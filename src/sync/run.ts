@@ -1,17 +1,8 @@
 import type { KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { copyWithReferrers } from '../artifacts/referrers.js';
-import {
-  type CopyOptions,
-  copyDigestTags,
-  copyGraph,
-  copyPlatforms,
-  digestTagsOf,
-  Limiter,
-  platformSubset,
-} from '../copy/index.js';
+import { copyGraph, copyImage, Limiter, platformRoot } from '../copy/index.js';
 import { NotFoundError, TugError, UsageError } from '../errors.js';
-import { isIndex, parseManifest } from '../oci/index.js';
 import type { Descriptor } from '../oci/types.js';
 import type { RepositoryName } from '../ref/types.js';
 import { loadPublicKey } from '../sign/keys.js';
@@ -124,14 +115,10 @@ class Targets implements SyncLister {
   }
 }
 
-/** What the image is at the source, and what the destination should end up holding. */
+/** The image's root at the source, and what to do with it (the report names the digest to write). */
 interface Decision {
   report: SyncImageReport;
   root: Descriptor;
-  /** The root written at the destination: the source root, or an index reduced to some platforms. */
-  expected: Descriptor;
-  /** The manifests whose digest tags travel: the root and, for an index, its (kept) entries. */
-  manifests: string[];
 }
 
 /** The public key of each `verify.key` file named in the config, read before anything is copied. */
@@ -160,23 +147,9 @@ async function decide(
   const source = await targets.source(image.source);
   const root = await source.resolve(image.reference, options);
   if (key) await requireSignedBy(source, root, key, imageName(image), options);
-  let expected = root;
-  let manifests = [root.digest];
   const { platforms } = image.entry;
-  if (platforms !== undefined || travels(image)) {
-    const { manifest } = parseManifest(await source.fetchBytes(root, options), root.mediaType);
-    if (isIndex(manifest)) {
-      let kept = manifest.manifests;
-      if (platforms !== undefined) {
-        const subset = platformSubset(manifest, root.mediaType, platforms);
-        if (subset.kept.length < manifest.manifests.length) {
-          expected = subset.descriptor;
-          kept = subset.kept;
-        }
-      }
-      manifests = [root.digest, ...kept.map((entry) => entry.digest)];
-    }
-  }
+  // The root written at the destination: the source root, or an index reduced to some platforms.
+  const expected = platforms === undefined ? root : await platformRoot(source, root, platforms, options);
   const base = { source: imageName(image), target: destinationText(image), digest: expected.digest };
   const destination = await targets.destination(image.destination);
   if (image.tag === undefined) {
@@ -184,7 +157,7 @@ async function decide(
     const report: SyncImageReport = present
       ? { ...base, action: 'skip', reason: 'already there' }
       : { ...base, action: 'copy', reason: 'new' };
-    return { report, root, expected, manifests };
+    return { report, root };
   }
   let current: Descriptor | undefined;
   try {
@@ -198,7 +171,7 @@ async function decide(
   else if (image.entry.noClobber) {
     report = { ...base, action: 'conflict', reason: `noClobber: the target holds ${current.digest}` };
   } else report = { ...base, action: 'copy', reason: `changed (was ${current.digest})` };
-  return { report, root, expected, manifests };
+  return { report, root };
 }
 
 /** Digest tags travel when asked for, and with a verified image so the destination verifies too. */
@@ -210,32 +183,28 @@ function travels(image: SyncImage): boolean {
  * Copies the image, then its digest tags, and tags it last: the tag is what a re-run checks, so a
  * run killed half way copies again whatever was not finished (what is there is skipped).
  */
-async function copyImage(
+async function copyDecided(
   targets: Targets,
   image: SyncImage,
   decision: Decision,
   limiter: Limiter,
   signal: AbortSignal | undefined,
 ): Promise<string[]> {
-  const source = await targets.source(image.source);
-  const destination = await targets.destination(image.destination);
-  const copier = image.entry.referrers ? copyWithReferrers : copyGraph;
-  const options: CopyOptions = { limiter, signal, tags: [] };
-  const { platforms } = image.entry;
-  const result =
-    platforms === undefined
-      ? await copier(source, destination, decision.root, options)
-      : await copyPlatforms(source, destination, decision.root, platforms, { ...options, copier });
-  const travelled = travels(image)
-    ? await copyDigestTags(
-        source,
-        destination,
-        digestTagsOf(decision.manifests, await targets.tags(image.source, { signal })),
-        { limiter, signal },
-      )
-    : [];
-  if (image.tag !== undefined) await destination.tag(result.root, image.tag, { signal });
-  return travelled;
+  const { entry } = image;
+  const result = await copyImage(
+    await targets.source(image.source),
+    await targets.destination(image.destination),
+    decision.root,
+    {
+      ...(entry.platforms === undefined ? {} : { platforms: entry.platforms, keepIndex: true }),
+      copier: entry.referrers ? copyWithReferrers : copyGraph,
+      tags: image.tag === undefined ? [] : [image.tag],
+      ...(travels(image) ? { sourceTags: () => targets.tags(image.source, { signal }) } : {}),
+      limiter,
+      signal,
+    },
+  );
+  return result.digestTags;
 }
 
 /**
@@ -300,7 +269,7 @@ export async function runSync(
       return;
     }
     try {
-      const travelled = await copyImage(targets, image, decision, limiter, signal);
+      const travelled = await copyDecided(targets, image, decision, limiter, signal);
       record(travelled.length > 0 ? { ...decision.report, digestTags: travelled } : decision.report);
     } catch (error) {
       signal?.throwIfAborted();

@@ -26,6 +26,7 @@ const publicNames = [
   'UsageError',
   'attachArtifact',
   'copyGraph',
+  'copyImage',
   'copyWithReferrers',
   'createCredentialLookup',
   'createTransport',

@@ -1,16 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { OptionValues } from 'commander';
 import { copyWithReferrers } from '../../artifacts/referrers.js';
-import {
-  copyDigestTags,
-  copyGraph,
-  copyPlatforms,
-  digestTagSubjects,
-  digestTagsOf,
-  type PlatformCopyResult,
-  platformRoot,
-} from '../../copy/index.js';
-import { refuseMovedTags } from '../../copy/no-clobber.js';
+import { type CopyImageResult, copyGraph, copyImage, type PlatformCopyResult } from '../../copy/index.js';
 import { UsageError } from '../../errors.js';
 import { formatPlatform, parsePlatform } from '../../oci/index.js';
 import type { Descriptor, Platform } from '../../oci/types.js';
@@ -18,7 +9,6 @@ import { destinationTag, sourceTag } from '../../ref/destination-tag.js';
 import { formatReference } from '../../ref/index.js';
 import type { Reference } from '../../ref/types.js';
 import { isDigestTag } from '../../tags/filter.js';
-import { selectPlatform } from '../../targets/platform.js';
 import { isTagLister, type ReadTarget, type WriteTarget } from '../../targets/target.js';
 import type { CliContext } from '../context.js';
 import { checkDestinationDigest, refuseUnkeptDestinationParts, writtenWithTag } from '../destination.js';
@@ -69,62 +59,48 @@ async function copyOne(
   request: CopyRequest,
 ): Promise<void> {
   const progress = new CopyProgress(context);
-  const signal = { signal: context.signal };
-  let root = await source.resolve(request.reference, signal);
-  await request.verify?.(root, request.image);
   const platforms = request.platforms.map(parsePlatform);
-  if (platforms.length === 1 && platforms[0]) root = await selectPlatform(source, root, platforms[0], signal);
-  if (request.noClobber) {
-    const written = platforms.length > 1 ? await platformRoot(source, root, platforms) : root;
-    await refuseMovedTags(destination, written, request.tags, signal);
-  }
-  await progress.start(`copying ${root.digest}`);
+  const { verify, sourceTags } = request;
+  let result: CopyImageResult;
   try {
-    const copier = request.recursive ? copyWithReferrers : copyGraph;
-    const options = {
+    result = await copyImage(source, destination, request.reference, {
+      platforms,
+      copier: request.recursive ? copyWithReferrers : copyGraph,
+      tags: request.tags,
+      noClobber: request.noClobber,
+      ...(verify ? { verify: (root: Descriptor) => verify(root, request.image) } : {}),
+      ...(sourceTags ? { sourceTags } : {}),
+      beforeCopy: (root) => progress.start(`copying ${root.digest}`),
       concurrency: context.options.concurrency,
       signal: context.signal,
-      tags: request.tags,
       events: progress.events,
-      ...(request.maxNodes ? { maxNodes: request.maxNodes } : {}),
-    };
-    // Several platforms: a new index with only their entries.
-    const result =
-      platforms.length > 1
-        ? await copyPlatforms(source, destination, root, platforms, { ...options, copier })
-        : await copier(source, destination, root, options);
-    const digestTags = request.sourceTags
-      ? await copyDigestTags(
-          source,
-          destination,
-          digestTagsOf(await digestTagSubjects(source, root, platforms, signal), await request.sourceTags()),
-          { concurrency: context.options.concurrency, signal: context.signal },
-        )
-      : [];
-    progress.finish(result, 'copied');
-    checkDestinationDigest(request.destinationRef, result.root.digest);
-    if (digestTags.length > 0 && !context.output.options.json) {
-      context.output.info(`with ${digestTags.join(', ')}`);
-    }
-    const gzipped = request.compressed ? compressedLayers(source) : 0;
-    if (gzipped > 0 && !context.output.options.json) {
-      context.output.info(
-        `gzipped ${gzipped} layer(s) on the way: digests differ from the archive's (--no-compress keeps them)`,
-      );
-    }
-    if (context.output.options.json)
-      context.output.json({
-        ...(request.label ? { tag: request.label } : {}),
-        ...resultJson(result),
-        ...filteredJson(result, platforms),
-        ...(request.sourceTags ? { digestTags } : {}),
-        ...(request.compressed ? { layersCompressed: gzipped, digestsChanged: gzipped > 0 } : {}),
-      });
-    else context.output.line(request.label ? `${request.label} ${result.root.digest}` : result.root.digest);
+      maxNodes: request.maxNodes,
+    });
   } catch (error) {
     progress.fail();
     throw error;
   }
+  progress.finish(result, 'copied');
+  checkDestinationDigest(request.destinationRef, result.root.digest);
+  const { digestTags } = result;
+  if (digestTags.length > 0 && !context.output.options.json) {
+    context.output.info(`with ${digestTags.join(', ')}`);
+  }
+  const gzipped = request.compressed ? compressedLayers(source) : 0;
+  if (gzipped > 0 && !context.output.options.json) {
+    context.output.info(
+      `gzipped ${gzipped} layer(s) on the way: digests differ from the archive's (--no-compress keeps them)`,
+    );
+  }
+  if (context.output.options.json)
+    context.output.json({
+      ...(request.label ? { tag: request.label } : {}),
+      ...resultJson(result),
+      ...filteredJson(result, platforms),
+      ...(sourceTags ? { digestTags } : {}),
+      ...(request.compressed ? { layersCompressed: gzipped, digestsChanged: gzipped > 0 } : {}),
+    });
+  else context.output.line(request.label ? `${request.label} ${result.root.digest}` : result.root.digest);
 }
 
 /** `--verify-key`: a check that an image has a signature by the key, loaded only when asked for. */
