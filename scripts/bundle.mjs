@@ -27,6 +27,23 @@ await build({
   external: ['@napi-rs/keyring'],
   plugins: [
     {
+      // commander requires child_process (which loads dgram, IPC and more) for executable
+      // subcommands, which tug has none of: it is loaded when a property is first read.
+      name: 'lazy-child-process-for-commander',
+      setup(bundle) {
+        bundle.onResolve({ filter: /^(node:)?child_process$/ }, ({ importer }) =>
+          importer.includes('/node_modules/commander/')
+            ? { path: 'child_process', namespace: 'lazy' }
+            : undefined,
+        );
+        bundle.onLoad({ filter: /.*/, namespace: 'lazy' }, () => ({
+          contents:
+            "let loaded; module.exports = new Proxy({}, { get: (_, name) => (loaded ??= require('node:child_process'))[name] });",
+          loader: 'js',
+        }));
+      },
+    },
+    {
       name: 'undici-index-external',
       setup(bundle) {
         bundle.onResolve({ filter: /^undici$/ }, ({ path }) => ({ path, external: true }));

@@ -1,4 +1,3 @@
-import { createInterface } from 'node:readline/promises';
 import { Writable } from 'node:stream';
 import type { Io } from './io.js';
 
@@ -11,6 +10,8 @@ export async function prompt(io: Io, question: string, secret = false): Promise<
       done();
     },
   });
+  // Loaded on use: only login and a key's password ever ask.
+  const { createInterface } = await import('node:readline/promises');
   const reader = createInterface({ input: io.stdin, output, terminal: true });
   try {
     const answer = reader.question(question);

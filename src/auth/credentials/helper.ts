@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { TugError, type TugErrorOptions } from '../../errors.js';
 import type { Credential } from '../types.js';
 
@@ -30,7 +29,7 @@ interface HelperResult {
 }
 
 /** Runs `docker-credential-NAME ACTION` with `input` on stdin; killed (by its pid) after the timeout. */
-export function runHelper(
+export async function runHelper(
   name: string,
   action: string,
   input: string,
@@ -38,6 +37,8 @@ export function runHelper(
 ): Promise<HelperResult> {
   const program = `docker-credential-${name}`;
   const timeoutMs = options.timeoutMs ?? HELPER_TIMEOUT_MS;
+  // Loaded here, not at start-up: child_process pulls in a dozen modules most commands never use.
+  const { spawn } = await import('node:child_process');
   return new Promise((resolve, reject) => {
     const child = spawn(program, [action], { env: options.env, stdio: ['pipe', 'pipe', 'pipe'] });
     const output = { stdout: '', stderr: '' };
