@@ -27,6 +27,24 @@ await build({
   external: ['@napi-rs/keyring'],
   plugins: [
     {
+      // undici's client loads its HTTP/2 module (and with it node:http2, ~6 ms) at start-up, but
+      // calls it only for a connection that negotiated h2, which tug never offers (no allowH2).
+      // The bundled module runs on its first call instead.
+      name: 'lazy-undici-h2',
+      setup(bundle) {
+        bundle.onResolve({ filter: /^\.\/client-h2\.js$/ }, ({ importer, resolveDir }) =>
+          importer.endsWith('/undici/lib/dispatcher/client.js')
+            ? { path: 'client-h2', namespace: 'lazy-h2', pluginData: resolveDir }
+            : undefined,
+        );
+        bundle.onLoad({ filter: /.*/, namespace: 'lazy-h2' }, ({ pluginData }) => ({
+          contents: "module.exports = (...args) => require('./client-h2.js')(...args);",
+          loader: 'js',
+          resolveDir: pluginData,
+        }));
+      },
+    },
+    {
       // commander requires child_process (which loads dgram, IPC and more) for executable
       // subcommands, which tug has none of: it is loaded when a property is first read.
       name: 'lazy-child-process-for-commander',

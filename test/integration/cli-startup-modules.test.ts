@@ -26,13 +26,15 @@ async function builtinsLoaded(args: string[]): Promise<string[]> {
 }
 
 // Every command pays for what loads before it starts; these serve a few commands only, so they
-// load on first use (commander's executable subcommands, credential helpers, prompts).
+// load on first use (commander's executable subcommands, credential helpers, prompts, and
+// undici's HTTP/2 client, which tug never asks for).
 describe('what a command loads at start-up', () => {
-  it('leaves child_process and readline for the commands that use them', async () => {
+  it('leaves child_process, readline and http2 for the commands that use them', async () => {
     const loaded = await builtinsLoaded(['--help']);
     expect(loaded).toContain('crypto');
     expect(loaded).not.toContain('child_process');
     expect(loaded).not.toContain('dgram');
     expect(loaded).not.toContain('readline/promises');
+    expect(loaded).not.toContain('http2');
   });
 });
