@@ -1,11 +1,12 @@
 import { execFile } from 'node:child_process';
-import { readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, it } from 'vitest';
 import { type RegistryFixture, startRegistry } from '../test/fixtures/registry.js';
 import { benchLayout } from './data.js';
+import { writeSection } from './document.js';
 import { measure, median, type Sample } from './measure.js';
 
 const run = promisify(execFile);
@@ -13,9 +14,6 @@ const runs = Number(process.env.BENCH_RUNS ?? 3);
 /** Another checkout of tug (built), timed in the same rounds: before/after figures on one machine state. */
 const baseline = process.env.BENCH_BASELINE ? resolve(process.env.BENCH_BASELINE, 'bin/tug') : undefined;
 const plain = ['--src-tls-verify=false', '--dest-tls-verify=false'];
-const documentPath = 'docs/benchmark.md';
-const begin = '<!-- bench:begin -->';
-const end = '<!-- bench:end -->';
 
 /** One way to run a scenario: a command whose arguments may name the round's destination registry. */
 interface Contender {
@@ -43,6 +41,8 @@ interface Row {
   text?: string;
 }
 
+/** How busy the machine was when the run began: seconds mean little on a loaded machine. */
+const startLoad = loadavg()[0] ?? 0;
 let a: RegistryFixture;
 const scratch: string[] = [];
 const rows: Row[] = [];
@@ -67,7 +67,7 @@ afterAll(async () => {
   await Promise.all(scratch.map((path) => rm(path, { recursive: true, force: true })));
   const table = render(rows);
   console.log(`\n${table}`);
-  if (finished.size === expected && !baseline) await writeDocument(table);
+  if (finished.size === expected) await writeDocument(table);
 });
 
 function mib(bytes: number): string {
@@ -110,28 +110,23 @@ function render(all: Row[]): string {
   return lines.join('\n');
 }
 
-/** Replaces the generated part of docs/benchmark.md; the prose around it stays. */
+/** The generated part of docs/benchmark.md: what ran, on what, and the table. */
 async function writeDocument(table: string): Promise<void> {
-  const [{ stdout: skopeoVersion }, { stdout: curlVersion }] = await Promise.all([
+  const [{ stdout: skopeoVersion }, { stdout: curlVersion }, before] = await Promise.all([
     run('skopeo', ['--version']),
     run('curl', ['--version']),
+    baseline ? run('git', ['-C', resolve(baseline, '../..'), 'rev-parse', '--short', 'HEAD']) : undefined,
   ]);
   const generated = [
-    begin,
     `Node ${process.version}, ${skopeoVersion.trim()}, ${curlVersion.split(' ').slice(0, 2).join(' ')}, ` +
-      `${runs} rounds, ${new Date().toISOString().slice(0, 10)}:`,
+      `${runs} rounds, ${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores, ` +
+      `load average ${startLoad.toFixed(2)} at the start` +
+      (before ? `; "before" is commit ${before.stdout.trim()}, timed in the same rounds` : '') +
+      ':',
     '',
     table,
-    end,
   ].join('\n');
-  const document = await readFile(documentPath, 'utf8');
-  const from = document.indexOf(begin);
-  const to = document.indexOf(end);
-  const updated =
-    from >= 0 && to > from
-      ? `${document.slice(0, from)}${generated}${document.slice(to + end.length)}`
-      : `${document.trimEnd()}\n\n${generated}\n`;
-  await writeFile(documentPath, updated);
+  await writeSection('bench', generated);
 }
 
 /**

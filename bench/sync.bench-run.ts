@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, it } from 'vitest';
 import { type RegistryFixture, startRegistry } from '../test/fixtures/registry.js';
+import { writeSection } from './document.js';
 import { measure, median } from './measure.js';
 
 /** Mirroring many small images: `tug sync` against `skopeo sync` of the same 50 repositories × 3 tags. */
@@ -135,12 +136,14 @@ it(`syncs ${repositories} repositories × ${tagsPerRepository} tags of small ima
     for (const step of steps) await step();
   }
   const [t, s] = [median(tugTimes), median(skopeoTimes)];
-  console.log(
-    [
-      '',
-      '| scenario | tug (median s) | skopeo (median s) | tug / skopeo |',
-      '| --- | --- | --- | --- |',
-      `| sync ${repositories} repositories × ${tagsPerRepository} tags | ${t.toFixed(3)} | ${s.toFixed(3)} | ${(t / s).toFixed(2)} |`,
-    ].join('\n'),
+  const table = [
+    '| scenario | tug (median s) | skopeo (median s) | tug / skopeo |',
+    '| --- | --- | --- | --- |',
+    `| sync ${repositories} repositories × ${tagsPerRepository} tags | ${t.toFixed(3)} | ${s.toFixed(3)} | ${(t / s).toFixed(2)} |`,
+  ].join('\n');
+  console.log(`\n${table}`);
+  await writeSection(
+    'sync',
+    `Mirroring many small images (bench/sync.bench-run.ts), ${runs} rounds, medians:\n\n${table}`,
   );
 });
