@@ -34,6 +34,19 @@ async function sign(source: MemoryTarget, subject: Descriptor): Promise<Descript
   return manifest;
 }
 
+/** An index in `source` of one linux manifest per architecture. */
+function indexOf(source: MemoryTarget, byArchitecture: Record<string, Descriptor>): Promise<Descriptor> {
+  const manifests = Object.entries(byArchitecture).map(([architecture, manifest]) => ({
+    ...manifest,
+    platform: { os: 'linux', architecture },
+  }));
+  return put(
+    source,
+    Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests })),
+    MediaType.ociIndex,
+  );
+}
+
 async function tagsOf(target: MemoryTarget): Promise<string[]> {
   const all: string[] = [];
   for await (const tag of target.tags()) all.push(tag);
@@ -105,21 +118,11 @@ describe('copying one image', () => {
     const source = new MemoryTarget();
     const graph = await twoPlatformIndex(source);
     const s390x = await putImage(source, 's390x', [graph.shared]);
-    const root = await put(
-      source,
-      Buffer.from(
-        JSON.stringify({
-          schemaVersion: 2,
-          mediaType: MediaType.ociIndex,
-          manifests: [
-            { ...graph.amd64.manifest, platform: { os: 'linux', architecture: 'amd64' } },
-            { ...graph.arm64.manifest, platform: { os: 'linux', architecture: 'arm64' } },
-            { ...s390x.manifest, platform: { os: 'linux', architecture: 's390x' } },
-          ],
-        }),
-      ),
-      MediaType.ociIndex,
-    );
+    const root = await indexOf(source, {
+      amd64: graph.amd64.manifest,
+      arm64: graph.arm64.manifest,
+      s390x: s390x.manifest,
+    });
     const platforms = ['linux/amd64', 'linux/arm64'].map(parsePlatform);
     const destination = new WriteLog();
     const first = await copyImage(source, destination, root, { platforms, tags: ['v1'] });
@@ -170,20 +173,7 @@ describe('copying one image', () => {
     const source = new MemoryTarget();
     const graph = await twoPlatformIndex(source);
     const s390x = await putImage(source, 's390x', [graph.shared]);
-    const root = await put(
-      source,
-      Buffer.from(
-        JSON.stringify({
-          schemaVersion: 2,
-          mediaType: MediaType.ociIndex,
-          manifests: [
-            { ...graph.amd64.manifest, platform: { os: 'linux', architecture: 'amd64' } },
-            { ...s390x.manifest, platform: { os: 'linux', architecture: 's390x' } },
-          ],
-        }),
-      ),
-      MediaType.ociIndex,
-    );
+    const root = await indexOf(source, { amd64: graph.amd64.manifest, s390x: s390x.manifest });
     await sign(source, root);
     await sign(source, graph.amd64.manifest);
     await sign(source, s390x.manifest);

@@ -55,6 +55,18 @@ interface Recorded {
   content: Buffer;
 }
 
+/** What a scripted registry keeps of a request: its line, headers and whole body. */
+async function recordOf(request: HttpRequest): Promise<Recorded> {
+  const content = Buffer.concat(await bodyPieces(request.body));
+  return {
+    method: request.method,
+    url: request.url.href,
+    headers: request.headers ?? {},
+    bytes: content.byteLength,
+    content,
+  };
+}
+
 /** A request body read whole, as the buffers it is made of. */
 async function bodyPieces(body: RequestBody | undefined): Promise<Buffer[]> {
   if (body === undefined) return [];
@@ -76,14 +88,7 @@ function fakeRegistry(options: { failOn?: string; answeredDigest?: string } = {}
     url,
   });
   const send = async (request: HttpRequest): Promise<HttpResponse> => {
-    const content = Buffer.concat(await bodyPieces(request.body));
-    recorded.push({
-      method: request.method,
-      url: request.url.href,
-      headers: request.headers ?? {},
-      bytes: content.byteLength,
-      content,
-    });
+    recorded.push(await recordOf(request));
     if (options.failOn === request.method) return answer(500, {}, request.url);
     sessions += 1;
     const location = `/v2/app/blobs/uploads/s${sessions}?_state=${sessions}`;
@@ -261,14 +266,7 @@ describe('uploadBlob keeps chunked uploads in step', () => {
   function scripted(patchAnswers: number[], held: number[]) {
     const recorded: Recorded[] = [];
     const send = async (request: HttpRequest): Promise<HttpResponse> => {
-      const content = Buffer.concat(await bodyPieces(request.body));
-      recorded.push({
-        method: request.method,
-        url: request.url.href,
-        headers: request.headers ?? {},
-        bytes: content.byteLength,
-        content,
-      });
+      recorded.push(await recordOf(request));
       const reply = (status: number, headers: Record<string, string> = {}): HttpResponse => ({
         status,
         headers: { location: '/v2/app/blobs/uploads/s', ...headers },
