@@ -5,6 +5,7 @@ import { Client, type Descriptor, isTugError } from 'tug';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FaultProxy, type FaultRule, startFaultProxy } from '../fixtures/fault-proxy.js';
 import { type BuiltImage, buildImageLayout, seedRegistry } from '../fixtures/images.js';
+import { listOf } from '../fixtures/listing.js';
 import { type RegistryFixture, startRegistry } from '../fixtures/registry.js';
 import { tempDir } from '../fixtures/temp.js';
 
@@ -43,12 +44,6 @@ afterAll(async () => {
 const stall = (method: string, path: RegExp): FaultRule => ({ method, path, stallMs: STALL_MS });
 const pause = (path: RegExp): FaultRule => ({ method: 'GET', path, pauseAfterBytes: PAUSE_AFTER });
 
-async function drain<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const all: T[] = [];
-  for await (const item of items) all.push(item);
-  return all;
-}
-
 interface Row {
   method: string;
   call: (client: Client, signal: AbortSignal) => Promise<unknown>;
@@ -80,7 +75,7 @@ const rows: Row[] = [
   },
   {
     method: 'tags',
-    call: (client, signal) => drain(client.tags(at('app'), { signal })),
+    call: (client, signal) => listOf(client.tags(at('app'), { signal })),
     rule: stall('GET', /tags\/list/),
   },
   {
@@ -105,7 +100,7 @@ const rows: Row[] = [
   },
   {
     method: 'referrers',
-    call: (client, signal) => drain(client.referrers(at('app:v1'), { signal })),
+    call: (client, signal) => listOf(client.referrers(at('app:v1'), { signal })),
     rule: stall('GET', /referrers/),
   },
   {

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CredentialLookup, createCredentialLookup } from '../../src/auth/index.js';
 import { AuthError, NotFoundError, SizeLimitError } from '../../src/errors.js';
@@ -13,6 +14,7 @@ import type { Repository } from '../../src/registry/repository.js';
 import { createTransport, type Transport } from '../../src/transport/index.js';
 import type { HttpRequest, TransportOptions } from '../../src/transport/types.js';
 import { type BuiltImage, buildImageLayout, seedRegistry } from '../fixtures/images.js';
+import { listOf } from '../fixtures/listing.js';
 import { type RegistryFixture, startRegistry } from '../fixtures/registry.js';
 import { skopeo } from '../fixtures/skopeo.js';
 import { tempDir } from '../fixtures/temp.js';
@@ -74,18 +76,6 @@ async function clientFor(
 
 function repositoryOf(client: RegistryClient, registry: RegistryFixture, name: string): Repository {
   return client.repository(parseRepositoryName(`${registry.host}/${name}`));
-}
-
-async function bytesOf(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
-
-async function collect(listing: AsyncIterable<string>): Promise<string[]> {
-  const items: string[] = [];
-  for await (const item of listing) items.push(item);
-  return items;
 }
 
 function blobOf(bytes: Uint8Array, mediaType = 'application/octet-stream'): Descriptor {
@@ -169,7 +159,7 @@ describe('reading manifests', () => {
     await expect(missingTag).rejects.toThrow(
       new NotFoundError(`manifest not found: ${open.host}/seeded/app:nope`),
     );
-    const missingRepository = collect(repositoryOf(client, open, 'nothing/here').tags());
+    const missingRepository = listOf(repositoryOf(client, open, 'nothing/here').tags());
     await expect(missingRepository).rejects.toThrow(
       new NotFoundError(`repository not found: ${open.host}/nothing/here`),
     );
@@ -195,7 +185,7 @@ describe('listing', () => {
     const { manifest } = await smallImage(repository);
     const tags = Array.from({ length: 150 }, (_, index) => `t${String(index).padStart(3, '0')}`);
     for (const tag of tags) await repository.pushManifest(tag, manifest, MediaType.ociManifest);
-    const listed = await collect(repository.tags());
+    const listed = await listOf(repository.tags());
     expect(listed).toHaveLength(150);
     expect([...listed].sort()).toEqual(tags);
     const pages = sent.filter((request) => request.url.pathname.endsWith('/tags/list'));
@@ -206,7 +196,7 @@ describe('listing', () => {
 
   it('lists the seeded repositories in the catalog, page by page', async () => {
     const { client, sent } = await clientFor(open, { pageSize: 1 });
-    const repositories = await collect(client.catalog(open.host));
+    const repositories = await listOf(client.catalog(open.host));
     expect(repositories).toEqual(expect.arrayContaining(['seeded/app', 'seeded/other']));
     expect(new Set(repositories).size).toBe(repositories.length);
     expect(sent.filter((request) => request.url.pathname === '/v2/_catalog').length).toBeGreaterThan(2);
@@ -224,7 +214,7 @@ describe('blobs', () => {
       open: () => Readable.from([bytes]),
       length: bytes.byteLength,
     });
-    expect(Buffer.from(await bytesOf(await repository.fetchBlob(descriptor))).equals(bytes)).toBe(true);
+    expect(Buffer.from(await buffer(await repository.fetchBlob(descriptor))).equals(bytes)).toBe(true);
   });
 
   it('uploads a 40 MiB blob in chunks that arrive intact', async () => {
@@ -331,8 +321,8 @@ describe('authentication and TLS', () => {
       const pushed = await repository.pushManifest('v1', manifest, MediaType.ociManifest);
       expect(await repository.resolve('v1')).toEqual(pushed.descriptor);
       expect(Buffer.from((await repository.fetchManifest('v1')).bytes).equals(manifest)).toBe(true);
-      expect(await collect(repository.tags())).toEqual(['v1']);
-      expect(await collect(client.catalog(registry.host))).toContain('team/app');
+      expect(await listOf(repository.tags())).toEqual(['v1']);
+      expect(await listOf(client.catalog(registry.host))).toContain('team/app');
     });
   }
 

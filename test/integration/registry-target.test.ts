@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCredentialLookup } from '../../src/auth/index.js';
 import { DigestMismatchError } from '../../src/errors.js';
@@ -13,6 +14,7 @@ import { isSameRegistry, RegistryTarget } from '../../src/targets/registry.js';
 import { createTransport, type Transport } from '../../src/transport/index.js';
 import type { HttpRequest } from '../../src/transport/types.js';
 import { type BuiltImage, buildImageLayout, seedRegistry } from '../fixtures/images.js';
+import { listOf } from '../fixtures/listing.js';
 import { type RegistryFixture, startRegistry } from '../fixtures/registry.js';
 import { tempDir } from '../fixtures/temp.js';
 
@@ -52,18 +54,6 @@ function targetOf(name: string, host = registry.host): RegistryTarget {
   return new RegistryTarget(client.repository(parseRepositoryName(`${host}/${name}`)));
 }
 
-async function bytesOf(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
-
-async function collect(listing: AsyncIterable<string>): Promise<string[]> {
-  const items: string[] = [];
-  for await (const item of listing) items.push(item);
-  return items;
-}
-
 function describeBytes(bytes: Uint8Array, mediaType: string): Descriptor {
   return { mediaType, digest: digestOf(bytes), size: bytes.byteLength };
 }
@@ -101,16 +91,16 @@ describe('RegistryTarget reading', () => {
     expect(root.digest).toBe(image.rootDigest);
     const manifestBytes = await target.fetchBytes(root);
     expect(digestOf(manifestBytes)).toBe(image.rootDigest);
-    expect((await bytesOf(await target.fetch(root))).equals(Buffer.from(manifestBytes))).toBe(true);
+    expect((await buffer(await target.fetch(root))).equals(Buffer.from(manifestBytes))).toBe(true);
     const manifest = JSON.parse(Buffer.from(manifestBytes).toString('utf8')) as { layers: Descriptor[] };
     for (const layer of manifest.layers) {
       expect(await target.exists(layer)).toBe(true);
-      expect(digestOf(await bytesOf(await target.fetch(layer)))).toBe(layer.digest);
+      expect(digestOf(await buffer(await target.fetch(layer)))).toBe(layer.digest);
     }
   });
 
   it('lists tags', async () => {
-    expect(await collect(targetOf('seeded/app').tags())).toEqual(['v1']);
+    expect(await listOf(targetOf('seeded/app').tags())).toEqual(['v1']);
   });
 });
 
@@ -133,7 +123,7 @@ describe('RegistryTarget writing', () => {
     const fresh = targetOf('tagged/app');
     await fresh.tag(built.descriptor, 'later');
     expect(await fresh.resolve('later')).toEqual(built.descriptor);
-    expect((await collect(fresh.tags())).sort()).toEqual(['later']);
+    expect((await listOf(fresh.tags())).sort()).toEqual(['later']);
   });
 
   it('refuses manifest content that does not match its descriptor and pushes nothing', async () => {

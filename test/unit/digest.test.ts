@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { PassThrough, Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import { describe, expect, it } from 'vitest';
 import { DigestMismatchError, InvalidContentError, SizeLimitError } from '../../src/errors.js';
 import {
@@ -17,12 +18,6 @@ const emptyDigest = 'sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495
 const hello = Buffer.from('hello world');
 const helloDigest = digestOf(hello);
 const helloExpected = { digest: helloDigest, size: hello.byteLength };
-
-async function drain(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
 
 /** A source that never ends, counting how many bytes were pulled from it. */
 function endlessSource(chunkSize: number): { stream: Readable; pulled: () => number } {
@@ -120,20 +115,20 @@ describe('descriptors from untrusted JSON', () => {
 
 describe('streaming verification', () => {
   it('passes matching content through unchanged', async () => {
-    const out = await drain(
+    const out = await buffer(
       Readable.from([hello.subarray(0, 3), hello.subarray(3)]).pipe(createVerifier(helloExpected)),
     );
     expect(out).toEqual(hello);
   });
 
   it('accepts the empty blob', async () => {
-    const out = await drain(Readable.from([]).pipe(createVerifier({ digest: emptyDigest, size: 0 })));
+    const out = await buffer(Readable.from([]).pipe(createVerifier({ digest: emptyDigest, size: 0 })));
     expect(out.byteLength).toBe(0);
   });
 
   it('refuses same-length content with another digest, naming both digests', async () => {
     const other = Buffer.from('hello wurld');
-    const failure = drain(Readable.from([other]).pipe(createVerifier(helloExpected)));
+    const failure = buffer(Readable.from([other]).pipe(createVerifier(helloExpected)));
     await expect(failure).rejects.toThrow(DigestMismatchError);
     await expect(failure).rejects.toThrow(`expected ${helloDigest}, got ${digestOf(other)}`);
   });
@@ -141,19 +136,19 @@ describe('streaming verification', () => {
   it('stops an endless body at one byte past the declared size', async () => {
     const { stream, pulled } = endlessSource(1000);
     const verifier = createVerifier({ digest: helloDigest, size: 4096 });
-    await expect(drain(stream.pipe(verifier))).rejects.toThrow(SizeLimitError);
+    await expect(buffer(stream.pipe(verifier))).rejects.toThrow(SizeLimitError);
     expect(verifier.received).toBe(5000);
     expect(pulled()).toBeLessThan(100_000);
   });
 
   it('refuses a body one byte longer than its descriptor', async () => {
     const longer = Buffer.concat([hello, Buffer.from('!')]);
-    const failure = drain(Readable.from([longer]).pipe(createVerifier(helloExpected)));
+    const failure = buffer(Readable.from([longer]).pipe(createVerifier(helloExpected)));
     await expect(failure).rejects.toThrow(`size exceeds descriptor: expected ${hello.byteLength} bytes`);
   });
 
   it('reports a short read with how many bytes came', async () => {
-    const failure = drain(Readable.from([hello.subarray(0, 5)]).pipe(createVerifier(helloExpected)));
+    const failure = buffer(Readable.from([hello.subarray(0, 5)]).pipe(createVerifier(helloExpected)));
     await expect(failure).rejects.toThrow(SizeLimitError);
     await expect(failure).rejects.toThrow(`short read: got 5 of ${hello.byteLength} bytes`);
   });
@@ -216,13 +211,13 @@ describe('small verified documents', () => {
 
   it('refuses an empty stream of size 0 through every verifying path, not only readVerified', async () => {
     const x = { digest: digestOf(Buffer.from('x')), size: 0 };
-    const drain = async (stream: Readable) => {
+    const _drain = async (stream: Readable) => {
       for await (const _ of stream);
     };
-    await expect(drain(ensureVerified(Readable.from([]), x))).rejects.toThrow(DigestMismatchError);
+    await expect(buffer(ensureVerified(Readable.from([]), x))).rejects.toThrow(DigestMismatchError);
     const verifier = createVerifier(x);
     verifier.end();
-    await expect(drain(verifier)).rejects.toThrow(DigestMismatchError);
+    await expect(buffer(verifier)).rejects.toThrow(DigestMismatchError);
   });
 
   it('accepts an empty stream of size 0 with the empty digest', async () => {
@@ -254,7 +249,7 @@ describe('streams already verified', () => {
     const { stream } = endlessSource(1000);
     const wrapped = ensureVerified(stream, { digest: helloDigest, size: 2048 });
     expect(wrapped).not.toBe(stream);
-    await expect(drain(wrapped)).rejects.toThrow(/size exceeds descriptor/);
+    await expect(buffer(wrapped)).rejects.toThrow(/size exceeds descriptor/);
     expect(stream.destroyed).toBe(true);
   });
 
@@ -262,6 +257,6 @@ describe('streams already verified', () => {
     const other = Readable.from([Buffer.from('hello wurld')]).pipe(
       createVerifier({ digest: digestOf(Buffer.from('hello wurld')), size: 11 }),
     );
-    await expect(drain(ensureVerified(other, helloExpected))).rejects.toThrow(DigestMismatchError);
+    await expect(buffer(ensureVerified(other, helloExpected))).rejects.toThrow(DigestMismatchError);
   });
 });

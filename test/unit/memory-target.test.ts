@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import { describe, expect, it } from 'vitest';
 import { DigestMismatchError, InvalidContentError, NotFoundError, SizeLimitError } from '../../src/errors.js';
 import { digestOf, MediaType } from '../../src/oci/index.js';
@@ -18,18 +19,12 @@ async function holding(content: Buffer, what: Descriptor = descriptor): Promise<
   return target;
 }
 
-async function readAll(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
-
 describe('MemoryTarget verifies what is pushed', () => {
   it('stores content that matches its descriptor', async () => {
     const target = await holding(bytes);
     expect(await target.exists(descriptor)).toBe(true);
     expect(Buffer.from(await target.fetchBytes(descriptor))).toEqual(bytes);
-    expect(await readAll(await target.fetch(descriptor))).toEqual(bytes);
+    expect(await buffer(await target.fetch(descriptor))).toEqual(bytes);
   });
 
   it('refuses bytes of the right length that do not match the digest, storing nothing', async () => {

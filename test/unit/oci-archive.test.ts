@@ -1,6 +1,7 @@
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import { describe, expect, it } from 'vitest';
 import { copyGraph } from '../../src/copy/index.js';
 import { InvalidContentError, NotFoundError, UsageError } from '../../src/errors.js';
@@ -11,20 +12,9 @@ import { settleLayoutReference } from '../../src/targets/layout/readings.js';
 import { MemoryTarget } from '../../src/targets/memory.js';
 import { openOciArchive } from '../../src/targets/oci-archive.js';
 import { openOciLayout } from '../../src/targets/oci-layout.js';
+import { listOf } from '../fixtures/listing.js';
 import { tempDir } from '../fixtures/temp.js';
 import { put, putImage, twoPlatformIndex } from './copy-fixtures.js';
-
-async function readAll(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
-
-async function collect(items: AsyncIterable<string>): Promise<string[]> {
-  const all: string[] = [];
-  for await (const item of items) all.push(item);
-  return all;
-}
 
 async function imageSource(label: string) {
   const source = new MemoryTarget();
@@ -61,8 +51,8 @@ describe('oci-archive: a tarred OCI layout', () => {
     const copy = new MemoryTarget();
     const result = await copyGraph(reader, copy, root, {});
     expect(result.root.digest).toBe(index.index.digest);
-    expect(await readAll(await copy.fetch(index.shared))).toEqual(Buffer.from('shared layer'));
-    expect(await collect(reader.tags())).toEqual(['localhost:5000/x:tag']);
+    expect(await buffer(await copy.fetch(index.shared))).toEqual(Buffer.from('shared layer'));
+    expect(await listOf(reader.tags())).toEqual(['localhost:5000/x:tag']);
     expect((await readdir(join(file, '..'))).filter((name) => name !== 'two.tar')).toEqual([]);
   });
 
@@ -97,7 +87,7 @@ describe('oci-archive: a tarred OCI layout', () => {
     expect((await writer.untag('v1')).digest).toBe(image?.manifest.digest);
     await writer.close();
     const reader = await openOciArchive(file, 'read');
-    expect(await collect(reader.tags())).toEqual(['v2']);
+    expect(await listOf(reader.tags())).toEqual(['v2']);
     await expect(reader.resolve('v1')).rejects.toThrow(NotFoundError);
   });
 
@@ -108,7 +98,7 @@ describe('oci-archive: a tarred OCI layout', () => {
     const tar = pack();
     tar.entry({ name: 'manifest.json' }, '[]');
     tar.finalize();
-    await writeFile(dockerSave, await readAll(tar as unknown as Readable));
+    await writeFile(dockerSave, await buffer(tar as unknown as Readable));
     const refused = openOciArchive(dockerSave, 'read');
     await expect(refused).rejects.toThrow(InvalidContentError);
     await expect(openOciArchive(dockerSave, 'read')).rejects.toMatchObject({

@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   DigestMismatchError,
@@ -50,12 +51,6 @@ function manifestBlob(label: string): { descriptor: Descriptor; bytes: Buffer } 
     }),
   );
   return blob(bytes, MediaType.ociManifest);
-}
-
-async function readAll(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
 }
 
 async function newLayout() {
@@ -118,7 +113,7 @@ describe('blobs', () => {
     expect(sha256(await readFile(path))).toBe(layer.descriptor.digest);
     expect((await stat(path)).mode & 0o777).toBe(0o644 & ~process.umask());
     expect(await target.exists(layer.descriptor)).toBe(true);
-    expect(sha256(await readAll(await target.fetch(layer.descriptor)))).toBe(layer.descriptor.digest);
+    expect(sha256(await buffer(await target.fetch(layer.descriptor)))).toBe(layer.descriptor.digest);
     expect(sha256(await target.fetchBytes(layer.descriptor))).toBe(layer.descriptor.digest);
   });
 
@@ -169,7 +164,7 @@ describe('blobs', () => {
     const layer = blob(randomBytes(2000));
     await target.push(layer.descriptor, Readable.from([layer.bytes]));
     await writeFile(join(root, 'blobs', 'sha256', layer.descriptor.digest.slice(7)), randomBytes(2000));
-    await expect(readAll(await target.fetch(layer.descriptor))).rejects.toThrow(DigestMismatchError);
+    await expect(buffer(await target.fetch(layer.descriptor))).rejects.toThrow(DigestMismatchError);
   });
 
   it('refuses to read or write a blob that is a symbolic link', async () => {

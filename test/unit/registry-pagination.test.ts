@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { TransportError } from '../../src/errors.js';
 import { nextLink, nextPageUrl, paginate } from '../../src/registry/pagination.js';
 import type { HttpRequest, HttpResponse } from '../../src/transport/types.js';
+import { listOf } from '../fixtures/listing.js';
 
 const page = new URL('http://127.0.0.1:5000/v2/app/tags/list?n=2');
 
@@ -87,12 +88,6 @@ function fakeRegistry(pages: Record<string, { items: string[]; link?: string }>)
   return { connection: { send, baseUrl: new URL(page.origin) }, requested };
 }
 
-async function collect(listing: AsyncIterable<string>): Promise<string[]> {
-  const items: string[] = [];
-  for await (const item of listing) items.push(item);
-  return items;
-}
-
 describe('paginate', () => {
   const limits = { pageSize: 2, maxPages: 10 };
 
@@ -102,14 +97,14 @@ describe('paginate', () => {
       alpha: { items: ['alpha', 'mid'], link: '</v2/app/tags/list?n=2&last=mid>; rel="next"' },
       mid: { items: ['../x'] },
     });
-    const items = await collect(paginate(connection, page, 'tags', [], 'list tags', limits));
+    const items = await listOf(paginate(connection, page, 'tags', [], 'list tags', limits));
     expect(items).toEqual(['zeta', 'alpha', 'mid', '../x']);
     expect(requested).toHaveLength(3);
   });
 
   it('ends when a registry ignores last= and keeps answering the same page', async () => {
     const { connection, requested } = fakeRegistry({ '': { items: ['a', 'b'] }, b: { items: ['a', 'b'] } });
-    const items = await collect(paginate(connection, page, 'tags', [], 'list tags', limits));
+    const items = await listOf(paginate(connection, page, 'tags', [], 'list tags', limits));
     expect(items).toEqual(['a', 'b']);
     expect(requested).toHaveLength(2);
   });
@@ -123,7 +118,7 @@ describe('paginate', () => {
       previous = items[1] ?? '';
     }
     const { connection } = fakeRegistry(pages);
-    const listing = collect(
+    const listing = listOf(
       paginate(connection, page, 'tags', [], 'list tags of app', { pageSize: 2, maxPages: 3 }),
     );
     await expect(listing).rejects.toThrow('list tags of app: more than 3 pages');
