@@ -280,6 +280,10 @@ export function buildProgram(version: string, runCommand: RunCommand): Command {
       '--rekor-key <file>',
       "also require each signature's Rekor entry, checked with this log public key",
     )
+    .option(
+      '--identity <repository>',
+      'require each signature to name this repository (docker.io and index.docker.io spell the same one)',
+    )
     .action(action(() => import('./commands/verify.js')));
 
   program

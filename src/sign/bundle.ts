@@ -180,6 +180,11 @@ export async function checkBundleSignatures(
           `${label}: no transparency-log entry (the Rekor key is checked on classic signatures only)`,
         );
       }
+      if (options.identity) {
+        throw new InvalidContentError(
+          `${label}: a Sigstore bundle names no repository, only the digest it signs (a repository is required)`,
+        );
+      }
       check.verified.push({ layout: 'bundle', manifest: referrer.digest, digest: layer.digest, payload });
     } catch (error) {
       if (!(error instanceof InvalidContentError)) throw error;

@@ -6,7 +6,8 @@ export const signatureType = 'cosign container image signature';
 /** cosign's (and containers/image's) simple-signing payload: what a classic signature signs. */
 export interface SimpleSigningPayload {
   critical: {
-    identity: { 'docker-reference': string };
+    /** Unchecked when parsed: whether it names the right repository is the verifier's question. */
+    identity?: { 'docker-reference'?: unknown };
     image: { 'docker-manifest-digest': string };
     type: string;
   };

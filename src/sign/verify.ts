@@ -1,6 +1,8 @@
 import type { KeyObject } from 'node:crypto';
 import { DigestMismatchError, InvalidContentError, SizeLimitError } from '../errors.js';
 import type { Descriptor } from '../oci/types.js';
+import { formatRepository } from '../ref/index.js';
+import type { RepositoryName } from '../ref/types.js';
 import type { ReadTarget, SignalOptions } from '../targets/target.js';
 import {
   readSignatureManifest,
@@ -9,6 +11,7 @@ import {
   simpleSigningMediaType,
 } from './classic.js';
 import { SignatureVerificationError } from './errors.js';
+import { namesRepository } from './identity.js';
 import { parseSimpleSigningPayload, type SimpleSigningPayload } from './payload.js';
 import { checkRekorBundle, rekorBundleAnnotation } from './rekor.js';
 import { verifyBytes } from './signature.js';
@@ -25,6 +28,12 @@ export interface VerifiedSignature {
 export interface VerifyOptions extends SignalOptions {
   /** With a Rekor public key, a signature counts only with a transparency-log entry that verifies. */
   rekorKey?: KeyObject;
+  /**
+   * The repository a signature must name as its `docker-reference` (any spelling of it counts).
+   * Unset, the payload's repository is not checked, as cosign verify does not check it, so a
+   * signature copied along with its image verifies in the mirror.
+   */
+  identity?: RepositoryName;
 }
 
 export interface SignatureCheck {
@@ -75,6 +84,12 @@ async function checkLayer(
   if (named !== subject.digest) {
     throw new InvalidContentError(
       `${label}: the payload signs ${named}, not ${subject.digest} (payload for another digest)`,
+    );
+  }
+  const reference = payload.critical.identity?.['docker-reference'];
+  if (options.identity && !namesRepository(reference, options.identity)) {
+    throw new InvalidContentError(
+      `${label}: the payload names ${String(reference)}, not ${formatRepository(options.identity)} (signature for another repository)`,
     );
   }
   return payload;

@@ -390,6 +390,26 @@ describe('tug cp --verify-key', () => {
     expect(copied.stderr).toContain(`with ${sigTag(single.rootDigest)}`);
     const verified = await runTug(['verify', '--key', pub, `${registry.host}/travel-copy:v1`]);
     expect(verified.code, verified.stderr).toBe(0);
+    // The copy's payload still names the repository it was signed in.
+    const asSigned = await runTug([
+      'verify',
+      '--key',
+      pub,
+      '--identity',
+      repo,
+      `${registry.host}/travel-copy:v1`,
+    ]);
+    expect(asSigned.code, asSigned.stderr).toBe(0);
+    const asCopied = await runTug([
+      'verify',
+      '--key',
+      pub,
+      '--identity',
+      `${registry.host}/travel-copy`,
+      `${registry.host}/travel-copy:v1`,
+    ]);
+    expect(asCopied.code).toBe(1);
+    expect(asCopied.stderr).toContain(`the payload names ${repo}, not ${registry.host}/travel-copy`);
 
     const layout = await tempDir();
     const plainCopy = await runTug(['cp', '--digest-tags', `${repo}:v1`, `oci:${layout}:v1`, '--json']);

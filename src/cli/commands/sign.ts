@@ -1,8 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { OptionValues } from 'commander';
 import { UsageError } from '../../errors.js';
-import { formatRepository } from '../../ref/index.js';
-import type { Reference } from '../../ref/types.js';
+import { signedIdentity } from '../../sign/identity.js';
 import { loadPrivateKey } from '../../sign/keys.js';
 import { parseClaims } from '../../sign/payload.js';
 import { classicWriter, type SignatureWriter, type SignOptions, signImage } from '../../sign/sign.js';
@@ -11,21 +10,6 @@ import type { CliContext } from '../context.js';
 import { keyPassword } from '../key-password.js';
 import { parseTargetReference } from '../reference.js';
 import { openWriteTarget, targetReference } from '../targets.js';
-
-/** What the payload names as the image's identity: the repository, or the layout's path. */
-function identityOf(ref: Reference): string {
-  switch (ref.kind) {
-    case 'registry':
-      return formatRepository(ref);
-    case 'oci':
-    case 'oci-archive':
-      return `${ref.kind}:${ref.path}`;
-    case 'docker-archive':
-      throw new UsageError(
-        'a docker-archive cannot hold signatures: sign the image in a registry or an oci: layout',
-      );
-  }
-}
 
 async function writerFor(
   format: string,
@@ -39,7 +23,7 @@ async function writerFor(
 
 export async function run(context: CliContext, [input = '']: string[], options: OptionValues): Promise<void> {
   const ref = parseTargetReference(input);
-  const identity = identityOf(ref);
+  const identity = signedIdentity(ref);
   const claims = parseClaims(options.annotation as string[]);
   const key = await loadPrivateKey(await readFile(options.key as string, 'utf8'), () =>
     keyPassword(context, false),

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { OptionValues } from 'commander';
+import { parseRepositoryName } from '../../ref/index.js';
 import { loadPublicKey } from '../../sign/keys.js';
 import { verifySignatures } from '../../sign/policy.js';
 import { loadRekorKey } from '../../sign/rekor.js';
@@ -10,8 +11,10 @@ export async function run(context: CliContext, [input = '']: string[], options: 
   const key = loadPublicKey(await readFile(options.key as string, 'utf8'));
   const rekorFile = options.rekorKey as string | undefined;
   const rekorKey = rekorFile === undefined ? undefined : loadRekorKey(await readFile(rekorFile, 'utf8'));
+  const named = options.identity as string | undefined;
+  const identity = named === undefined ? undefined : parseRepositoryName(named);
   const { target, root } = await resolveReference(context, input);
-  const verified = await verifySignatures(target, root, key, { signal: context.signal, rekorKey });
+  const verified = await verifySignatures(target, root, key, { signal: context.signal, rekorKey, identity });
   const log =
     rekorFile === undefined
       ? 'offline: no transparency log was checked'
