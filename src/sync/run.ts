@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { copyWithReferrers } from '../artifacts/referrers.js';
-import { copyGraph, copyImage, Limiter, platformRoot } from '../copy/index.js';
+import { copyDigestTags, copyGraph, copyImage, Limiter, platformRoot } from '../copy/index.js';
 import { NotFoundError, TugError, UsageError } from '../errors.js';
 import type { Descriptor } from '../oci/types.js';
 import type { RepositoryName } from '../ref/types.js';
@@ -10,6 +10,7 @@ import { requireSignedBy } from '../sign/policy.js';
 import { runSignal, type SignalOptions } from '../signal.js';
 import { isTagLister, type ReadTarget, type WriteTarget } from '../targets/target.js';
 import type { SyncConfig, SyncDestination } from './config.js';
+import { staleDigestTags } from './digest-tags.js';
 import {
   destinationText,
   expandEntries,
@@ -32,11 +33,14 @@ export interface SyncImageReport {
   source: string;
   target: string;
   action: SyncAction;
-  /** Why: `new`, `changed` (overwritten), `already there`, `noClobber: the target holds …`, or the error. */
+  /**
+   * Why: `new`, `changed` (overwritten), `already there`, `already there; newer digest tags at the
+   * source` (a skip whose digest tags are copied), `noClobber: the target holds …`, or the error.
+   */
   reason: string;
   /** The digest written (or that would be) at the target. */
   digest?: string;
-  /** Digest tags (cosign `.sig`/`.att`/`.sbom`) copied along. */
+  /** Digest tags (cosign `.sig`/`.att`/`.sbom`) copied along, or with `dryRun` those that would be. */
   digestTags?: string[];
 }
 
@@ -44,8 +48,15 @@ export interface SyncReport {
   dryRun: boolean;
   shard?: string;
   images: SyncImageReport[];
-  summary: { copied: number; skipped: number; conflicts: number; failed: number };
+  /**
+   * Images by action (the four add up to the images). `refreshed` counts the skipped images whose
+   * digest tags were copied (or would be): their graph was there, new or moved signatures were not.
+   */
+  summary: { copied: number; skipped: number; refreshed: number; conflicts: number; failed: number };
 }
+
+/** The reason of a skipped image whose digest tags are behind the source's. */
+const STALE_DIGEST_TAGS = 'already there; newer digest tags at the source';
 
 export interface SyncRunOptions {
   dryRun?: boolean;
@@ -174,6 +185,30 @@ async function decide(
   return { report, root };
 }
 
+/**
+ * A skipped image whose digest tags travel is checked for signatures, attestations and SBOMs added
+ * or appended at the source since it was mirrored: the source's tags are listed once per run (the
+ * listing is shared), and only the digest tags listed there are resolved on both sides.
+ */
+async function checkDigestTags(
+  targets: Targets,
+  image: SyncImage,
+  decision: Decision,
+  options: SignalOptions,
+): Promise<Decision> {
+  if (decision.report.action !== 'skip' || !travels(image)) return decision;
+  const stale = await staleDigestTags(
+    await targets.source(image.source),
+    await targets.destination(image.destination),
+    decision.root,
+    image.entry.platforms ?? [],
+    await targets.tags(image.source, options),
+    options,
+  );
+  if (stale.length === 0) return decision;
+  return { ...decision, report: { ...decision.report, reason: STALE_DIGEST_TAGS, digestTags: stale } };
+}
+
 /** Digest tags travel when asked for, and with a verified image so the destination verifies too. */
 function travels(image: SyncImage): boolean {
   return image.entry.digestTags || image.entry.verify !== undefined;
@@ -205,6 +240,28 @@ async function copyDecided(
     },
   );
   return result.digestTags;
+}
+
+/** Writes what was decided: the image (with its digest tags), or only the digest tags of a skipped one. */
+async function carryOut(
+  targets: Targets,
+  image: SyncImage,
+  decision: Decision,
+  limiter: Limiter,
+  signal: AbortSignal | undefined,
+): Promise<SyncImageReport> {
+  const { report } = decision;
+  if (report.action === 'copy') {
+    const travelled = await copyDecided(targets, image, decision, limiter, signal);
+    return travelled.length > 0 ? { ...report, digestTags: travelled } : report;
+  }
+  await copyDigestTags(
+    await targets.source(image.source),
+    await targets.destination(image.destination),
+    report.digestTags ?? [],
+    { limiter, signal },
+  );
+  return report;
 }
 
 /**
@@ -253,7 +310,10 @@ export async function runSync(
     let decision: Decision;
     try {
       const file = image.entry.verify?.key;
-      decision = await decide(targets, image, file === undefined ? undefined : keys.get(file), { signal });
+      const key = file === undefined ? undefined : keys.get(file);
+      decision = await checkDigestTags(targets, image, await decide(targets, image, key, { signal }), {
+        signal,
+      });
     } catch (error) {
       signal?.throwIfAborted();
       record({
@@ -264,16 +324,17 @@ export async function runSync(
       });
       return;
     }
-    if (options.dryRun || decision.report.action !== 'copy') {
-      record(decision.report);
+    const { report } = decision;
+    if (options.dryRun || (report.action !== 'copy' && report.digestTags === undefined)) {
+      record(report);
       return;
     }
     try {
-      const travelled = await copyDecided(targets, image, decision, limiter, signal);
-      record(travelled.length > 0 ? { ...decision.report, digestTags: travelled } : decision.report);
+      record(await carryOut(targets, image, decision, limiter, signal));
     } catch (error) {
       signal?.throwIfAborted();
-      record({ ...decision.report, action: 'failed', reason: reasonOf(error) });
+      const { digestTags: _unwritten, ...rest } = report;
+      record({ ...rest, action: 'failed', reason: reasonOf(error) });
     }
   });
   const count = (action: SyncAction) => reports.filter((report) => report.action === action).length;
@@ -284,6 +345,8 @@ export async function runSync(
     summary: {
       copied: count('copy'),
       skipped: count('skip'),
+      refreshed: reports.filter((report) => report.action === 'skip' && report.digestTags !== undefined)
+        .length,
       conflicts: count('conflict'),
       failed: count('failed'),
     },

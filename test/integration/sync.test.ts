@@ -70,7 +70,7 @@ async function syncFile(text: string): Promise<string> {
 
 interface Report {
   images: Array<{ source: string; target: string; action: string; reason: string; digestTags?: string[] }>;
-  summary: { copied: number; skipped: number; conflicts: number; failed: number };
+  summary: { copied: number; skipped: number; refreshed: number; conflicts: number; failed: number };
 }
 
 async function sync(file: string, ...flags: string[]): Promise<Report> {
@@ -121,12 +121,12 @@ describe('tug sync', () => {
     );
     const plan = await sync(file, '--dry-run');
     expect(plan.images.map((image) => image.action)).toEqual(Array(7).fill('copy'));
-    expect(plan.summary).toEqual({ copied: 7, skipped: 0, conflicts: 0, failed: 0 });
+    expect(plan.summary).toEqual({ copied: 7, skipped: 0, refreshed: 0, conflicts: 0, failed: 0 });
     expect(await catalogOf(b)).toEqual([]);
     await expect(access(layout)).rejects.toThrow();
 
     const done = await sync(file);
-    expect(done.summary).toEqual({ copied: 7, skipped: 0, conflicts: 0, failed: 0 });
+    expect(done.summary).toEqual({ copied: 7, skipped: 0, refreshed: 0, conflicts: 0, failed: 0 });
     expect(await tagsOf(b, 'mirror/app')).toEqual(['1.1.0', '2.0.0']);
     expect(await tagsOf(b, 'prefixed/app')).toEqual(['1.0.0', '1.1.0', '2.0.0']);
     expect(await tagsOf(b, 'prefixed/lib')).toEqual(['1.0']);
@@ -139,7 +139,7 @@ describe('tug sync', () => {
     await skopeo(['copy', '--all', `oci:${layout}:v1`, `oci:${await tempDir()}:copy`]);
 
     const again = await sync(file);
-    expect(again.summary).toEqual({ copied: 0, skipped: 7, conflicts: 0, failed: 0 });
+    expect(again.summary).toEqual({ copied: 0, skipped: 7, refreshed: 0, conflicts: 0, failed: 0 });
     expect(again.images.every((image) => image.reason === 'already there')).toBe(true);
   });
 
@@ -207,7 +207,7 @@ describe('tug sync', () => {
     const result = await runTug(['sync', file, '--json'], { timeoutMs: 60_000 });
     expect(result.code, result.stderr).toBe(1);
     const report = JSON.parse(result.stdout) as Report;
-    expect(report.summary).toEqual({ copied: 1, skipped: 0, conflicts: 0, failed: 2 });
+    expect(report.summary).toEqual({ copied: 1, skipped: 0, refreshed: 0, conflicts: 0, failed: 2 });
     const signatureTag = `${single.rootDigest.replace(':', '-')}.sig`;
     expect(report.images.find((image) => image.action === 'copy')).toMatchObject({
       source: `${a.host}/verified/signed:1.0.0`,
@@ -280,9 +280,165 @@ describe('tug sync', () => {
     const result = await runTug(['sync', file, '--json']);
     expect(result.code).toBe(1);
     const report = JSON.parse(result.stdout) as Report;
-    expect(report.summary).toEqual({ copied: 1, skipped: 0, conflicts: 0, failed: 1 });
+    expect(report.summary).toEqual({ copied: 1, skipped: 0, refreshed: 0, conflicts: 0, failed: 1 });
     expect(report.images.find((image) => image.action === 'failed')?.source).toBe(`${a.host}/team/app:nope`);
     expect(await tagsOf(b, 'failing/lib')).toEqual(['1.0']);
+  });
+});
+
+describe('tug sync, re-run over an image already there', () => {
+  const env = { COSIGN_PASSWORD: 'correct horse' };
+  let key: string;
+  let pub: string;
+  const sigOf = (digest: string) => `${digest.replace(':', '-')}.sig`;
+
+  beforeAll(async () => {
+    const keys = await tempDir('tug-keys-');
+    expect((await runTug(['generate-key-pair'], { cwd: keys, env })).code).toBe(0);
+    key = join(keys, 'cosign.key');
+    pub = join(keys, 'cosign.pub');
+  });
+
+  /** Signs at the source; each call appends a signature, so the `.sig` tag moves to a new manifest. */
+  async function sign(reference: string, round: number): Promise<void> {
+    const signed = await runTug(['sign', '--key', key, '-a', `round=${round}`, reference], { env });
+    expect(signed.code, signed.stderr).toBe(0);
+  }
+
+  it('brings a signature added at the source after the first run', async () => {
+    await seedRegistry(a, 'later/app', single, '1.0.0');
+    const file = await syncFile(
+      `sync:\n  - { source: ${a.host}/later/app:1.0.0, target: ${b.host}/later/app, digestTags: true }\n`,
+    );
+    expect((await sync(file)).images[0]).toMatchObject({ action: 'copy', reason: 'new' });
+    expect(await tagsOf(b, 'later/app')).toEqual(['1.0.0']);
+
+    await sign(`${a.host}/later/app:1.0.0`, 1);
+    const again = await sync(file);
+    expect(again.images).toEqual([
+      {
+        source: `${a.host}/later/app:1.0.0`,
+        target: `${b.host}/later/app:1.0.0`,
+        action: 'skip',
+        reason: 'already there; newer digest tags at the source',
+        digest: single.rootDigest,
+        digestTags: [sigOf(single.rootDigest)],
+      },
+    ]);
+    expect(again.summary).toEqual({ copied: 0, skipped: 1, refreshed: 1, conflicts: 0, failed: 0 });
+    expect(await tagsOf(b, 'later/app')).toEqual(['1.0.0', sigOf(single.rootDigest)].sort());
+    const verified = await runTug(['verify', '--key', pub, `${b.host}/later/app:1.0.0`]);
+    expect(verified.code, verified.stderr).toBe(0);
+
+    const third = await sync(file);
+    expect(third.images[0]).toMatchObject({ action: 'skip', reason: 'already there' });
+    expect(third.images[0]?.digestTags).toBeUndefined();
+    expect(third.summary).toEqual({ copied: 0, skipped: 1, refreshed: 0, conflicts: 0, failed: 0 });
+  });
+
+  it("moves a re-signed image's .sig tag at the destination to the source's new signature manifest, noClobber or not", async () => {
+    await seedRegistry(a, 'resigned/app', single, '1.0.0');
+    await sign(`${a.host}/resigned/app:1.0.0`, 1);
+    const file = await syncFile(
+      `sync:\n  - { source: ${a.host}/resigned/app:1.0.0, target: ${b.host}/resigned/app, verify: { key: ${pub} }, noClobber: true }\n`,
+    );
+    expect((await sync(file)).images[0]).toMatchObject({
+      action: 'copy',
+      digestTags: [sigOf(single.rootDigest)],
+    });
+    const first = await manifestOf(b, 'resigned/app', sigOf(single.rootDigest));
+
+    await sign(`${a.host}/resigned/app:1.0.0`, 2);
+    const moved = await manifestOf(a, 'resigned/app', sigOf(single.rootDigest));
+    expect(moved?.digest).not.toBe(first?.digest);
+    const again = await sync(file);
+    expect(again.images[0]).toMatchObject({
+      action: 'skip',
+      reason: 'already there; newer digest tags at the source',
+      digestTags: [sigOf(single.rootDigest)],
+    });
+    expect((await manifestOf(b, 'resigned/app', sigOf(single.rootDigest)))?.digest).toBe(moved?.digest);
+    const layers = (json: Buffer | undefined) =>
+      (JSON.parse(json?.toString() ?? '{}') as { layers?: unknown[] }).layers?.length;
+    expect(layers((await manifestOf(b, 'resigned/app', sigOf(single.rootDigest)))?.bytes)).toBe(2);
+  });
+
+  it('with --dry-run reports the digest tags that would travel and writes nothing', async () => {
+    await seedRegistry(a, 'planned/app', single, '1.0.0');
+    await seedRegistry(a, 'planned/app', other, '2.0.0');
+    await sign(`${a.host}/planned/app:1.0.0`, 1);
+    const proxy = await startFaultProxy(b.baseUrl);
+    try {
+      const file = await syncFile(
+        `sync:\n  - { source: ${a.host}/planned/app, target: ${proxy.host}/planned/app, digestTags: true }\n`,
+      );
+      await sync(file);
+      await sign(`${a.host}/planned/app:1.0.0`, 2);
+      await sign(`${a.host}/planned/app:2.0.0`, 1);
+      const before = await manifestOf(b, 'planned/app', sigOf(single.rootDigest));
+      proxy.hits.length = 0;
+
+      const plan = await sync(file, '--dry-run');
+      const byTag = Object.fromEntries(plan.images.map((image) => [image.target.split(':').pop(), image]));
+      expect(byTag['1.0.0']).toMatchObject({ action: 'skip', digestTags: [sigOf(single.rootDigest)] });
+      expect(byTag['2.0.0']).toMatchObject({ action: 'skip', digestTags: [sigOf(other.rootDigest)] });
+      expect(plan.summary).toEqual({ copied: 0, skipped: 2, refreshed: 2, conflicts: 0, failed: 0 });
+      const text = await runTug(['sync', file, '--dry-run'], { timeoutMs: 60_000 });
+      expect(text.code, text.stderr).toBe(0);
+      expect(text.stdout).toContain(
+        `skip     ${a.host}/planned/app:2.0.0 -> ${proxy.host}/planned/app:2.0.0: already there; newer digest tags at the source (+ ${sigOf(other.rootDigest)})`,
+      );
+      expect(text.stderr).toContain('0 to copy, 2 skipped (2 with newer digest tags), 0 conflicts, 0 failed');
+
+      expect(proxy.hits.filter((hit) => hit.method !== 'GET' && hit.method !== 'HEAD')).toEqual([]);
+      expect((await manifestOf(b, 'planned/app', sigOf(single.rootDigest)))?.digest).toBe(before?.digest);
+      expect(await tagsOf(b, 'planned/app')).toEqual(['1.0.0', '2.0.0', sigOf(single.rootDigest)].sort());
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  it('lists a source repository once per run, only for entries whose digest tags travel, and asks the destination only for tags the source has', async () => {
+    await Promise.all([
+      seedRegistry(a, 'cost/plain', single, '1.0.0'),
+      seedRegistry(a, 'cost/signed', single, '1.0.0'),
+      seedRegistry(a, 'cost/signed', other, '2.0.0'),
+    ]);
+    await sign(`${a.host}/cost/plain:1.0.0`, 1);
+    const [from, to] = await Promise.all([startFaultProxy(a.baseUrl), startFaultProxy(b.baseUrl)]);
+    try {
+      const file = await syncFile(
+        [
+          'sync:',
+          `  - { source: ${from.host}/cost/plain:1.0.0, target: ${to.host}/cost/plain }`,
+          `  - { source: ${from.host}/cost/signed:1.0.0, target: ${to.host}/cost/signed, digestTags: true }`,
+          `  - { source: ${from.host}/cost/signed:2.0.0, target: ${to.host}/cost/signed, digestTags: true }`,
+        ].join('\n'),
+      );
+      expect((await sync(file)).summary).toMatchObject({ copied: 3 });
+      await sign(`${a.host}/cost/signed:1.0.0`, 1);
+      from.hits.length = 0;
+      to.hits.length = 0;
+
+      const again = await sync(file);
+      expect(again.summary).toEqual({ copied: 0, skipped: 3, refreshed: 1, conflicts: 0, failed: 0 });
+      expect(again.images.find((image) => image.digestTags)).toMatchObject({
+        source: `${from.host}/cost/signed:1.0.0`,
+        digestTags: [sigOf(single.rootDigest)],
+      });
+      expect(
+        from.hits.filter((hit) => hit.path.includes('/tags/list')).map((hit) => hit.path.split('?')[0]),
+      ).toEqual(['/v2/cost/signed/tags/list']);
+      expect(from.hits.filter((hit) => hit.path.startsWith('/v2/cost/plain/manifests/sha256-'))).toEqual([]);
+      const digestTagAsks = to.hits
+        .filter((hit) => hit.path.includes('/manifests/sha256-'))
+        .map((hit) => hit.path.split('/').pop());
+      expect(new Set(digestTagAsks)).toEqual(new Set([sigOf(single.rootDigest)]));
+      expect(await tagsOf(b, 'cost/plain')).toEqual(['1.0.0']);
+      expect(await tagsOf(b, 'cost/signed')).toEqual(['1.0.0', '2.0.0', sigOf(single.rootDigest)].sort());
+    } finally {
+      await Promise.all([from.stop(), to.stop()]);
+    }
   });
 });
 

@@ -88,9 +88,10 @@ function line(report: SyncImageReport): string {
 }
 
 function summary(report: SyncReport): string {
-  const { copied, skipped, conflicts, failed } = report.summary;
+  const { copied, skipped, refreshed, conflicts, failed } = report.summary;
   const verb = report.dryRun ? 'to copy' : 'copied';
-  return `${copied} ${verb}, ${skipped} skipped, ${conflicts} conflicts, ${failed} failed`;
+  const behind = refreshed > 0 ? ` (${refreshed} with newer digest tags)` : '';
+  return `${copied} ${verb}, ${skipped} skipped${behind}, ${conflicts} conflicts, ${failed} failed`;
 }
 
 export async function run(context: CliContext, [file = '']: string[], options: OptionValues): Promise<void> {
