@@ -284,8 +284,9 @@ async function pool<T>(items: T[], limit: number, work: (item: T) => Promise<voi
 /**
  * Makes the destinations match the sync file: lists and filters, decides per image (copy, skip
  * because the tag already holds the digest, conflict under noClobber, failed without a signature by
- * the entry's verify key), and copies, many images at once under one limit on transfers. A failing image is reported and the others go on; with
- * `dryRun` nothing is written.
+ * the entry's verify key), and copies, many images at once under one limit on transfers. A skipped
+ * image whose digest tags travel still gets those the source added or moved since. A failing image
+ * is reported and the others go on; with `dryRun` nothing is written.
  */
 export async function runSync(
   config: SyncConfig,
