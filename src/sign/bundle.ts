@@ -1,13 +1,13 @@
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { type Bundle, bundleFromJSON, bundleToJSON, toDSSEBundle } from '@sigstore/bundle';
-import { toSignedEntity, Verifier } from '@sigstore/verify';
+import { bundleToJSON, toDSSEBundle } from '@sigstore/bundle';
 import { listReferrers } from '../artifacts/referrers.js';
 import { DigestMismatchError, InvalidContentError, SizeLimitError } from '../errors.js';
 import { digestOf, isIndex, MediaType, parseDigest, parseManifest } from '../oci/index.js';
 import type { Descriptor, ImageManifest } from '../oci/types.js';
 import { keepReferrerFindable, referrerDescriptor } from '../targets/referrers-tag.js';
 import type { ReadTarget, SignalOptions, WriteTarget } from '../targets/target.js';
+import { verifyBundle } from './bundle-verify.js';
 import type { SignatureWriter, SignOptions } from './sign.js';
 import { signBytes } from './signature.js';
 import type { SignatureCheck, VerifyOptions } from './verify.js';
@@ -104,50 +104,6 @@ export function bundleWriter(target: WriteTarget, options: SignOptions): Signatu
   };
 }
 
-/** Verifies one bundle with the key alone (no certificate, no transparency log) and returns its statement. */
-function verifyBundle(bytes: Uint8Array, key: KeyObject, subject: Descriptor, label: string): unknown {
-  let bundle: Bundle;
-  let entity: ReturnType<typeof toSignedEntity>;
-  try {
-    bundle = bundleFromJSON(JSON.parse(Buffer.from(bytes).toString('utf8')));
-    if (bundle.content.$case !== 'dsseEnvelope') throw new Error('not a DSSE envelope');
-    entity = toSignedEntity(bundle);
-  } catch (error) {
-    throw new InvalidContentError(
-      `${label}: not a Sigstore bundle with a DSSE envelope (${(error as Error).message})`,
-    );
-  }
-  const verifier = new Verifier(
-    {
-      certificateAuthorities: [],
-      timestampAuthorities: [],
-      tlogs: [],
-      ctlogs: [],
-      publicKey: () => ({ publicKey: key, validFor: () => true }),
-    },
-    { tlogThreshold: 0, ctlogThreshold: 0, timestampThreshold: 0 },
-  );
-  try {
-    verifier.verify(entity);
-  } catch {
-    throw new InvalidContentError(
-      `${label}: the signature does not verify with this key (wrong key or tampered bundle)`,
-    );
-  }
-  const payload =
-    bundle.content.$case === 'dsseEnvelope' ? bundle.content.dsseEnvelope.payload : Buffer.alloc(0);
-  const statement = JSON.parse(payload.toString('utf8')) as {
-    subject?: Array<{ digest?: Record<string, string> }>;
-  };
-  const { algorithm, hex } = parseDigest(subject.digest);
-  if (!statement.subject?.some((entry) => entry.digest?.[algorithm] === hex)) {
-    throw new InvalidContentError(
-      `${label}: the statement does not name ${subject.digest} (payload for another digest)`,
-    );
-  }
-  return statement;
-}
-
 /** Every Sigstore bundle referrer of `subject`, each verified or given a reason. */
 export async function checkBundleSignatures(
   target: ReadTarget,
@@ -174,12 +130,7 @@ export async function checkBundleSignatures(
         }
         throw error;
       }
-      const payload = verifyBundle(bytes, key, subject, label);
-      if (options.rekorKey) {
-        throw new InvalidContentError(
-          `${label}: no transparency-log entry (the Rekor key is checked on classic signatures only)`,
-        );
-      }
+      const payload = verifyBundle(bytes, key, subject, label, options.rekorKey);
       if (options.identity) {
         throw new InvalidContentError(
           `${label}: a Sigstore bundle names no repository, only the digest it signs (a repository is required)`,
