@@ -133,13 +133,44 @@ function entryMatches(body: string, layer: SignedLayer): boolean {
   if (path(spec, 'data', 'hash', 'algorithm') !== 'sha256' || path(spec, 'data', 'hash', 'value') !== hash) {
     return false;
   }
-  const keyContent = path(spec, 'signature', 'publicKey', 'content');
-  if (typeof keyContent !== 'string') return false;
+  return isLoggedKey(path(spec, 'signature', 'publicKey', 'content'), layer.key);
+}
+
+/** Whether `content`, a public key as Rekor entries record it (the base64 of its PEM), is `key`. */
+function isLoggedKey(content: unknown, key: KeyObject): boolean {
+  if (typeof content !== 'string') return false;
   try {
-    const pem = readPem(Buffer.from(keyContent, 'base64').toString('utf8'));
-    return pem.der.equals(spkiDer(layer.key));
+    return readPem(Buffer.from(content, 'base64').toString('utf8')).der.equals(spkiDer(key));
   } catch {
     return false;
+  }
+}
+
+/**
+ * Whether a log entry body (the canonicalized body of a bundle's entry) is a hashedrekord or dsse
+ * v0.0.1 entry that records `key` as its one signer.
+ */
+export function entryNamesKey(body: Uint8Array, key: KeyObject): boolean {
+  let entry: unknown;
+  try {
+    entry = JSON.parse(Buffer.from(body).toString('utf8'));
+  } catch {
+    return false;
+  }
+  if (path(entry, 'apiVersion') !== '0.0.1') return false;
+  switch (path(entry, 'kind')) {
+    case 'hashedrekord':
+      return isLoggedKey(path(entry, 'spec', 'signature', 'publicKey', 'content'), key);
+    case 'dsse': {
+      const signatures = path(entry, 'spec', 'signatures');
+      return (
+        Array.isArray(signatures) &&
+        signatures.length === 1 &&
+        isLoggedKey(path(signatures[0], 'verifier'), key)
+      );
+    }
+    default:
+      return false;
   }
 }
 
