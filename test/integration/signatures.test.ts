@@ -7,7 +7,7 @@ import { runTug } from '../fixtures/cli.js';
 import { type BuiltImage, buildImageLayout, seedRegistry } from '../fixtures/images.js';
 import { startReferrersRegistry } from '../fixtures/referrers-registry.js';
 import { type RegistryFixture, startRegistry } from '../fixtures/registry.js';
-import { hashedRekordBody, rekorBundle, testRekor } from '../fixtures/rekor.js';
+import { bundleTlogEntry, dsseBody, hashedRekordBody, rekorBundle, testRekor } from '../fixtures/rekor.js';
 import { tempDir } from '../fixtures/temp.js';
 
 const openssl = promisify(execFile);
@@ -54,6 +54,8 @@ beforeAll(async () => {
     seedRegistry(registry, 'travel', single, 'v1'),
     seedRegistry(registry, 'travel-all', multi, 'v1'),
     seedRegistry(registry, 'logged', single, 'v1'),
+    seedRegistry(registry, 'bundle-logged', single, 'v1'),
+    seedRegistry(registry, 'mixed', single, 'v1'),
   ]);
   [keys, otherKeys] = await Promise.all([keyPair(), keyPair()]);
 });
@@ -317,6 +319,136 @@ describe('tug verify --rekor-key (the Rekor bundle cosign adds to a signature la
     const offline = await verify();
     expect(offline.code, offline.stderr).toBe(0);
     expect(offline.stderr).toMatch(/offline: no transparency log was checked/);
+  });
+});
+
+const bundleType = 'application/vnd.dev.sigstore.bundle.v0.3+json';
+
+interface BundleJson {
+  dsseEnvelope: { payload: string; signatures: Array<{ sig: string }> };
+  verificationMaterial: Record<string, unknown>;
+}
+
+/** Signs `ref` with `--format bundle` and reads back the bundle the referrer holds. */
+async function signBundle(ref: string): Promise<{ referrer: string; bundle: BundleJson }> {
+  const signed = await runTug(['sign', '--format', 'bundle', '--key', join(keys, 'cosign.key'), ref], {
+    env,
+  });
+  expect(signed.code, signed.stderr).toBe(0);
+  const referrer = /signature in (sha256:[0-9a-f]{64})/.exec(signed.stderr)?.[1] ?? '';
+  const repository = ref.slice(0, ref.lastIndexOf(':'));
+  const manifest = JSON.parse((await runTug(['manifest', 'get', `${repository}@${referrer}`])).stdout) as {
+    layers: Array<{ digest: string }>;
+  };
+  const layer = await runTug(['blob', 'get', `${repository}@${manifest.layers[0]?.digest}`, '-o', '-']);
+  expect(layer.code, layer.stderr).toBe(0);
+  return { referrer, bundle: JSON.parse(layer.stdout) as BundleJson };
+}
+
+/** Attaches to `ref` a copy of `bundle` holding one log entry of its envelope, signed by `rekor`. */
+async function attachLogged(ref: string, bundle: BundleJson, rekor: ReturnType<typeof testRekor>) {
+  const envelope = bundle.dsseEnvelope;
+  const publicKeyPem = await readFile(join(keys, 'cosign.pub'), 'utf8');
+  const body = dsseBody(
+    envelope.signatures[0]?.sig ?? '',
+    Buffer.from(envelope.payload, 'base64'),
+    publicKeyPem,
+  );
+  const logged = {
+    ...bundle,
+    verificationMaterial: { ...bundle.verificationMaterial, tlogEntries: [bundleTlogEntry(rekor, body)] },
+  };
+  const dir = await tempDir();
+  await writeFile(join(dir, 'logged.sigstore.json'), JSON.stringify(logged));
+  const attached = await runTug(
+    ['attach', ref, `logged.sigstore.json:${bundleType}`, '--artifact-type', bundleType],
+    { cwd: dir },
+  );
+  expect(attached.code, attached.stderr).toBe(0);
+  return /sha256:[0-9a-f]{64}/.exec(attached.stdout)?.[0] ?? '';
+}
+
+describe('tug verify --rekor-key on Sigstore bundle referrers (the entries in verificationMaterial.tlogEntries)', () => {
+  const rekor = testRekor();
+  let rekorPub: string;
+  let otherRekorPub: string;
+  const verify = (ref: string, rekorKey: string) =>
+    runTug(['verify', '--key', join(keys, 'cosign.pub'), '--rekor-key', rekorKey, ref, '--json']);
+
+  beforeAll(async () => {
+    const dir = await tempDir();
+    rekorPub = join(dir, 'rekor.pub');
+    otherRekorPub = join(dir, 'other-rekor.pub');
+    await writeFile(rekorPub, rekor.publicKeyPem);
+    await writeFile(otherRekorPub, testRekor().publicKeyPem);
+  });
+
+  it('counts a bundle whose entry verifies with the Rekor key; refuses one without an entry or under another log', async () => {
+    const ref = `${registry.host}/bundle-logged:v1`;
+    const { referrer, bundle } = await signBundle(ref);
+    const unlogged = await verify(ref, rekorPub);
+    expect(unlogged.code).toBe(1);
+    expect(unlogged.stderr).toContain(`bundle 1 (${referrer}): no transparency-log entry`);
+
+    const logged = await attachLogged(ref, bundle, rekor);
+    const verified = await verify(ref, rekorPub);
+    expect(verified.code, verified.stderr).toBe(0);
+    expect(verified.stderr).toContain(
+      `1 signature(s) verified with ${join(keys, 'cosign.pub')}; each with a transparency-log entry signed by ${rekorPub}`,
+    );
+    expect(JSON.parse(verified.stdout.trim()).subject[0].digest.sha256).toBe(single.rootDigest.slice(7));
+
+    const otherLog = await verify(ref, otherRekorPub);
+    expect(otherLog.code).toBe(1);
+    const errors = otherLog.stderr.split('\n').filter((line) => line.startsWith('error:'));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toContain(`(${referrer}): no transparency-log entry`);
+    expect(errors[0]).toContain(`(${logged}): the transparency-log entry does not verify with the Rekor key`);
+  });
+
+  it('checks classic signatures and bundles of one image side by side, each against the log', async () => {
+    const ref = `${registry.host}/mixed:v1`;
+    const signed = await runTug(['sign', '--key', join(keys, 'cosign.key'), ref], { env });
+    expect(signed.code, signed.stderr).toBe(0);
+    const { bundle } = await signBundle(ref);
+    const noEntries = await verify(ref, rekorPub);
+    expect(noEntries.code).toBe(1);
+    expect(noEntries.stderr).toMatch(/signature 1 in sha256-[0-9a-f]{64}\.sig: no transparency-log entry/);
+    expect(noEntries.stderr).toMatch(/bundle 1 \(sha256:[0-9a-f]{64}\): no transparency-log entry/);
+
+    await attachLogged(ref, bundle, rekor);
+    const bundleOnly = await verify(ref, rekorPub);
+    expect(bundleOnly.code, bundleOnly.stderr).toBe(0);
+    expect(bundleOnly.stderr).toContain('1 signature(s) verified');
+
+    const manifest = await sigManifest(`${registry.host}/mixed`, single.rootDigest);
+    const [layer] = manifest.layers;
+    if (!layer) throw new Error('expected a signature layer');
+    const payload = (await runTug(['blob', 'get', `${registry.host}/mixed@${layer.digest}`])).stdoutBytes;
+    const publicKeyPem = await readFile(join(keys, 'cosign.pub'), 'utf8');
+    const signature = layer.annotations[signatureKey] ?? '';
+    const annotations = {
+      ...layer.annotations,
+      'dev.sigstore.cosign/bundle': rekorBundle(rekor, hashedRekordBody(signature, payload, publicKeyPem)),
+    };
+    const put = await runTug(
+      ['manifest', 'put', `${registry.host}/mixed:${sigTag(single.rootDigest)}`, '-'],
+      {
+        input: JSON.stringify({ ...manifest, layers: [{ ...layer, annotations }] }),
+      },
+    );
+    expect(put.code, put.stderr).toBe(0);
+    const both = await verify(ref, rekorPub);
+    expect(both.code, both.stderr).toBe(0);
+    expect(both.stderr).toContain('2 signature(s) verified');
+    const payloads = both.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(payloads.map((entry) => (entry.critical ? 'classic' : entry.predicateType)).sort()).toEqual([
+      'classic',
+      'https://sigstore.dev/cosign/sign/v1',
+    ]);
   });
 });
 
