@@ -1,11 +1,12 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmod, lstat, mkdir, readdir, readFile, realpath, stat, writeFile } from 'node:fs/promises';
-import { join, sep } from 'node:path';
+import { chmod, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runTug } from '../fixtures/cli.js';
+import { linksLeadingOutside } from '../fixtures/links.js';
 import { type RegistryFixture, startRegistry } from '../fixtures/registry.js';
 import { type TarEntry, tarOf } from '../fixtures/tar.js';
 import { tempDir } from '../fixtures/temp.js';
@@ -58,21 +59,6 @@ async function pushCrafted(repository: string, layers: CraftedLayer[]): Promise<
   });
   expect(pushed.code).toBe(0);
   return reference;
-}
-
-/** Every link under `root` whose real target lies outside it. */
-async function linksLeadingOutside(root: string, prefix = ''): Promise<string[]> {
-  const realRoot = await realpath(root);
-  const found: string[] = [];
-  for (const name of await readdir(join(root, prefix)).catch(() => [])) {
-    const relative = join(prefix, name);
-    const stats = await lstat(join(root, relative));
-    if (stats.isDirectory()) found.push(...(await linksLeadingOutside(root, relative)));
-    if (!stats.isSymbolicLink()) continue;
-    const resolved = await realpath(join(root, relative)).catch(() => undefined);
-    if (resolved && resolved !== realRoot && !resolved.startsWith(realRoot + sep)) found.push(relative);
-  }
-  return found;
 }
 
 describe('pull never creates, follows or replaces anything outside -o', () => {

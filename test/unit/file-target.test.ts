@@ -1,16 +1,6 @@
 import { createHash } from 'node:crypto';
-import {
-  lstat,
-  mkdir,
-  readdir,
-  readFile,
-  readlink,
-  realpath,
-  stat,
-  symlink,
-  writeFile,
-} from 'node:fs/promises';
-import { join, sep } from 'node:path';
+import { lstat, mkdir, readdir, readFile, readlink, stat, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
@@ -18,6 +8,7 @@ import { Annotation } from '../../src/artifacts/annotations.js';
 import { FileTarget, refuseOverlappingTitles } from '../../src/artifacts/file-target.js';
 import { PathTraversalError } from '../../src/artifacts/safe-path.js';
 import type { Descriptor } from '../../src/oci/types.js';
+import { linksLeadingOutside } from '../fixtures/links.js';
 import { type TarEntry, tarOf } from '../fixtures/tar.js';
 import { tempDir } from '../fixtures/temp.js';
 
@@ -56,21 +47,6 @@ async function directoryLayer(title: string, entries: TarEntry[]): Promise<Layer
 
 const push = (target: FileTarget, { descriptor, bytes }: Layer) =>
   target.push(descriptor, Readable.from([bytes]));
-
-/** Every symbolic link under `root` whose real target is outside `root` (dangling links count as inside). */
-async function linksLeadingOutside(root: string, prefix = ''): Promise<string[]> {
-  const realRoot = await realpath(root);
-  const found: string[] = [];
-  for (const name of await readdir(join(root, prefix))) {
-    const relative = join(prefix, name);
-    const stats = await lstat(join(root, relative));
-    if (stats.isDirectory()) found.push(...(await linksLeadingOutside(root, relative)));
-    if (!stats.isSymbolicLink()) continue;
-    const resolved = await realpath(join(root, relative)).catch(() => undefined);
-    if (resolved && resolved !== realRoot && !resolved.startsWith(realRoot + sep)) found.push(relative);
-  }
-  return found;
-}
 
 /** An output directory two levels down, so a link climbing two levels above it stays in a test directory. */
 async function nestedOutput(): Promise<{ base: string; out: string }> {
