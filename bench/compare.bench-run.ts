@@ -306,63 +306,66 @@ for (const dataset of datasets) {
   });
 }
 
-const nodeFloor: Contender = { command: process.execPath, args: () => ['-e', '0'] };
+type Quick = 'tug' | 'skopeo' | 'before' | 'node';
+
+/**
+ * Times short commands `rounds` times each, rotating which goes first, and adds a row of their
+ * medians with `node -e 0` (Node starting and doing nothing) as the floor.
+ */
+async function quickRow(
+  scenario: string,
+  rounds: number,
+  contenders: Array<[Quick, string, string[]]>,
+  target?: Row['target'],
+): Promise<void> {
+  const times = new Map<Quick, number[]>(contenders.map(([name]) => [name, []]));
+  for (let round = 0; round < rounds; round++) {
+    for (let i = 0; i < contenders.length; i++) {
+      const [name, command, args] = contenders[(round + i) % contenders.length]!;
+      times.get(name)?.push((await measure(command, args)).seconds);
+    }
+  }
+  const medianOf = (name: Quick) => {
+    const values = times.get(name);
+    return values?.length ? median(values) : undefined;
+  };
+  rows.push({
+    scenario,
+    tug: medianOf('tug') ?? 0,
+    skopeo: medianOf('skopeo'),
+    before: medianOf('before'),
+    floor: { seconds: medianOf('node') ?? 0, label: '`node -e 0`' },
+    target,
+  });
+}
+
+/** tug, skopeo, `node -e 0`, and the baseline when there is one, each running `args`. */
+function quickContenders(tugArgs: string[], skopeoArgs: string[]): Array<[Quick, string, string[]]> {
+  const contenders: Array<[Quick, string, string[]]> = [
+    ['tug', process.execPath, ['bin/tug', ...tugArgs]],
+    ['skopeo', 'skopeo', skopeoArgs],
+    ['node', process.execPath, ['-e', '0']],
+  ];
+  if (baseline) contenders.push(['before', process.execPath, [baseline, ...tugArgs]]);
+  return contenders;
+}
 
 it('answers one request', async () => {
   const layout = await benchLayout({ layers: 1, layerSize: 1024 });
   scratch.push(layout);
   const source = `${a.host}/one-request:bench`;
   await run('skopeo', ['--insecure-policy', 'copy', ...plain, `oci:${layout}:bench`, `docker://${source}`]);
-  const rounds = Math.max(runs, 10);
-  const times: Record<'tug' | 'skopeo' | 'before' | 'node', number[]> = {
-    tug: [],
-    skopeo: [],
-    before: [],
-    node: [],
-  };
-  const contenders: Array<[keyof typeof times, string, string[]]> = [
-    ['tug', process.execPath, ['bin/tug', 'digest', source]],
-    ['skopeo', 'skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${source}`]],
-    ['node', process.execPath, ['-e', '0']],
-  ];
-  if (baseline) contenders.push(['before', process.execPath, [baseline, 'digest', source]]);
-  for (let round = 0; round < rounds; round++) {
-    for (let i = 0; i < contenders.length; i++) {
-      const [name, command, args] = contenders[(round + i) % contenders.length]!;
-      times[name].push((await measure(command, args)).seconds);
-    }
-  }
-  rows.push({
-    scenario: 'one request (`digest` / `skopeo inspect --raw`)',
-    tug: median(times.tug),
-    skopeo: median(times.skopeo),
-    before: baseline ? median(times.before) : undefined,
-    floor: { seconds: median(times.node), label: '`node -e 0`' },
-    target: { ratio: 2.5, against: 'floor' },
-  });
+  await quickRow(
+    'one request (`digest` / `skopeo inspect --raw`)',
+    Math.max(runs, 10),
+    quickContenders(['digest', source], ['inspect', '--raw', '--tls-verify=false', `docker://${source}`]),
+    { ratio: 2.5, against: 'floor' },
+  );
   finished.add('one request');
 });
 
 it('starts up', async () => {
-  const times: Record<'tug' | 'skopeo' | 'before' | 'node', number[]> = {
-    tug: [],
-    skopeo: [],
-    before: [],
-    node: [],
-  };
-  for (let round = 0; round < 10; round++) {
-    times.tug.push((await measure(process.execPath, ['bin/tug', '--version'])).seconds);
-    times.skopeo.push((await measure('skopeo', ['--version'])).seconds);
-    times.node.push((await measure(nodeFloor.command, nodeFloor.args(round, ''))).seconds);
-    if (baseline) times.before.push((await measure(process.execPath, [baseline, '--version'])).seconds);
-  }
-  rows.push({
-    scenario: 'startup (`--version`)',
-    tug: median(times.tug),
-    skopeo: median(times.skopeo),
-    before: baseline ? median(times.before) : undefined,
-    floor: { seconds: median(times.node), label: '`node -e 0`' },
-  });
+  await quickRow('startup (`--version`)', 10, quickContenders(['--version'], ['--version']));
   finished.add('startup');
 });
 
