@@ -2,6 +2,7 @@ import type { Dispatcher } from 'undici';
 import { UsageError } from '../errors.js';
 import { proxyFor } from './proxy.js';
 import { redactUrl } from './redact.js';
+import { largeReads } from './socket-reads.js';
 import { TlsMaterial } from './tls-material.js';
 import type { Timeouts, TransportOptions } from './types.js';
 import { loadProxyAgent, Pool } from './undici.js';
@@ -47,7 +48,11 @@ export class DispatcherPool {
     };
     const proxy = proxyFor(url, this.#options.env ?? process.env);
     if (!proxy) {
-      return new Pool(url.origin, { ...common, connect: { ...tls, timeout: this.#timeouts.connectMs } });
+      const reads = url.protocol === 'http:' ? largeReads() : {};
+      return new Pool(url.origin, {
+        ...common,
+        connect: { ...tls, ...reads, timeout: this.#timeouts.connectMs },
+      });
     }
     const ProxyAgent = await loadProxyAgent();
     try {
