@@ -9,7 +9,16 @@ export interface Io {
 }
 
 export function processIo(): Io {
-  return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env };
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    // Touching process.stdin opens it as a stream (loading tty or file-stream code) at start-up,
+    // while most commands never read it.
+    get stdin() {
+      return process.stdin;
+    },
+    env: process.env,
+  };
 }
 
 export function isTty(stream: Writable): boolean {
