@@ -107,6 +107,7 @@ export { RegistryTarget } from './targets/registry.js';
 export type {
   Closable,
   ConditionalTagger,
+  Connector,
   ManifestDeleter,
   Mounter,
   ReadTarget,

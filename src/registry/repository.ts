@@ -102,6 +102,11 @@ export class Repository {
     return `${formatRepository(this.name)}${reference.includes(':') ? '@' : ':'}${reference}`;
   }
 
+  /** Reaches the registry (which scheme it speaks) without a request of this repository's own. */
+  async connect(options: SignalOptions = {}): Promise<void> {
+    await abortable(this.#connect(), options.signal);
+  }
+
   async #request(
     method: HttpMethod,
     path: string,

@@ -7,6 +7,7 @@ import type { Repository } from '../registry/repository.js';
 import { addToReferrersTag, readReferrersTag, referrerDescriptor } from './referrers-tag.js';
 import type {
   ConditionalTagger,
+  Connector,
   Mounter,
   ReferrerFinder,
   ReferrersIndexer,
@@ -23,7 +24,15 @@ const MAX_REMEMBERED_MANIFESTS = 256;
 
 /** A registry repository as a Target: what `cp`, `push` and `pull` read from and write to. */
 export class RegistryTarget
-  implements WriteTarget, Mounter, TagLister, ReferrerFinder, ReferrersIndexer, ConditionalTagger, Untagger
+  implements
+    WriteTarget,
+    Connector,
+    Mounter,
+    TagLister,
+    ReferrerFinder,
+    ReferrersIndexer,
+    ConditionalTagger,
+    Untagger
 {
   readonly #pushed = new Map<string, Uint8Array>();
   /** Referrers tag updates, one at a time: pushes of this process never lose each other's entry. */
@@ -33,6 +42,10 @@ export class RegistryTarget
 
   /** Ends an `await using` block; the target holds nothing of its own (the registry client owns the connections). */
   async [Symbol.asyncDispose](): Promise<void> {}
+
+  connect(options: SignalOptions = {}): Promise<void> {
+    return this.repository.connect(options);
+  }
 
   resolve(reference: string, options: SignalOptions = {}): Promise<Descriptor> {
     return this.repository.resolve(reference, options);

@@ -72,6 +72,16 @@ export interface Closable extends AsyncDisposable {
   close(): Promise<void>;
 }
 
+/** Optional: a target behind a server, which can be reached before its first request needs it. */
+export interface Connector {
+  /** Reaches the server (for a registry: finds which scheme it speaks). */
+  connect(options?: SignalOptions): Promise<void>;
+}
+
+export function isConnector(target: object): target is Connector {
+  return typeof (target as Partial<Connector>).connect === 'function';
+}
+
 export function isMounter(target: object): target is Mounter {
   return typeof (target as Partial<Mounter>).mount === 'function';
 }

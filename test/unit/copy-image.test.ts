@@ -204,4 +204,37 @@ describe('copying one image', () => {
     expect(kept.root.mediaType).toBe(MediaType.ociIndex);
     expect(kept.filteredFrom?.digest).toBe(graph.index.digest);
   });
+
+  it('reaches the destination while the source is still resolving', async () => {
+    let reached: () => void = () => {};
+    const destinationReached = new Promise<void>((resolve) => {
+      reached = resolve;
+    });
+    // A source that answers only once the destination was reached: a copy that waited for the
+    // source before reaching the destination would never end.
+    class WaitingSource extends MemoryTarget {
+      override async resolve(reference: string): Promise<Descriptor> {
+        await destinationReached;
+        return super.resolve(reference);
+      }
+    }
+    class Reachable extends MemoryTarget {
+      async connect(): Promise<void> {
+        reached();
+      }
+    }
+    const source = new WaitingSource();
+    const graph = await twoPlatformIndex(source);
+    await source.tag(graph.index, 'v1');
+    const destination = new Reachable();
+    const timeout = new Promise<never>((_, reject) => {
+      setTimeout(
+        () => reject(new Error('the destination was reached only after the source resolved')),
+        2000,
+      ).unref();
+    });
+    const result = await Promise.race([copyImage(source, destination, 'v1'), timeout]);
+    expect(result.root.digest).toBe(graph.index.digest);
+    expect(await destination.exists(graph.index)).toBe(true);
+  });
 });
