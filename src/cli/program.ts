@@ -119,6 +119,10 @@ export function buildProgram(version: string, runCommand: RunCommand): Command {
       .option('--all-tags', 'copy every tag of the source repository')
       .option('-r, --recursive', 'also copy referrers (signatures, SBOMs), recursively')
       .option('--verify-key <file>', 'refuse to copy an image without a valid signature by this public key')
+      .option(
+        '--verify-identity <repository>',
+        'with --verify-key: count only signatures that name this repository (docker.io and index.docker.io spell the same one)',
+      )
       .option('--digest-tags', "copy the image's cosign digest tags (sha256-HEX.sig, .att, .sbom) with it")
       .option(
         '--max-nodes <n>',

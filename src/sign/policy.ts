@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import type { Descriptor } from '../oci/types.js';
-import type { ReadTarget, SignalOptions } from '../targets/target.js';
+import type { ReadTarget } from '../targets/target.js';
 import { checkBundleSignatures } from './bundle.js';
 import { SignatureVerificationError } from './errors.js';
 import {
@@ -30,7 +30,7 @@ export async function requireSignedBy(
   subject: Descriptor,
   key: KeyObject,
   image: string,
-  options: SignalOptions = {},
+  options: VerifyOptions = {},
 ): Promise<void> {
   try {
     await verifySignatures(target, subject, key, options);

@@ -2,8 +2,13 @@ import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type YAM
 import { UsageError } from '../errors.js';
 import { parsePlatform } from '../oci/index.js';
 import type { Platform } from '../oci/types.js';
-import { parseReference, parseRegistryHost, parseRegistryReference } from '../ref/index.js';
-import type { OciLayoutReference, RegistryReference } from '../ref/types.js';
+import {
+  parseReference,
+  parseRegistryHost,
+  parseRegistryReference,
+  parseRepositoryName,
+} from '../ref/index.js';
+import type { OciLayoutReference, RegistryReference, RepositoryName } from '../ref/types.js';
 import { compileTagFilter, type TagFilter } from '../tags/filter.js';
 
 /** How tug reaches one registry named in a sync file, beyond the usual credential lookup and certs.d. */
@@ -28,8 +33,11 @@ export interface EntryOptions {
   digestTags: boolean;
   noClobber: boolean;
   tags: TagFilter;
-  /** Copy only images with a valid signature by the public key in this file (as written). */
-  verify?: { key: string };
+  /**
+   * Copy only images with a valid signature by the public key in this file (as written); with
+   * `identity`, only signatures that name that repository count.
+   */
+  verify?: { key: string; identity?: RepositoryName };
 }
 
 export type EntryType = 'image' | 'repository' | 'prefix';
@@ -181,9 +189,15 @@ function readOptions(
   if (tags !== undefined) options.tags = readTags(reader, tags, `${where}.tags`);
   const verify = keys.get('verify');
   if (verify !== undefined) {
-    const key = reader.map(verify, `${where}.verify`, ['key']).get('key');
+    const verifyKeys = reader.map(verify, `${where}.verify`, ['key', 'identity']);
+    const key = verifyKeys.get('key');
     if (key === undefined) reader.fail(verify, `${where}.verify needs a key (a public key file)`);
     options.verify = { key: reader.string(key, `${where}.verify.key`) };
+    const identity = verifyKeys.get('identity');
+    if (identity !== undefined) {
+      const named = reader.string(identity, `${where}.verify.identity`);
+      options.verify.identity = reader.value(identity, () => parseRepositoryName(named));
+    }
   }
   return options;
 }

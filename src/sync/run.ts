@@ -157,7 +157,8 @@ async function decide(
 ): Promise<Decision> {
   const source = await targets.source(image.source);
   const root = await source.resolve(image.reference, options);
-  if (key) await requireSignedBy(source, root, key, imageName(image), options);
+  const identity = image.entry.verify?.identity;
+  if (key) await requireSignedBy(source, root, key, imageName(image), { ...options, identity });
   const { platforms } = image.entry;
   // The root written at the destination: the source root, or an index reduced to some platforms.
   const expected = platforms === undefined ? root : await platformRoot(source, root, platforms, options);

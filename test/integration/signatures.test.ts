@@ -56,6 +56,7 @@ beforeAll(async () => {
     seedRegistry(registry, 'logged', single, 'v1'),
     seedRegistry(registry, 'bundle-logged', single, 'v1'),
     seedRegistry(registry, 'mixed', single, 'v1'),
+    seedRegistry(registry, 'named', single, 'v1'),
   ]);
   [keys, otherKeys] = await Promise.all([keyPair(), keyPair()]);
 });
@@ -510,6 +511,37 @@ describe('tug cp --verify-key', () => {
     expect(wrongKey.stderr).toMatch(
       /refusing to copy .*\/signed:v1: no valid signature .*does not verify with this key/,
     );
+  });
+
+  it('counts with --verify-identity only the signatures that name that repository', async () => {
+    const pub = join(keys, 'cosign.pub');
+    const repo = `${registry.host}/named`;
+    const signed = await runTug(['sign', '--key', join(keys, 'cosign.key'), `${repo}:v1`], { env });
+    expect(signed.code, signed.stderr).toBe(0);
+    const copy = (identity: string, destination: string) =>
+      runTug(['cp', '--verify-key', pub, '--verify-identity', identity, `${repo}:v1`, destination]);
+
+    const named = await copy(repo, `${registry.host}/named-copy:v1`);
+    expect(named.code, named.stderr).toBe(0);
+    expect((await runTug(['digest', `${registry.host}/named-copy:v1`])).stdout.trim()).toBe(
+      single.rootDigest,
+    );
+
+    const other = await copy(`${registry.host}/elsewhere`, `${registry.host}/named-refused:v1`);
+    expect(other.code).toBe(1);
+    expect(other.stderr).toContain(`refusing to copy ${repo}:v1`);
+    expect(other.stderr).toContain(`the payload names ${repo}, not ${registry.host}/elsewhere`);
+    expect((await runTug(['digest', `${registry.host}/named-refused:v1`])).code).toBe(4);
+
+    const alone = await runTug([
+      'cp',
+      '--verify-identity',
+      repo,
+      `${repo}:v1`,
+      `${registry.host}/named-alone:v1`,
+    ]);
+    expect(alone.code).toBe(2);
+    expect(alone.stderr).toContain('--verify-identity needs --verify-key');
   });
 
   it('takes the signature along, so the copy verifies at the destination with the same key', async () => {

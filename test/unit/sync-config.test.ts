@@ -73,6 +73,17 @@ describe('reading a sync file', () => {
     expect(plain.entries[0]?.verify).toBeUndefined();
   });
 
+  it('reads verify.identity as the repository a signature must name', () => {
+    const config = parseSyncConfig(
+      'sync:\n  - { source: a.io/x, target: b.io/x, verify: { key: k.pub, identity: docker.io/alpine } }\n',
+      file,
+    );
+    expect(config.entries[0]?.verify).toEqual({
+      key: 'k.pub',
+      identity: { registry: 'docker.io', repository: 'library/alpine' },
+    });
+  });
+
   it.each([
     [
       'sync:\n  - source: a.io/x\n    target: b.io/x\n    noclobber: true\n',
@@ -126,6 +137,11 @@ describe('reading a sync file', () => {
       'defaults: { verify: {} }\nsync:\n  - { source: a.io/x, target: b.io/x }\n',
       1,
       /defaults\.verify needs a key/,
+    ],
+    [
+      'sync:\n  - source: a.io/x\n    target: b.io/x\n    verify: { key: k.pub, identity: Not/Lower }\n',
+      4,
+      /repository must be lowercase/,
     ],
     ['sync: []\n', 1, /sync must be a non-empty list/],
     ['sync:\n  - source: [a\n', 3, /Flow sequence/],

@@ -6,8 +6,8 @@ import { UsageError } from '../../errors.js';
 import { formatPlatform, parsePlatform } from '../../oci/index.js';
 import type { Descriptor, Platform } from '../../oci/types.js';
 import { destinationTag, sourceTag } from '../../ref/destination-tag.js';
-import { formatReference } from '../../ref/index.js';
-import type { Reference } from '../../ref/types.js';
+import { formatReference, parseRepositoryName } from '../../ref/index.js';
+import type { Reference, RepositoryName } from '../../ref/types.js';
 import { isDigestTag } from '../../tags/filter.js';
 import { isTagLister, type ReadTarget, type WriteTarget } from '../../targets/target.js';
 import type { CliContext } from '../context.js';
@@ -103,9 +103,22 @@ async function copyOne(
   else context.output.line(request.label ? `${request.label} ${result.root.digest}` : result.root.digest);
 }
 
+/** `--verify-identity`: the repository a signature must name, which only `--verify-key` checks. */
+function verifyIdentity(options: OptionValues): RepositoryName | undefined {
+  const named = options.verifyIdentity as string | undefined;
+  if (named === undefined) return undefined;
+  if (options.verifyKey === undefined) {
+    throw new UsageError('--verify-identity needs --verify-key: it narrows which signatures count', {
+      option: 'verifyIdentity',
+    });
+  }
+  return parseRepositoryName(named);
+}
+
 /** `--verify-key`: a check that an image has a signature by the key, loaded only when asked for. */
 async function signaturePolicy(
   keyFile: string,
+  identity: RepositoryName | undefined,
   source: ReadTarget,
   signal: AbortSignal,
 ): Promise<(root: Descriptor, image: string) => Promise<void>> {
@@ -114,7 +127,7 @@ async function signaturePolicy(
     import('../../sign/policy.js'),
   ]);
   const key = loadPublicKey(await readFile(keyFile, 'utf8'));
-  return (root, image) => requireSignedBy(source, root, key, image, { signal });
+  return (root, image) => requireSignedBy(source, root, key, image, { signal, identity });
 }
 
 export async function run(
@@ -129,6 +142,7 @@ export async function run(
   const recursive = options.recursive === true;
   const maxNodes = options.maxNodes as number | undefined;
   refuseUnkeptDestinationParts(destinationRef);
+  const identity = verifyIdentity(options);
   if (options.allTags && writtenWithTag(to, destinationRef)) {
     throw new UsageError(`--all-tags copies each tag to the same tag: give ${to} without a tag or digest`);
   }
@@ -139,7 +153,7 @@ export async function run(
   const source = await openReadTarget(context, sourceRef, sides.from, { compressLayers: compressed });
   const destination = await openWriteTarget(context, destinationRef, sides.to);
   const verify = options.verifyKey
-    ? await signaturePolicy(options.verifyKey as string, source, context.signal)
+    ? await signaturePolicy(options.verifyKey as string, identity, source, context.signal)
     : undefined;
   // A verified image takes its signatures along, so the destination verifies too.
   const travel = verify !== undefined || options.digestTags === true;
