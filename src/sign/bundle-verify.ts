@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import { type Bundle, bundleFromJSON } from '@sigstore/bundle';
+import { type Bundle, bundleFromJSON, type Envelope } from '@sigstore/bundle';
 import {
   type SignedEntity,
   type TrustMaterial,
@@ -10,7 +10,9 @@ import {
 import { InvalidContentError } from '../errors.js';
 import { parseDigest } from '../oci/index.js';
 import type { Descriptor } from '../oci/types.js';
+import { preAuthEncoding } from './dsse.js';
 import { entryNamesKey, rekorLogId } from './rekor.js';
+import { verifyBytes } from './signature.js';
 
 const beginningOfTime = new Date(0);
 const endOfTime = new Date(8_640_000_000_000_000);
@@ -65,11 +67,28 @@ function logFailure(error: unknown): string {
   return 'the transparency-log entry is for another signature';
 }
 
+/**
+ * The entity with its envelope's signature checked as cosign signs it: @sigstore/verify verifies
+ * with Node's default digest for the key, SHA-256 for every ECDSA curve, where cosign (and tug)
+ * hash with SHA-384 for P-384 and SHA-512 for P-521.
+ */
+function hashedForItsKey(entity: SignedEntity, envelope: Envelope): SignedEntity {
+  const original = entity.signature;
+  const signed = preAuthEncoding(envelope.payloadType, envelope.payload);
+  const signature: SignedEntity['signature'] = {
+    signature: original.signature,
+    compareSignature: (other) => original.compareSignature(other),
+    compareDigest: (digest) => original.compareDigest(digest),
+    verifySignature: (key) => verifyBytes(key, signed, original.signature),
+  };
+  return { ...entity, signature };
+}
+
 function parseBundle(bytes: Uint8Array, label: string): { bundle: Bundle; entity: SignedEntity } {
   try {
     const bundle = bundleFromJSON(JSON.parse(Buffer.from(bytes).toString('utf8')));
     if (bundle.content.$case !== 'dsseEnvelope') throw new Error('not a DSSE envelope');
-    return { bundle, entity: toSignedEntity(bundle) };
+    return { bundle, entity: hashedForItsKey(toSignedEntity(bundle), bundle.content.dsseEnvelope) };
   } catch (error) {
     throw new InvalidContentError(
       `${label}: not a Sigstore bundle with a DSSE envelope (${(error as Error).message})`,

@@ -8,6 +8,7 @@ import type { Descriptor, ImageManifest } from '../oci/types.js';
 import { keepReferrerFindable, referrerDescriptor } from '../targets/referrers-tag.js';
 import type { ReadTarget, SignalOptions, WriteTarget } from '../targets/target.js';
 import { verifyBundle } from './bundle-verify.js';
+import { preAuthEncoding } from './dsse.js';
 import type { SignatureWriter, SignOptions } from './sign.js';
 import { signBytes } from './signature.js';
 import type { SignatureCheck, VerifyOptions } from './verify.js';
@@ -18,17 +19,6 @@ export const bundleArtifactType = 'application/vnd.dev.sigstore.bundle.v0.3+json
 export const signPredicateType = 'https://sigstore.dev/cosign/sign/v1';
 const inTotoPayloadType = 'application/vnd.in-toto+json';
 const emptyJson = Buffer.from('{}');
-
-/** DSSE's pre-authentication encoding: what the envelope's signature signs (DSSE protocol, v1). */
-function preAuthEncoding(payloadType: string, payload: Buffer): Buffer {
-  const type = Buffer.from(payloadType, 'utf8');
-  return Buffer.concat([
-    Buffer.from(`DSSEv1 ${type.byteLength} `),
-    type,
-    Buffer.from(` ${payload.byteLength} `),
-    payload,
-  ]);
-}
 
 /** The key hint of a bundle: the base64 SHA-256 of the public key's PKIX DER. */
 function keyHint(key: KeyObject): string {

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -57,6 +58,8 @@ beforeAll(async () => {
     seedRegistry(registry, 'bundle-logged', single, 'v1'),
     seedRegistry(registry, 'mixed', single, 'v1'),
     seedRegistry(registry, 'named', single, 'v1'),
+    seedRegistry(registry, 'curve-secp384r1', single, 'v1'),
+    seedRegistry(registry, 'curve-secp521r1', single, 'v1'),
   ]);
   [keys, otherKeys] = await Promise.all([keyPair(), keyPair()]);
 });
@@ -331,10 +334,11 @@ interface BundleJson {
 }
 
 /** Signs `ref` with `--format bundle` and reads back the bundle the referrer holds. */
-async function signBundle(ref: string): Promise<{ referrer: string; bundle: BundleJson }> {
-  const signed = await runTug(['sign', '--format', 'bundle', '--key', join(keys, 'cosign.key'), ref], {
-    env,
-  });
+async function signBundle(
+  ref: string,
+  keyFile = join(keys, 'cosign.key'),
+): Promise<{ referrer: string; bundle: BundleJson }> {
+  const signed = await runTug(['sign', '--format', 'bundle', '--key', keyFile, ref], { env });
   expect(signed.code, signed.stderr).toBe(0);
   const referrer = /signature in (sha256:[0-9a-f]{64})/.exec(signed.stderr)?.[1] ?? '';
   const repository = ref.slice(0, ref.lastIndexOf(':'));
@@ -347,9 +351,14 @@ async function signBundle(ref: string): Promise<{ referrer: string; bundle: Bund
 }
 
 /** Attaches to `ref` a copy of `bundle` holding one log entry of its envelope, signed by `rekor`. */
-async function attachLogged(ref: string, bundle: BundleJson, rekor: ReturnType<typeof testRekor>) {
+async function attachLogged(
+  ref: string,
+  bundle: BundleJson,
+  rekor: ReturnType<typeof testRekor>,
+  publicKeyFile = join(keys, 'cosign.pub'),
+) {
   const envelope = bundle.dsseEnvelope;
-  const publicKeyPem = await readFile(join(keys, 'cosign.pub'), 'utf8');
+  const publicKeyPem = await readFile(publicKeyFile, 'utf8');
   const body = dsseBody(
     envelope.signatures[0]?.sig ?? '',
     Buffer.from(envelope.payload, 'base64'),
@@ -406,6 +415,41 @@ describe('tug verify --rekor-key on Sigstore bundle referrers (the entries in ve
     expect(errors[0]).toContain(`(${referrer}): no transparency-log entry`);
     expect(errors[0]).toContain(`(${logged}): the transparency-log entry does not verify with the Rekor key`);
   });
+
+  it.each(['secp384r1', 'secp521r1'])(
+    'counts a bundle signed with an ECDSA %s key (hashed as cosign does) with its log entry',
+    async (curve) => {
+      const dir = await tempDir();
+      const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: curve });
+      const keyFile = join(dir, 'key.pem');
+      const publicKeyFile = join(dir, 'key.pub');
+      await writeFile(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }));
+      await writeFile(publicKeyFile, publicKey.export({ type: 'spki', format: 'pem' }));
+      const ref = `${registry.host}/curve-${curve}:v1`;
+      const { bundle } = await signBundle(ref, keyFile);
+      await attachLogged(ref, bundle, rekor, publicKeyFile);
+      const verified = await runTug([
+        'verify',
+        '--key',
+        publicKeyFile,
+        '--rekor-key',
+        rekorPub,
+        ref,
+        '--json',
+      ]);
+      expect(verified.code, verified.stderr).toBe(0);
+      expect(verified.stderr).toContain(`1 signature(s) verified with ${publicKeyFile}`);
+      const otherKey = await runTug([
+        'verify',
+        '--key',
+        join(keys, 'cosign.pub'),
+        '--rekor-key',
+        rekorPub,
+        ref,
+      ]);
+      expect(otherKey.code).toBe(1);
+    },
+  );
 
   it('checks classic signatures and bundles of one image side by side, each against the log', async () => {
     const ref = `${registry.host}/mixed:v1`;
