@@ -165,20 +165,34 @@ class GraphCopy {
 
   async #visit(descriptor: Descriptor): Promise<void> {
     this.#events.onStart?.(descriptor);
-    const present = await this.#limiter.run(
-      () =>
-        onSide('destination', descriptor, `checking for ${descriptor.digest} at the destination`, () =>
-          this.#dst.exists(descriptor, { signal: this.#signal }),
-        ),
-      this.#signal,
-    );
-    const manifest = isManifestMediaType(descriptor.mediaType);
-    let outcome: CopyOutcome;
-    if (present && !(manifest && this.#options.checkEveryNode)) outcome = 'skipped';
-    else if (manifest) outcome = await this.#copyManifest(descriptor, present);
-    else outcome = await this.#copyBlob(descriptor);
+    const outcome = isManifestMediaType(descriptor.mediaType)
+      ? await this.#visitManifest(descriptor)
+      : await this.#visitBlob(descriptor);
     this.#result[outcome] += 1;
     this.#events.onDone?.(descriptor, outcome);
+  }
+
+  #exists(descriptor: Descriptor): Promise<boolean> {
+    return onSide('destination', descriptor, `checking for ${descriptor.digest} at the destination`, () =>
+      this.#dst.exists(descriptor, { signal: this.#signal }),
+    );
+  }
+
+  async #visitManifest(descriptor: Descriptor): Promise<CopyOutcome> {
+    const present = await this.#limiter.run(() => this.#exists(descriptor), this.#signal);
+    if (present && !this.#options.checkEveryNode) return 'skipped';
+    return this.#copyManifest(descriptor, present);
+  }
+
+  /**
+   * A blob is checked for and transferred in one slot: queued twice, every blob's check would run
+   * before the first transfer, which on a large image waits for all of them.
+   */
+  #visitBlob(descriptor: Descriptor): Promise<CopyOutcome> {
+    return this.#limiter.run(async () => {
+      if (await this.#exists(descriptor)) return 'skipped';
+      return this.#copyBlob(descriptor);
+    }, this.#signal);
   }
 
   /** Fetches the manifest once, copies what it points at, then pushes the same bytes (unless present). */
@@ -244,19 +258,17 @@ class GraphCopy {
     );
   }
 
-  #copyBlob(descriptor: Descriptor): Promise<CopyOutcome> {
-    return this.#limiter.run(async () => {
-      if (await this.#mount(descriptor)) return 'mounted';
-      // A broken upload (network, 5xx) starts again from the source, in a new upload session.
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await this.#stream(descriptor);
-          return 'copied';
-        } catch (error) {
-          if (attempt >= BLOB_ATTEMPTS || this.#signal.aborted || !isTransientPushFailure(error)) throw error;
-        }
+  async #copyBlob(descriptor: Descriptor): Promise<CopyOutcome> {
+    if (await this.#mount(descriptor)) return 'mounted';
+    // A broken upload (network, 5xx) starts again from the source, in a new upload session.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.#stream(descriptor);
+        return 'copied';
+      } catch (error) {
+        if (attempt >= BLOB_ATTEMPTS || this.#signal.aborted || !isTransientPushFailure(error)) throw error;
       }
-    }, this.#signal);
+    }
   }
 
   async #mount(descriptor: Descriptor): Promise<boolean> {
