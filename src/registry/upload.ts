@@ -43,50 +43,39 @@ function streamOf(body: RequestBody): Readable {
   return body.kind === 'replayable' ? body.open() : body.stream;
 }
 
-/** A chunk of the blob: the pieces of the source it is made of, never a concatenated copy. */
-interface Chunk {
-  pieces: Buffer[];
-  length: number;
-}
-
 /**
- * A sink that cuts what it is written into chunks of `size` bytes (the last one shorter) and hands
- * each to `send`, one at a time: the source waits while a chunk is sent. A chunk keeps the
- * source's pieces, splitting only the one that straddles a boundary: a copy would double what a
- * chunk holds. Piped rather than read with `for await`, which concatenates what is buffered.
+ * A sink that gathers what it is written into chunks of `size` bytes (the last one shorter) and
+ * hands each to `send`, one at a time: the source waits while a chunk is sent. Every chunk is
+ * gathered in the same buffer, refilled only once `send` has settled (the registry has the chunk).
+ * So a piece of the source lives only until it is copied: V8 frees such reads in its frequent
+ * young-generation collections, where reads kept for a whole chunk's round trip would outlive them
+ * and wait for a full collection, which V8 runs only every 64 MB of such garbage.
  */
-function chunkSink(size: number, send: (chunk: Chunk) => Promise<void>): Writable {
-  let pieces: Buffer[] = [];
+function chunkSink(size: number, send: (chunk: Buffer) => Promise<void>): Writable {
+  let buffer: Buffer | undefined;
   let length = 0;
-  const cut = async (piece: Buffer) => {
+  const gather = async (piece: Buffer) => {
     let rest = piece;
-    while (length + rest.byteLength >= size) {
-      const take = size - length;
-      const chunk = { pieces: [...pieces, rest.subarray(0, take)], length: size };
-      rest = rest.subarray(take);
-      pieces = [];
-      length = 0;
-      await send(chunk);
-    }
-    if (rest.byteLength > 0) {
-      pieces.push(rest);
-      length += rest.byteLength;
+    while (rest.byteLength > 0) {
+      buffer ??= Buffer.allocUnsafeSlow(size);
+      const taken = rest.copy(buffer, length);
+      length += taken;
+      rest = rest.subarray(taken);
+      if (length === size) {
+        length = 0;
+        await send(buffer);
+      }
     }
   };
   return new Writable({
     write(piece: Buffer, _encoding, done) {
-      cut(piece).then(() => done(), done);
+      gather(piece).then(() => done(), done);
     },
     final(done) {
-      if (length === 0) return done();
-      send({ pieces, length }).then(() => done(), done);
+      if (length === 0 || buffer === undefined) return done();
+      send(buffer.subarray(0, length)).then(() => done(), done);
     },
   });
-}
-
-/** A chunk as a request body that can be sent again (after a 416, a redirect or a new token). */
-function chunkBody(chunk: Chunk): RequestBody {
-  return { kind: 'replayable', open: () => Readable.from(chunk.pieces), length: chunk.length };
 }
 
 /**
@@ -181,7 +170,11 @@ function operationOf(upload: UploadRequest): string {
 async function sendChunks(upload: UploadRequest, session: UploadSession): Promise<void> {
   let offset = 0;
   let patching: Promise<unknown> = Promise.resolve();
-  const size = Math.max(upload.chunkSize, session.minimumChunk);
+  // A blob smaller than a chunk needs a buffer of its own size only.
+  const size = Math.max(
+    1,
+    Math.min(Math.max(upload.chunkSize, session.minimumChunk), upload.descriptor.size),
+  );
   const sink = chunkSink(size, (chunk) => {
     const patched = patchChunk(upload, session, chunk, offset).then((end) => {
       offset = end;
@@ -202,12 +195,12 @@ async function sendChunks(upload: UploadRequest, session: UploadSession): Promis
 async function patchChunk(
   upload: UploadRequest,
   session: UploadSession,
-  chunk: Chunk,
+  chunk: Buffer,
   offset: number,
 ): Promise<number> {
   const { send, baseUrl } = upload.connection;
   const { scopes, signal } = upload;
-  const end = offset + chunk.length;
+  const end = offset + chunk.byteLength;
   const request: HttpRequest = {
     method: 'PATCH',
     url: session.location,
@@ -216,7 +209,7 @@ async function patchChunk(
       'content-type': 'application/octet-stream',
       'content-range': `${offset}-${end - 1}`,
     },
-    body: chunkBody(chunk),
+    body: chunk,
     signal,
   };
   let response = await send(request);

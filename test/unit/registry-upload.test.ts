@@ -188,14 +188,21 @@ function bufferedSource(bytes: Buffer, pieceSize: number): { stream: Readable; p
   return { stream, pieces };
 }
 
-describe('uploadBlob sends a chunk as the pieces of its source', () => {
-  it('sends every byte once per PATCH, in order, as the source buffers themselves, not a copy', async () => {
+describe('uploadBlob gathers each chunk in one buffer', () => {
+  it('sends every chunk from one buffer, refilled only after the registry answered the chunk before', async () => {
     const content = blob(1000);
     const source = bufferedSource(content.bytes, 70);
-    const patches: Buffer[][] = [];
+    const bodies: Uint8Array[] = [];
+    const held: Buffer[] = [];
     const send = async (request: HttpRequest): Promise<HttpResponse> => {
-      const pieces = await bodyPieces(request.body);
-      if (request.method === 'PATCH') patches.push(pieces);
+      if (request.method === 'PATCH') {
+        const body = request.body;
+        if (!(body instanceof Uint8Array)) throw new Error('a chunk is sent as one buffer');
+        bodies.push(body);
+        // The registry takes the bytes when it answers, after the source had time to move on.
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        held.push(Buffer.from(body));
+      }
       const digest = request.url.searchParams.get('digest') ?? '';
       return {
         status: request.method === 'PUT' ? 201 : 202,
@@ -214,11 +221,40 @@ describe('uploadBlob sends a chunk as the pieces of its source', () => {
       chunkSize: 400,
       describe: (what) => `${what} app`,
     });
-    expect(patches.map((pieces) => Buffer.concat(pieces).byteLength)).toEqual([400, 400, 200]);
-    expect(Buffer.concat(patches.flat()).equals(content.bytes)).toBe(true);
+    expect(held.map((chunk) => chunk.byteLength)).toEqual([400, 400, 200]);
+    expect(Buffer.concat(held).equals(content.bytes)).toBe(true);
+    // One buffer for the whole upload, and none of the source's reads kept by a chunk.
+    expect(new Set(bodies.map((body) => body.buffer)).size).toBe(1);
     const sourceMemory = new Set(source.pieces.map((piece) => piece.buffer));
-    expect(patches.flat().every((piece) => sourceMemory.has(piece.buffer as ArrayBuffer))).toBe(true);
+    expect(bodies.some((body) => sourceMemory.has(body.buffer as ArrayBuffer))).toBe(false);
   });
+
+  it('gives a blob smaller than a chunk a buffer of its own size', async () => {
+    const content = blob(300);
+    const bodies: Uint8Array[] = [];
+    const send = async (request: HttpRequest): Promise<HttpResponse> => {
+      if (request.method === 'PATCH' && request.body instanceof Uint8Array) bodies.push(request.body);
+      const digest = request.url.searchParams.get('digest') ?? '';
+      return {
+        status: request.method === 'PUT' ? 201 : 202,
+        headers: { location: '/v2/app/blobs/uploads/s', 'docker-content-digest': digest },
+        body: Readable.from([]),
+        url: request.url,
+      };
+    };
+    await uploadBlob({
+      connection: { send, baseUrl: registry },
+      repository: 'app',
+      descriptor: content.descriptor,
+      body: { kind: 'stream', stream: Readable.from([content.bytes]), length: 300 },
+      scopes: ['repository:app:pull,push'],
+      monolithicMax: 0,
+      chunkSize: 64 * 1024 * 1024,
+      describe: (what) => `${what} app`,
+    });
+    expect(bodies.map((body) => [body.byteLength, body.buffer.byteLength])).toEqual([[300, 300]]);
+  });
+
   it('when the source fails during a PATCH, settles and cancels only once that PATCH is answered', async () => {
     const content = blob(1000);
     const events: string[] = [];
