@@ -63,6 +63,8 @@ export class RecordingTarget extends MemoryTarget {
   readonly fetched: string[] = [];
   readonly fetchedBytes: string[] = [];
   readonly checked: string[] = [];
+  /** Checks and finished pushes in the order they happened: `exists <digest>`, `pushed <digest>`. */
+  readonly calls: string[] = [];
   pushing = 0;
   maxPushing = 0;
 
@@ -77,6 +79,7 @@ export class RecordingTarget extends MemoryTarget {
       if (this.pushDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.pushDelayMs));
       await super.push(descriptor, content);
       this.pushed.push(descriptor.digest);
+      this.calls.push(`pushed ${descriptor.digest}`);
     } finally {
       this.pushing -= 1;
     }
@@ -94,6 +97,7 @@ export class RecordingTarget extends MemoryTarget {
 
   override async exists(descriptor: Descriptor): Promise<boolean> {
     this.checked.push(descriptor.digest);
+    this.calls.push(`exists ${descriptor.digest}`);
     return super.exists(descriptor);
   }
 }

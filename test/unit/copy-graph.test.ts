@@ -154,6 +154,19 @@ describe('copyGraph bounds its transfers', () => {
     expect(destination.pushed).toHaveLength(15);
   });
 
+  it('starts transferring blobs before every blob has been checked for', async () => {
+    const source = new MemoryTarget();
+    const index = await wideThreeLevelGraph(source);
+    const destination = new RecordingTarget(1);
+
+    await copyGraph(source, destination, index, { concurrency: 2 });
+
+    const firstPush = destination.calls.findIndex((call) => call.startsWith('pushed '));
+    const lastCheck = destination.calls.findLastIndex((call) => call.startsWith('exists '));
+    expect(firstPush).toBeGreaterThan(-1);
+    expect(firstPush).toBeLessThan(lastCheck);
+  });
+
   it('completes an index → manifest → blobs graph with concurrency 1', async () => {
     const source = new MemoryTarget();
     const index = await wideThreeLevelGraph(source);
