@@ -1,10 +1,12 @@
 import { createRequire } from 'node:module';
 import { DispatcherPool } from './agents.js';
+import { proxyFor } from './proxy.js';
 import { withRedirects } from './redirect.js';
 import { abortableSleep, defaultRetryPolicy, withRetry } from './retry.js';
 import { SchemeResolver } from './scheme.js';
 import { createBaseSend } from './send.js';
 import { withThrottle } from './throttle.js';
+import { answersPlainHttp } from './tls-probe.js';
 import { withTrace } from './trace.js';
 import type { Send, Timeouts, TransportOptions } from './types.js';
 
@@ -51,7 +53,11 @@ export function createTransport(options: TransportOptions = {}): Transport {
     { ...defaultRetryPolicy, ...options.retry },
     options.sleep ?? abortableSleep,
   );
-  const schemes = new SchemeResolver(single, options.plainHttp === true);
+  const env = options.env ?? process.env;
+  // Through a proxy, the probe goes the way every request does.
+  const answersPlain = (url: URL) =>
+    proxyFor(url, env) ? Promise.resolve(false) : answersPlainHttp(url, timeouts);
+  const schemes = new SchemeResolver(single, options.plainHttp === true, answersPlain);
   return {
     send,
     baseUrl: (registry) => schemes.baseUrl(registry),

@@ -33,11 +33,16 @@ export class SchemeResolver {
   readonly #known = new Map<string, Promise<URL>>();
   readonly #send: Send;
   readonly #plainHttp: boolean;
+  readonly #answersPlainHttp: ((https: URL) => Promise<boolean>) | undefined;
 
-  /** `send` should make one attempt: a plain-HTTP answer to TLS is the expected outcome, not a fault. */
-  constructor(send: Send, plainHttp: boolean) {
+  /**
+   * `send` should make one attempt: a plain-HTTP answer to TLS is the expected outcome, not a fault.
+   * `answersPlainHttp`, when given, is asked first, and a yes settles the scheme without the probe.
+   */
+  constructor(send: Send, plainHttp: boolean, answersPlainHttp?: (https: URL) => Promise<boolean>) {
     this.#send = send;
     this.#plainHttp = plainHttp;
+    this.#answersPlainHttp = answersPlainHttp;
   }
 
   baseUrl(registry: string): Promise<URL> {
@@ -54,6 +59,7 @@ export class SchemeResolver {
   async #decide(registry: string): Promise<URL> {
     const plan = schemePlan(registry, this.#plainHttp);
     if (plan.kind === 'fixed') return plan.url;
+    if (await this.#answersPlainHttp?.(plan.https)) return plan.http;
     try {
       discardBody(await this.#send({ method: 'GET', url: new URL('/v2/', plan.https) }));
       return plan.https;

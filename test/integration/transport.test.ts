@@ -9,10 +9,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SizeLimitError, TransportError } from '../../src/errors.js';
 import {
   createTransport,
+  defaultTimeouts,
   readBodyText,
   type Transport,
   type TransportOptions,
 } from '../../src/transport/index.js';
+import { answersPlainHttp } from '../../src/transport/tls-probe.js';
 import { selfSignedCertificate } from '../fixtures/certificates.js';
 
 interface Seen {
@@ -400,6 +402,21 @@ describe('scheme probe for loopback registries', () => {
     await client.baseUrl(`127.0.0.1:${port}`);
     expect(urls.map((url) => url.protocol)).toEqual(['http:', 'http:', 'http:']);
     expect(handshakes).toBe(1);
+  });
+
+  it('tells a plain-HTTP server, or one that closes the handshake, from a TLS one without trusting its certificate', async () => {
+    const plain = await serve(ok);
+    const tls = await serve(ok, await tlsOptions());
+    const closer = net.createServer((socket) => socket.destroy());
+    const closing = await listen(closer);
+    const refused = await listen(net.createServer());
+    await new Promise<void>((resolve) => servers.at(-1)?.close(() => resolve()));
+    const asks = (origin: string) => answersPlainHttp(new URL(origin), defaultTimeouts);
+    expect(await asks(`https://${plain.host}`)).toBe(true);
+    expect(await asks(`https://127.0.0.1:${closing}`)).toBe(true);
+    expect(await asks(`https://${tls.host}`)).toBe(false);
+    expect(await asks(`https://127.0.0.1:${refused}`)).toBe(false);
+    expect([...plain.seen, ...tls.seen]).toHaveLength(0);
   });
 
   it('never probes with plainHttp', async () => {

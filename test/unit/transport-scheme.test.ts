@@ -99,6 +99,26 @@ describe('SchemeResolver', () => {
     expect(calls[0]?.url.href).toBe('https://localhost:5000/v2/');
   });
 
+  it('settles on plain HTTP without a request when the server is known not to speak TLS', async () => {
+    const { send, calls } = failing('not-tls');
+    const asked: string[] = [];
+    const answersPlain = async (url: URL) => {
+      asked.push(url.href);
+      return true;
+    };
+    const resolver = new SchemeResolver(send, false, answersPlain);
+    expect((await resolver.baseUrl('localhost:5000')).href).toBe('http://localhost:5000/');
+    expect(asked).toEqual(['https://localhost:5000/']);
+    expect(calls).toHaveLength(0);
+  });
+
+  it('probes as usual when the server may speak TLS, and keeps its errors', async () => {
+    const { send, calls } = failing('certificate');
+    const resolver = new SchemeResolver(send, false, async () => false);
+    await expect(resolver.baseUrl('127.0.0.1:5000')).rejects.toThrow('certificate failure');
+    expect(calls.map((call) => call.url.href)).toEqual(['https://127.0.0.1:5000/v2/']);
+  });
+
   it('probes again after a failed probe', async () => {
     const { send, calls } = failing('refused');
     const resolver = new SchemeResolver(send, false);
