@@ -2,8 +2,10 @@
 // The CLI as one file (dist/cli/tug.cjs) so a command does not resolve and read ~100 modules
 // before its first request, and a V8 code cache for it (see bin/tug). The library stays in dist/
 // as tsc wrote it, importable without either.
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
 import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
@@ -76,19 +78,89 @@ await build({
 
 // The code cache: bin/tug writes one into the user's cache directory when it finds none, after its
 // command ran (so it holds the functions compiled on the way); run it once with a cache directory
-// of its own and keep what it wrote. The same Node must run the CLI for V8 to accept it.
+// of its own and keep what it wrote. The same Node must run the CLI for V8 to accept it. The run
+// is a copy from a registry into a layout, the path of `cp`, `pull` and `digest`: every function
+// it compiles (transport, parser, verifier, layout writer) then starts compiled.
 for (const name of readdirSync(outdir)) {
   if (name.endsWith('.cache')) rmSync(join(outdir, name));
 }
-const cacheHome = mkdtempSync(join(tmpdir(), 'tug-code-cache-'));
+const scratch = mkdtempSync(join(tmpdir(), 'tug-code-cache-'));
 try {
-  execFileSync(process.execPath, ['bin/tug', '--help'], {
-    env: { ...process.env, XDG_CACHE_HOME: cacheHome },
-    stdio: 'ignore',
-  });
-  for (const name of readdirSync(join(cacheHome, 'tug'))) {
-    copyFileSync(join(cacheHome, 'tug', name), join(outdir, name));
+  const registry = await trainingRegistry();
+  try {
+    await run(
+      ['--no-progress', 'cp', `${registry.host}/training:v1`, `oci:${join(scratch, 'layout')}:v1`],
+      scratch,
+    );
+  } finally {
+    registry.close();
+  }
+  for (const name of readdirSync(join(scratch, 'tug'))) {
+    copyFileSync(join(scratch, 'tug', name), join(outdir, name));
   }
 } finally {
-  rmSync(cacheHome, { recursive: true, force: true });
+  rmSync(scratch, { recursive: true, force: true });
+}
+
+function run(args, cacheHome) {
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      ['bin/tug', ...args],
+      { env: { ...process.env, XDG_CACHE_HOME: cacheHome } },
+      (error) => (error ? reject(error) : resolve()),
+    );
+  });
+}
+
+/**
+ * A read-only registry on loopback holding one small image, answering what a copy asks of a
+ * plain-HTTP registry (distribution-spec: pull).
+ */
+async function trainingRegistry() {
+  const blob = (bytes, mediaType) => ({
+    mediaType,
+    digest: `sha256:${createHash('sha256').update(bytes).digest('hex')}`,
+    size: bytes.byteLength,
+    bytes,
+  });
+  const layer = blob(randomBytes(256 * 1024), 'application/vnd.oci.image.layer.v1.tar+gzip');
+  const config = blob(
+    Buffer.from('{"architecture":"amd64","os":"linux"}'),
+    'application/vnd.oci.image.config.v1+json',
+  );
+  const descriptor = ({ mediaType, digest, size }) => ({ mediaType, digest, size });
+  const manifest = blob(
+    Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        config: descriptor(config),
+        layers: [descriptor(layer)],
+      }),
+    ),
+    'application/vnd.oci.image.manifest.v1+json',
+  );
+  const contents = new Map([
+    ['/v2/training/manifests/v1', manifest],
+    [`/v2/training/manifests/${manifest.digest}`, manifest],
+    [`/v2/training/blobs/${config.digest}`, config],
+    [`/v2/training/blobs/${layer.digest}`, layer],
+  ]);
+  const server = createServer((request, response) => {
+    const found =
+      request.url === '/v2/' ? blob(Buffer.from('{}'), 'application/json') : contents.get(request.url);
+    if (!found) {
+      response.writeHead(404).end();
+      return;
+    }
+    response.writeHead(200, {
+      'content-type': found.mediaType,
+      'content-length': found.size,
+      'docker-content-digest': found.digest,
+    });
+    response.end(request.method === 'HEAD' ? undefined : found.bytes);
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { host: `127.0.0.1:${server.address().port}`, close: () => server.close() };
 }
