@@ -55,8 +55,12 @@ export function createTransport(options: TransportOptions = {}): Transport {
   );
   const env = options.env ?? process.env;
   // Through a proxy, the probe goes the way every request does.
-  const answersPlain = (url: URL) =>
-    proxyFor(url, env) ? Promise.resolve(false) : answersPlainHttp(url, timeouts);
+  const answersPlain = async (url: URL) => {
+    if (proxyFor(url, env)) return false;
+    const plain = await answersPlainHttp(url, timeouts);
+    if (plain) options.trace?.(`--- ${url.host} answered a TLS handshake with plain HTTP: using http://`);
+    return plain;
+  };
   const schemes = new SchemeResolver(single, options.plainHttp === true, answersPlain);
   return {
     send,

@@ -358,11 +358,13 @@ describe('TLS', () => {
 });
 
 describe('scheme probe for loopback registries', () => {
-  it('uses plain HTTP for a loopback server that does not speak TLS', async () => {
+  it('uses plain HTTP for a loopback server that does not speak TLS, and says so in the trace', async () => {
     const server = await serve(ok);
-    const client = transport();
+    const lines: string[] = [];
+    const client = transport({ trace: (line) => lines.push(line) });
     expect((await client.baseUrl(server.host)).href).toBe(`http://${server.host}/`);
     expect(server.seen).toHaveLength(0);
+    expect(lines).toEqual([`--- ${server.host} answered a TLS handshake with plain HTTP: using http://`]);
   });
 
   it('uses HTTPS for a loopback server whose certificate is trusted', async () => {
