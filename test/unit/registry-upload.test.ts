@@ -188,6 +188,35 @@ function bufferedSource(bytes: Buffer, pieceSize: number): { stream: Readable; p
   return { stream, pieces };
 }
 
+/** A registry that takes every step of an upload: 202 with a Location, then 201 with the digest. */
+function accepted(request: HttpRequest): HttpResponse {
+  const digest = request.url.searchParams.get('digest') ?? '';
+  return {
+    status: request.method === 'PUT' ? 201 : 202,
+    headers: { location: '/v2/app/blobs/uploads/s', 'docker-content-digest': digest },
+    body: Readable.from([]),
+    url: request.url,
+  };
+}
+
+/** Uploads `content`, read from `stream`, through `send`. */
+function uploadThrough(
+  send: (request: HttpRequest) => Promise<HttpResponse>,
+  content: ReturnType<typeof blob>,
+  stream: Readable,
+  sizes: { monolithicMax: number; chunkSize: number },
+) {
+  return uploadBlob({
+    connection: { send, baseUrl: registry },
+    repository: 'app',
+    descriptor: content.descriptor,
+    body: { kind: 'stream', stream, length: content.bytes.byteLength },
+    scopes: ['repository:app:pull,push'],
+    ...sizes,
+    describe: (what) => `${what} app`,
+  });
+}
+
 describe('uploadBlob gathers each chunk in one buffer', () => {
   it('sends every chunk from one buffer, refilled only after the registry answered the chunk before', async () => {
     const content = blob(1000);
@@ -203,24 +232,9 @@ describe('uploadBlob gathers each chunk in one buffer', () => {
         await new Promise((resolve) => setTimeout(resolve, 5));
         held.push(Buffer.from(body));
       }
-      const digest = request.url.searchParams.get('digest') ?? '';
-      return {
-        status: request.method === 'PUT' ? 201 : 202,
-        headers: { location: '/v2/app/blobs/uploads/s', 'docker-content-digest': digest },
-        body: Readable.from([]),
-        url: request.url,
-      };
+      return accepted(request);
     };
-    await uploadBlob({
-      connection: { send, baseUrl: registry },
-      repository: 'app',
-      descriptor: content.descriptor,
-      body: { kind: 'stream', stream: source.stream, length: 1000 },
-      scopes: ['repository:app:pull,push'],
-      monolithicMax: 500,
-      chunkSize: 400,
-      describe: (what) => `${what} app`,
-    });
+    await uploadThrough(send, content, source.stream, { monolithicMax: 500, chunkSize: 400 });
     expect(held.map((chunk) => chunk.byteLength)).toEqual([400, 400, 200]);
     expect(Buffer.concat(held).equals(content.bytes)).toBe(true);
     // One buffer for the whole upload, and none of the source's reads kept by a chunk.
@@ -234,23 +248,11 @@ describe('uploadBlob gathers each chunk in one buffer', () => {
     const bodies: Uint8Array[] = [];
     const send = async (request: HttpRequest): Promise<HttpResponse> => {
       if (request.method === 'PATCH' && request.body instanceof Uint8Array) bodies.push(request.body);
-      const digest = request.url.searchParams.get('digest') ?? '';
-      return {
-        status: request.method === 'PUT' ? 201 : 202,
-        headers: { location: '/v2/app/blobs/uploads/s', 'docker-content-digest': digest },
-        body: Readable.from([]),
-        url: request.url,
-      };
+      return accepted(request);
     };
-    await uploadBlob({
-      connection: { send, baseUrl: registry },
-      repository: 'app',
-      descriptor: content.descriptor,
-      body: { kind: 'stream', stream: Readable.from([content.bytes]), length: 300 },
-      scopes: ['repository:app:pull,push'],
+    await uploadThrough(send, content, Readable.from([content.bytes]), {
       monolithicMax: 0,
       chunkSize: 64 * 1024 * 1024,
-      describe: (what) => `${what} app`,
     });
     expect(bodies.map((body) => [body.byteLength, body.buffer.byteLength])).toEqual([[300, 300]]);
   });
@@ -278,16 +280,9 @@ describe('uploadBlob gathers each chunk in one buffer', () => {
         url: request.url,
       };
     };
-    const uploading = uploadBlob({
-      connection: { send, baseUrl: registry },
-      repository: 'app',
-      descriptor: content.descriptor,
-      body: { kind: 'stream', stream: source, length: 1000 },
-      scopes: ['repository:app:pull,push'],
-      monolithicMax: 500,
-      chunkSize: 400,
-      describe: (what) => `${what} app`,
-    }).catch((error: unknown) => error);
+    const uploading = uploadThrough(send, content, source, { monolithicMax: 500, chunkSize: 400 }).catch(
+      (error: unknown) => error,
+    );
     source.push(content.bytes.subarray(0, 400));
     await new Promise((resolve) => setTimeout(resolve, 50));
     events.push('waited');
