@@ -4,6 +4,7 @@ import { proxyFor } from './proxy.js';
 import { redactUrl } from './redact.js';
 import { largeReads } from './socket-reads.js';
 import { TlsMaterial } from './tls-material.js';
+import { answersPlainHttp } from './tls-probe.js';
 import type { Timeouts, TransportOptions } from './types.js';
 import { loadProxyAgent, Pool } from './undici.js';
 
@@ -27,6 +28,19 @@ export class DispatcherPool {
     this.#tls = new TlsMaterial(options);
   }
 
+  /**
+   * Whether `url`'s server answers a TLS handshake in plain HTTP (see {@link answersPlainHttp}),
+   * asked only of a server reached directly: through a proxy, the probe goes as every request does.
+   */
+  async answersPlainHttp(url: URL): Promise<boolean> {
+    if (this.#proxyFor(url)) return false;
+    return answersPlainHttp(url, this.#timeouts);
+  }
+
+  #proxyFor(url: URL): string | undefined {
+    return proxyFor(url, this.#options.env ?? process.env);
+  }
+
   /** `crossOrigin`: a request that followed a redirect off its origin, so the --cert-file identity stays home. */
   get(url: URL, crossOrigin = false): Promise<Dispatcher> {
     const key = `${crossOrigin ? 'cross-origin ' : ''}${url.origin}`;
@@ -46,7 +60,7 @@ export class DispatcherPool {
       headersTimeout: this.#timeouts.headersMs,
       bodyTimeout: this.#timeouts.bodyIdleMs,
     };
-    const proxy = proxyFor(url, this.#options.env ?? process.env);
+    const proxy = this.#proxyFor(url);
     if (!proxy) {
       const reads = url.protocol === 'http:' ? largeReads() : {};
       return new Pool(url.origin, {

@@ -1,12 +1,10 @@
 import { createRequire } from 'node:module';
 import { DispatcherPool } from './agents.js';
-import { proxyFor } from './proxy.js';
 import { withRedirects } from './redirect.js';
 import { abortableSleep, defaultRetryPolicy, withRetry } from './retry.js';
 import { SchemeResolver } from './scheme.js';
 import { createBaseSend } from './send.js';
 import { withThrottle } from './throttle.js';
-import { answersPlainHttp } from './tls-probe.js';
 import { withTrace } from './trace.js';
 import type { Send, Timeouts, TransportOptions } from './types.js';
 
@@ -53,11 +51,8 @@ export function createTransport(options: TransportOptions = {}): Transport {
     { ...defaultRetryPolicy, ...options.retry },
     options.sleep ?? abortableSleep,
   );
-  const env = options.env ?? process.env;
-  // Through a proxy, the probe goes the way every request does.
   const answersPlain = async (url: URL) => {
-    if (proxyFor(url, env)) return false;
-    const plain = await answersPlainHttp(url, timeouts);
+    const plain = await pool.answersPlainHttp(url);
     if (plain) options.trace?.(`--- ${url.host} answered a TLS handshake with plain HTTP: using http://`);
     return plain;
   };
