@@ -8,6 +8,7 @@ import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { build } from 'esbuild';
 
 const outdir = 'dist/cli';
@@ -102,14 +103,10 @@ try {
   rmSync(scratch, { recursive: true, force: true });
 }
 
+// Not execFileSync: the training registry answers from this process's event loop.
 function run(args, cacheHome) {
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      ['bin/tug', ...args],
-      { env: { ...process.env, XDG_CACHE_HOME: cacheHome } },
-      (error) => (error ? reject(error) : resolve()),
-    );
+  return promisify(execFile)(process.execPath, ['bin/tug', ...args], {
+    env: { ...process.env, XDG_CACHE_HOME: cacheHome },
   });
 }
 
