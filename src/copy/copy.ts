@@ -15,6 +15,8 @@ import {
   isMounter,
   isRangeReader,
   isResumableWriter,
+  isUploadOpener,
+  type OpenedUpload,
   type ReadTarget,
   type WriteTarget,
 } from '../targets/target.js';
@@ -281,26 +283,12 @@ class GraphCopy {
 
   /** Source stream → counting pass-through → destination push, never buffered whole. */
   async #stream(descriptor: Descriptor): Promise<void> {
-    const src = this.#src;
-    const resumable = isResumableWriter(this.#dst) && isRangeReader(src) ? this.#dst : undefined;
-    // A destination that kept part of this blob from an interrupted copy gets only the rest.
-    const offset = resumable
-      ? await onSide('destination', descriptor, `reading the kept part of ${descriptor.digest}`, () =>
-          resumable.partialSize(descriptor),
-        )
-      : 0;
-    const content = await onSide('source', descriptor, `fetching ${descriptor.digest} from the source`, () =>
-      offset > 0 && isRangeReader(src)
-        ? src.fetchFrom(descriptor, offset, { signal: this.#signal })
-        : src.fetch(descriptor, { signal: this.#signal }),
-    );
+    const { content, write } = await this.#startTransfer(descriptor);
     const counted = countBytes(content, descriptor, (bytes) => this.#count(descriptor, bytes));
     const stop = () => content.destroy(asError(this.#signal.reason));
     this.#signal.addEventListener('abort', stop, { once: true });
     try {
-      await (resumable
-        ? resumable.pushFrom(descriptor, offset, counted.stream)
-        : this.#dst.push(descriptor, counted.stream, { signal: this.#signal }));
+      await write(counted.stream);
     } catch (error) {
       const sourceError = counted.sourceError();
       if (sourceError) {
@@ -321,6 +309,44 @@ class GraphCopy {
       this.#signal.removeEventListener('abort', stop);
       content.destroy();
     }
+  }
+
+  /**
+   * The source's stream and what writes it at the destination. A destination that opens an upload
+   * with a round trip of its own (a registry) opens it while the source answers, not after.
+   */
+  async #startTransfer(
+    descriptor: Descriptor,
+  ): Promise<{ content: Readable; write: (content: Readable) => Promise<void> }> {
+    const src = this.#src;
+    const dst = this.#dst;
+    const signal = this.#signal;
+    const resumable = isResumableWriter(dst) && isRangeReader(src) ? dst : undefined;
+    // A destination that kept part of this blob from an interrupted copy gets only the rest.
+    const offset = resumable
+      ? await onSide('destination', descriptor, `reading the kept part of ${descriptor.digest}`, () =>
+          resumable.partialSize(descriptor),
+        )
+      : 0;
+    const fetching = onSide('source', descriptor, `fetching ${descriptor.digest} from the source`, () =>
+      offset > 0 && isRangeReader(src)
+        ? src.fetchFrom(descriptor, offset, { signal })
+        : src.fetch(descriptor, { signal }),
+    );
+    if (resumable) {
+      return { content: await fetching, write: (content) => resumable.pushFrom(descriptor, offset, content) };
+    }
+    if (!isUploadOpener(dst)) {
+      return { content: await fetching, write: (content) => dst.push(descriptor, content, { signal }) };
+    }
+    const opening = onSide(
+      'destination',
+      descriptor,
+      `opening an upload of ${descriptor.digest} at the destination`,
+      () => dst.openUpload(descriptor, { signal }),
+    );
+    const [content, upload] = await bothOrRelease(fetching, opening);
+    return { content, write: (stream) => upload.send(stream) };
   }
 
   #count(descriptor: Descriptor, bytes: number): void {
@@ -368,6 +394,22 @@ function countBytes(
   });
   content.pipe(counter);
   return { stream: counter, sourceError: () => failure?.error };
+}
+
+/**
+ * The source's stream and the opened upload, once both came. When either failed, what the other
+ * gave is released (the stream destroyed, the upload cancelled) and the failure is thrown, the
+ * source's first.
+ */
+async function bothOrRelease(
+  fetching: Promise<Readable>,
+  opening: Promise<OpenedUpload>,
+): Promise<[Readable, OpenedUpload]> {
+  const [fetched, opened] = await Promise.allSettled([fetching, opening]);
+  if (fetched.status === 'fulfilled' && opened.status === 'fulfilled') return [fetched.value, opened.value];
+  if (fetched.status === 'fulfilled') fetched.value.destroy();
+  if (opened.status === 'fulfilled') await opened.value.cancel();
+  throw fetched.status === 'rejected' ? fetched.reason : (opened as PromiseRejectedResult).reason;
 }
 
 /** Attempts at one blob whose upload breaks under it. */

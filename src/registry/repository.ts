@@ -26,7 +26,7 @@ import type { RegistryConnection } from './connection.js';
 import { downloadBlob } from './download.js';
 import { errorFromResponse, PreconditionFailedError } from './errors.js';
 import { paginate } from './pagination.js';
-import { uploadBlob } from './upload.js';
+import { type OpenUpload, openUpload } from './upload.js';
 
 /** Caps and sizes a repository works with. */
 export interface RepositoryOptions {
@@ -342,13 +342,17 @@ export class Repository {
 
   /** Uploads a blob, monolithic or in chunks. */
   async pushBlob(descriptor: Descriptor, body: RequestBody, options: SignalOptions = {}): Promise<void> {
+    await (await this.openBlobUpload(descriptor, options)).send(body);
+  }
+
+  /** Opens the upload session of a blob whose bytes are not at hand yet (see {@link openUpload}). */
+  async openBlobUpload(descriptor: Descriptor, options: SignalOptions = {}): Promise<OpenUpload> {
     parseDigest(descriptor.digest);
     const connection = await abortable(this.#connect(), options.signal);
-    await uploadBlob({
+    return openUpload({
       connection,
       repository: this.name.repository,
       descriptor,
-      body,
       scopes: this.#push,
       monolithicMax: this.#options.monolithicUploadMax,
       chunkSize: this.#options.chunkSize,

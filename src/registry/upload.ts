@@ -11,16 +11,20 @@ import { errorFromResponse } from './errors.js';
 /** Largest chunk a registry may demand with OCI-Chunk-Min-Length; beyond it tug refuses. */
 export const MAX_CHUNK = 64 * 1024 * 1024;
 
-export interface UploadRequest {
+/** Where and how a blob goes up. */
+export interface UploadTarget {
   connection: RegistryConnection;
   repository: string;
   descriptor: Descriptor;
-  body: RequestBody;
   scopes: string[];
   monolithicMax: number;
   chunkSize: number;
   describe: (what: string) => string;
   signal?: AbortSignal;
+}
+
+interface UploadRequest extends UploadTarget {
+  body: RequestBody;
 }
 
 /**
@@ -119,20 +123,37 @@ function withDigest(location: URL, digest: string): URL {
   return url;
 }
 
+/** An upload session opened before its bytes are at hand. */
+export interface OpenUpload {
+  /**
+   * Sends the blob, in one streamed PUT (up to `monolithicMax`) or in PATCH chunks with
+   * Content-Range closed by an empty PUT, always following the latest Location; the PUT names the
+   * digest. A failure cancels the session, best effort.
+   */
+  send(body: RequestBody): Promise<void>;
+  /** Gives the session up unsent, best effort: never rejects. */
+  cancel(): Promise<void>;
+}
+
 /**
- * POST a session, then either one streamed PUT (up to `monolithicMax`) or PATCH chunks with
- * Content-Range, always following the latest Location, and a closing PUT with the digest. A failed
- * upload's session is cancelled, best effort.
+ * POSTs an upload session, so a copy can open it while the source is still answering; the blob's
+ * bytes follow with {@link OpenUpload.send}.
  */
-export async function uploadBlob(upload: UploadRequest): Promise<void> {
+export async function openUpload(upload: UploadTarget): Promise<OpenUpload> {
   const session = await startSession(upload);
-  try {
-    if (upload.descriptor.size > upload.monolithicMax) await sendChunks(upload, session);
-    await finishSession(upload, session);
-  } catch (error) {
-    await cancelSession(upload, session);
-    throw error;
-  }
+  return {
+    async send(body) {
+      const request = { ...upload, body };
+      try {
+        if (upload.descriptor.size > upload.monolithicMax) await sendChunks(request, session);
+        await finishSession(request, session);
+      } catch (error) {
+        await cancelSession(upload, session);
+        throw error;
+      }
+    },
+    cancel: () => cancelSession(upload, session),
+  };
 }
 
 /** An open upload session: where the next request goes, and the smallest chunk the registry takes. */
@@ -142,7 +163,7 @@ interface UploadSession {
 }
 
 /** POST: opens the session (distribution-spec, "Pushing blobs"). */
-async function startSession(upload: UploadRequest): Promise<UploadSession> {
+async function startSession(upload: UploadTarget): Promise<UploadSession> {
   const { send, baseUrl } = upload.connection;
   const request: HttpRequest = {
     method: 'POST',
@@ -162,7 +183,7 @@ async function startSession(upload: UploadRequest): Promise<UploadSession> {
   return { location, minimumChunk };
 }
 
-function operationOf(upload: UploadRequest): string {
+function operationOf(upload: UploadTarget): string {
   return upload.describe(`upload ${upload.descriptor.digest} to`);
 }
 
@@ -258,7 +279,7 @@ async function finishSession(upload: UploadRequest, session: UploadSession): Pro
 }
 
 /** DELETE: a failed upload leaves no session behind, best effort and briefly after an abort. */
-async function cancelSession(upload: UploadRequest, session: UploadSession): Promise<void> {
+async function cancelSession(upload: UploadTarget, session: UploadSession): Promise<void> {
   const cancel = await upload.connection
     .send({
       method: 'DELETE',

@@ -9,12 +9,14 @@ import type {
   ConditionalTagger,
   Connector,
   Mounter,
+  OpenedUpload,
   ReferrerFinder,
   ReferrersIndexer,
   SignalOptions,
   TagLister,
   TagState,
   Untagger,
+  UploadOpener,
   WriteTarget,
 } from './target.js';
 import { untagPlaceholder } from './untag-placeholder.js';
@@ -32,7 +34,8 @@ export class RegistryTarget
     ReferrerFinder,
     ReferrersIndexer,
     ConditionalTagger,
-    Untagger
+    Untagger,
+    UploadOpener
 {
   readonly #pushed = new Map<string, Uint8Array>();
   /** Referrers tag updates, one at a time: pushes of this process never lose each other's entry. */
@@ -81,13 +84,18 @@ export class RegistryTarget
     return this.repository.fetchBlobFrom(descriptor, offset, options);
   }
 
+  /** A blob's upload session, opened before its bytes are at hand; `send` then does what `push` does. */
+  async openUpload(descriptor: Descriptor, options: SignalOptions = {}): Promise<OpenedUpload> {
+    const opened = await this.repository.openBlobUpload(descriptor, options);
+    return {
+      send: (content) => opened.send({ kind: 'stream', stream: content, length: descriptor.size }),
+      cancel: () => opened.cancel(),
+    };
+  }
+
   async push(descriptor: Descriptor, content: Readable, options: SignalOptions = {}): Promise<void> {
     if (!isManifestMediaType(descriptor.mediaType)) {
-      await this.repository.pushBlob(
-        descriptor,
-        { kind: 'stream', stream: content, length: descriptor.size },
-        options,
-      );
+      await (await this.openUpload(descriptor, options)).send(content);
       return;
     }
     const bytes = await readVerified(content, descriptor, MAX_MANIFEST_BYTES);

@@ -165,3 +165,23 @@ export function isResumableWriter(target: object): target is ResumableWriter {
   const candidate = target as Partial<ResumableWriter>;
   return typeof candidate.partialSize === 'function' && typeof candidate.pushFrom === 'function';
 }
+
+/**
+ * Optional: a destination whose blob upload begins with a round trip of its own (a registry's
+ * upload session), which a copy opens while the source is still answering instead of after.
+ */
+export interface UploadOpener {
+  openUpload(descriptor: Descriptor, options?: SignalOptions): Promise<OpenedUpload>;
+}
+
+/** An upload opened before its bytes are at hand. */
+export interface OpenedUpload {
+  /** Sends the blob and completes the upload, as `push` would. */
+  send(content: Readable): Promise<void>;
+  /** Gives the upload up unsent, best effort: never rejects. */
+  cancel(): Promise<void>;
+}
+
+export function isUploadOpener(target: object): target is UploadOpener {
+  return typeof (target as Partial<UploadOpener>).openUpload === 'function';
+}

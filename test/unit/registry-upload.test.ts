@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { DigestMismatchError, TransportError } from '../../src/errors.js';
-import { checkUploadedRange, uploadBlob, uploadLocation } from '../../src/registry/upload.js';
+import { checkUploadedRange, openUpload, uploadLocation } from '../../src/registry/upload.js';
 import type { HttpRequest, HttpResponse, RequestBody } from '../../src/transport/types.js';
 
 const registry = new URL('http://127.0.0.1:5000');
@@ -113,18 +113,9 @@ const upload = (
   connection: ReturnType<typeof fakeRegistry>['connection'],
   content: ReturnType<typeof blob>,
   sizes: { monolithicMax: number; chunkSize: number },
-) =>
-  uploadBlob({
-    connection,
-    repository: 'app',
-    descriptor: content.descriptor,
-    body: { kind: 'stream', stream: Readable.from([content.bytes]), length: content.bytes.byteLength },
-    scopes: ['repository:app:pull,push'],
-    ...sizes,
-    describe: (what) => `${what} app`,
-  });
+) => uploadThrough(connection.send, content, Readable.from([content.bytes]), sizes);
 
-describe('uploadBlob', () => {
+describe('openUpload and send', () => {
   it('sends a small blob in one PUT with the digest, at the Location the POST gave', async () => {
     const content = blob(1000);
     const { connection, recorded } = fakeRegistry();
@@ -199,25 +190,25 @@ function accepted(request: HttpRequest): HttpResponse {
   };
 }
 
-/** Uploads `content`, read from `stream`, through `send`. */
-function uploadThrough(
+/** Uploads `content`, read from `stream`, through `send`: a session opened, then the bytes sent. */
+async function uploadThrough(
   send: (request: HttpRequest) => Promise<HttpResponse>,
   content: ReturnType<typeof blob>,
   stream: Readable,
   sizes: { monolithicMax: number; chunkSize: number },
 ) {
-  return uploadBlob({
+  const opened = await openUpload({
     connection: { send, baseUrl: registry },
     repository: 'app',
     descriptor: content.descriptor,
-    body: { kind: 'stream', stream, length: content.bytes.byteLength },
     scopes: ['repository:app:pull,push'],
     ...sizes,
     describe: (what) => `${what} app`,
   });
+  await opened.send({ kind: 'stream', stream, length: content.bytes.byteLength });
 }
 
-describe('uploadBlob gathers each chunk in one buffer', () => {
+describe('send gathers each chunk in one buffer', () => {
   it('sends every chunk from one buffer, refilled only after the registry answered the chunk before', async () => {
     const content = blob(1000);
     const source = bufferedSource(content.bytes, 70);
@@ -292,7 +283,7 @@ describe('uploadBlob gathers each chunk in one buffer', () => {
   });
 });
 
-describe('uploadBlob keeps chunked uploads in step', () => {
+describe('send keeps chunked uploads in step', () => {
   /** A registry scripted per PATCH: the answer to each chunk, and what GET on the session says it holds. */
   function scripted(patchAnswers: number[], held: number[]) {
     const recorded: Recorded[] = [];
