@@ -10,6 +10,7 @@ import {
   assertBlobDirectories,
   blobPath,
   blobState,
+  LayoutDirectories,
   notARegularFile,
   openVerifiedBlob,
   writeBlob,
@@ -51,6 +52,7 @@ export class OciLayoutTarget implements WriteTarget, TagLister, ManifestDeleter,
   #layoutReady: Promise<void> | undefined;
   #indexUpdates: Promise<void> = Promise.resolve();
   readonly #pushes = new Map<string, Promise<void>>();
+  readonly #directories: LayoutDirectories;
 
   readonly #maxManifestBytes: number;
 
@@ -59,6 +61,7 @@ export class OciLayoutTarget implements WriteTarget, TagLister, ManifestDeleter,
     maxManifestBytes: number,
   ) {
     this.#maxManifestBytes = maxManifestBytes;
+    this.#directories = new LayoutDirectories(root);
   }
 
   /** Ends an `await using` block; every write is finished before its call returns, so nothing is left to release. */
@@ -128,7 +131,7 @@ export class OciLayoutTarget implements WriteTarget, TagLister, ManifestDeleter,
         content.destroy();
         throw notARegularFile(checked.digest, this.root);
       }
-      await writeBlobFrom(this.root, checked, offset, content);
+      await writeBlobFrom(this.#directories, checked, offset, content);
     })().finally(() => this.#pushes.delete(checked.digest));
     this.#pushes.set(checked.digest, write);
     await write;
@@ -217,7 +220,7 @@ export class OciLayoutTarget implements WriteTarget, TagLister, ManifestDeleter,
       content.destroy();
       throw notARegularFile(descriptor.digest, this.root);
     }
-    await writeBlob(this.root, descriptor, content);
+    await writeBlob(this.#directories, descriptor, content);
   }
 
   #soleManifest(index: LayoutIndex): Descriptor {

@@ -27,6 +27,15 @@ describe('SyncedFile', () => {
     expect((await readFile(path)).equals(content)).toBe(true);
   });
 
+  it('continues a file: from the start it empties what was there, from an offset it keeps what comes before', async () => {
+    const path = join(directory, 'kept');
+    await writeFile(path, 'an older and longer part');
+    await pipeline(Readable.from([Buffer.from('new')]), await SyncedFile.continueAt(path, 0));
+    expect(await readFile(path, 'utf8')).toBe('new');
+    await pipeline(Readable.from([Buffer.from('t and more')]), await SyncedFile.continueAt(path, 2));
+    expect(await readFile(path, 'utf8')).toBe('net and more');
+  });
+
   it('refuses a path that exists, leaving it as it was', async () => {
     const path = join(directory, 'taken');
     await writeFile(path, 'before');

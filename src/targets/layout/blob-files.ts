@@ -25,13 +25,37 @@ export function blobPath(root: string, digest: string): string {
 }
 
 /**
- * Creates `blobs/` and `blobs/<algorithm>/` one level at a time, refusing either when it is a
- * symlink or not a directory, so no write lands outside the layout (a recursive mkdir would
- * follow a symlinked `blobs` and create `<algorithm>` wherever it points).
+ * The directories a layout's writes go into (`blobs/`, `blobs/<algorithm>/`, the ingest
+ * directory), each made sure of once per target: a real directory, never a symlink, created when
+ * absent. Asking again for every blob cost a few system calls per blob, and would not stop a
+ * directory swapped for a symlink during a copy either: the swap can come between any check and
+ * the write after it. What the check stops is a layout that comes with such a link.
  */
-export async function ensureBlobDirectory(root: string, blob: string): Promise<void> {
-  const directory = dirname(blob);
-  for (const path of [dirname(directory), directory]) await ensureLayoutDirectory(root, path);
+export class LayoutDirectories {
+  readonly #ready = new Map<string, Promise<void>>();
+
+  constructor(readonly root: string) {}
+
+  /** Makes sure of `path`, a directory of the layout; a failure is not remembered. */
+  ensure(path: string): Promise<void> {
+    let ready = this.#ready.get(path);
+    if (ready === undefined) {
+      ready = ensureLayoutDirectory(this.root, path);
+      this.#ready.set(path, ready);
+      ready.catch(() => this.#ready.delete(path));
+    }
+    return ready;
+  }
+
+  /**
+   * `blobs/` and `blobs/<algorithm>/`, one level at a time, so no write lands outside the layout
+   * (a recursive mkdir would follow a symlinked `blobs` and create `<algorithm>` wherever it points).
+   */
+  async ensureBlobDirectory(blob: string): Promise<void> {
+    const directory = dirname(blob);
+    await this.ensure(dirname(directory));
+    await this.ensure(directory);
+  }
 }
 
 /**
@@ -39,7 +63,7 @@ export async function ensureBlobDirectory(root: string, blob: string): Promise<v
  * symlink), creating it when it is absent. Looked at first, so the usual case (it is there) costs
  * one lstat and no failed mkdir.
  */
-export async function ensureLayoutDirectory(root: string, path: string): Promise<void> {
+async function ensureLayoutDirectory(root: string, path: string): Promise<void> {
   const found = await lstat(path).catch((error: unknown) => {
     if (isErrorCode(error, 'ENOENT')) return undefined;
     throw error;
@@ -102,9 +126,13 @@ export async function openVerifiedBlob(root: string, descriptor: BlobIdentity): 
  * on the way, flushes it, and renames it to its final name only then. Removes the temporary file
  * on any failure, so a half-written blob never appears under its digest.
  */
-export async function writeBlob(root: string, descriptor: BlobIdentity, content: Readable): Promise<void> {
-  const path = blobPath(root, descriptor.digest);
-  await ensureBlobDirectory(root, path);
+export async function writeBlob(
+  directories: LayoutDirectories,
+  descriptor: BlobIdentity,
+  content: Readable,
+): Promise<void> {
+  const path = blobPath(directories.root, descriptor.digest);
+  await directories.ensureBlobDirectory(path);
   const temporary = temporaryPathBeside(path);
   try {
     const file = await SyncedFile.create(temporary).catch((error: unknown) => {

@@ -6,13 +6,7 @@ import { type Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DigestMismatchError, isTugError, SizeLimitError } from '../../errors.js';
 import { isVerified, parseDigest, STREAM_BUFFER } from '../../oci/index.js';
-import {
-  type BlobIdentity,
-  blobPath,
-  blobState,
-  ensureBlobDirectory,
-  ensureLayoutDirectory,
-} from './blob-files.js';
+import { type BlobIdentity, blobPath, blobState, type LayoutDirectories } from './blob-files.js';
 import { SyncedFile } from './synced-file.js';
 
 /**
@@ -80,14 +74,15 @@ function hashedRest(
  * leaves it, so the next attempt continues from there.
  */
 export async function writeBlobFrom(
-  root: string,
+  directories: LayoutDirectories,
   blob: BlobIdentity,
   offset: number,
   content: Readable,
 ): Promise<void> {
+  const { root } = directories;
   const { algorithm, hex } = parseDigest(blob.digest);
   const path = ingestPath(root, blob.digest);
-  await ensureLayoutDirectory(root, join(root, INGEST_DIRECTORY));
+  await directories.ensure(join(root, INGEST_DIRECTORY));
   // A whole blob from a verifying source fails its stream on a mismatch: no second hash is needed.
   const trusted = offset === 0 && isVerified(content, blob);
   try {
@@ -111,6 +106,6 @@ export async function writeBlobFrom(
     throw error;
   }
   const final = blobPath(root, blob.digest);
-  await ensureBlobDirectory(root, final);
+  await directories.ensureBlobDirectory(final);
   await rename(path, final);
 }

@@ -37,9 +37,11 @@ export class SyncedFile extends Writable {
    * to write from there on.
    */
   static async continueAt(path: string, position: number): Promise<SyncedFile> {
-    const handle = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW, 0o644);
+    const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW;
+    // From the start, opening the file empties it: no truncate call of its own.
+    const handle = await open(path, position === 0 ? flags | constants.O_TRUNC : flags, 0o644);
     try {
-      await handle.truncate(position);
+      if (position > 0) await handle.truncate(position);
     } catch (error) {
       await handle.close();
       throw error;
