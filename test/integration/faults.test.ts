@@ -1,5 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runTug } from '../fixtures/cli.js';
 import { type FaultProxy, startFaultProxy } from '../fixtures/fault-proxy.js';
@@ -135,6 +136,39 @@ describe('faults the registry or the network produce', () => {
       ]);
     } finally {
       await destination.stop();
+    }
+  });
+
+  it("opens the destination's upload while the source is slow to answer, and cancels it when the source fails", async () => {
+    const source = await startFaultProxy(open.baseUrl);
+    const destination = await startFaultProxy(open.baseUrl);
+    try {
+      const [failing, ...others] = image.blobDigests;
+      source.setRules([
+        { method: 'GET', path: new RegExp(`/blobs/${failing}$`), stallMs: 1500, status: 404 },
+        ...others.map((digest) => ({ method: 'GET', path: new RegExp(`/blobs/${digest}$`), stallMs: 1500 })),
+      ]);
+      const copy = runTug(['cp', `${source.host}/app:v1`, `${destination.host}/opened-early:v1`]);
+      const blobRequested = () =>
+        source.hits.some((hit) => hit.method === 'GET' && hit.path.includes('/blobs/'));
+      for (let waited = 0; !blobRequested() && waited < 10_000; waited += 20) await sleep(20);
+      await sleep(300);
+      // Every blob request of the source is held for 1.5 s: uploads opened by now did not wait for it.
+      const opened = destination.hits.filter(
+        (hit) => hit.method === 'POST' && hit.path.includes('/blobs/uploads/'),
+      );
+      expect(opened.length).toBeGreaterThan(0);
+
+      const result = await copy;
+      expect(result.code).not.toBe(0);
+      expect(result.stderr).toContain(failing);
+      const cancelled = destination.hits.filter(
+        (hit) => hit.method === 'DELETE' && hit.path.includes('/blobs/uploads/'),
+      );
+      // The failing blob's session, opened before the source answered, is given up (DELETE).
+      expect(cancelled.length).toBeGreaterThan(0);
+    } finally {
+      await Promise.all([source.stop(), destination.stop()]);
     }
   });
 
