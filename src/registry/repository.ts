@@ -345,7 +345,7 @@ export class Repository {
     await (await this.openBlobUpload(descriptor, options)).send(body);
   }
 
-  /** Opens the upload session of a blob whose bytes are not at hand yet (see {@link openUpload}). */
+  /** Opens the upload session of a blob whose bytes are not at hand yet; `send` gives them. */
   async openBlobUpload(descriptor: Descriptor, options: SignalOptions = {}): Promise<OpenUpload> {
     parseDigest(descriptor.digest);
     const connection = await abortable(this.#connect(), options.signal);

@@ -171,6 +171,7 @@ export function isResumableWriter(target: object): target is ResumableWriter {
  * upload session), which a copy opens while the source is still answering instead of after.
  */
 export interface UploadOpener {
+  /** Opens the upload of `descriptor`, whose bytes follow with {@link OpenedUpload.send}. */
   openUpload(descriptor: Descriptor, options?: SignalOptions): Promise<OpenedUpload>;
 }
 
