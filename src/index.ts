@@ -83,7 +83,7 @@ export type {
 export { RegistryClient, type RegistryClientOptions } from './registry/client.js';
 export { RegistryError, type RegistryErrorDetail } from './registry/errors.js';
 export type { PushedManifest, Repository, RepositoryOptions } from './registry/repository.js';
-export type { OpenUpload } from './registry/upload.js';
+export type { BlobUpload } from './registry/upload.js';
 export type { SignalOptions } from './signal.js';
 export type { TarFile } from './targets/archive/tar-index.js';
 export type {

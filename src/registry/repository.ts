@@ -26,7 +26,7 @@ import type { RegistryConnection } from './connection.js';
 import { downloadBlob } from './download.js';
 import { errorFromResponse, PreconditionFailedError } from './errors.js';
 import { paginate } from './pagination.js';
-import { type OpenUpload, openUpload } from './upload.js';
+import { type BlobUpload, openUpload } from './upload.js';
 
 /** Caps and sizes a repository works with. */
 export interface RepositoryOptions {
@@ -346,7 +346,7 @@ export class Repository {
   }
 
   /** Opens the upload session of a blob whose bytes are not at hand yet; `send` gives them. */
-  async openBlobUpload(descriptor: Descriptor, options: SignalOptions = {}): Promise<OpenUpload> {
+  async openBlobUpload(descriptor: Descriptor, options: SignalOptions = {}): Promise<BlobUpload> {
     parseDigest(descriptor.digest);
     const connection = await abortable(this.#connect(), options.signal);
     return openUpload({

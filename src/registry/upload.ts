@@ -124,7 +124,7 @@ function withDigest(location: URL, digest: string): URL {
 }
 
 /** An upload session opened before its bytes are at hand. */
-export interface OpenUpload {
+export interface BlobUpload {
   /**
    * Sends the blob, in one streamed PUT (up to `monolithicMax`) or in PATCH chunks with
    * Content-Range closed by an empty PUT, always following the latest Location; the PUT names the
@@ -137,9 +137,9 @@ export interface OpenUpload {
 
 /**
  * POSTs an upload session, so a copy can open it while the source is still answering; the blob's
- * bytes follow with {@link OpenUpload.send}.
+ * bytes follow with {@link BlobUpload.send}.
  */
-export async function openUpload(upload: UploadTarget): Promise<OpenUpload> {
+export async function openUpload(upload: UploadTarget): Promise<BlobUpload> {
   const session = await startSession(upload);
   return {
     async send(body) {
