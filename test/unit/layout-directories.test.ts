@@ -1,15 +1,13 @@
-import { lstat, mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
+import { lstat, mkdir, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { LayoutDirectories } from '../../src/targets/layout/blob-files.js';
+import { tempDir } from '../fixtures/temp.js';
 
 let root = '';
 beforeEach(async () => {
-  root = await mkdtemp(join(tmpdir(), 'tug-layout-directories-'));
-});
-afterEach(async () => {
-  await rm(root, { recursive: true, force: true });
+  root = await tempDir('tug-layout-directories-');
 });
 
 describe('LayoutDirectories', () => {
