@@ -1,16 +1,19 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { rootCertificates } from 'node:tls';
+import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
 import { UsageError } from '../errors.js';
 import type { TransportOptions } from './types.js';
 
 /** The TLS options of one origin's connections. */
 export interface TlsSettings {
   rejectUnauthorized: boolean;
-  ca?: string[];
-  cert?: Buffer;
-  key?: Buffer;
+  /**
+   * The extra CAs and the client certificate, built into one context that every connection of the
+   * origin shares. Given as `ca`, `cert` and `key`, they were built again for each connection, and
+   * extra CAs mean parsing every root certificate again: some 40 ms of CPU per connection.
+   */
+  secureContext?: SecureContext;
 }
 
 interface HostMaterial {
@@ -143,10 +146,21 @@ export class TlsMaterial {
     const [global, host] = await Promise.all([this.#readGlobal(), this.#readHost(url.host)]);
     const extraCas = [...(global.ca ? [global.ca] : []), ...host.cas];
     const identity = !crossOrigin && global.cert && global.key ? global : host;
-    return {
-      rejectUnauthorized: this.#options.insecure !== true,
-      ...(extraCas.length > 0 ? { ca: [...rootCertificates, ...extraCas] } : {}),
-      ...(identity.cert && identity.key ? { cert: identity.cert, key: identity.key } : {}),
-    };
+    const rejectUnauthorized = this.#options.insecure !== true;
+    const withIdentity = identity.cert !== undefined && identity.key !== undefined;
+    if (extraCas.length === 0 && !withIdentity) return { rejectUnauthorized };
+    try {
+      const secureContext = createSecureContext({
+        ...(extraCas.length > 0 ? { ca: [...rootCertificates, ...extraCas] } : {}),
+        ...(withIdentity ? { cert: identity.cert, key: identity.key } : {}),
+      });
+      return { rejectUnauthorized, secureContext };
+    } catch (error) {
+      throw new UsageError(`the TLS files for ${url.host} cannot be used: ${(error as Error).message}`, {
+        hint: `check caFile, certFile and keyFile, and the certs.d directory of ${url.host}`,
+        option: withIdentity ? 'certFile' : 'caFile',
+        cause: error,
+      });
+    }
   }
 }
