@@ -48,7 +48,7 @@ const scratch: string[] = [];
 const rows: Row[] = [];
 const scenarios = ['4 × 64 MiB', '64 × 1 MiB', '2-platform index'] as const;
 const finished = new Set<string>();
-const expected = scenarios.length + 3;
+const expected = scenarios.length + 4;
 
 const targets: Record<string, number> = {
   'push 4 × 64 MiB': 0.7,
@@ -305,6 +305,46 @@ for (const dataset of datasets) {
     finished.add(label);
   });
 }
+
+it('pulls over HTTPS', async () => {
+  // Every public registry speaks HTTPS: the same pull as above, from a registry with a CA of its own.
+  const secure = await startRegistry({ tls: true });
+  try {
+    const layout = await benchLayout({ layers: 4, layerSize: 64 * 1024 * 1024 });
+    scratch.push(layout);
+    const caFile = secure.caFile ?? '';
+    const caDir = secure.caDir ?? '';
+    const source = `${secure.host}/src-https:bench`;
+    await run('skopeo', [
+      '--insecure-policy',
+      'copy',
+      '--dest-cert-dir',
+      caDir,
+      `oci:${layout}:bench`,
+      `docker://${source}`,
+    ]);
+    const tugArgs = () => ['--ca-file', caFile, 'cp', source, `oci:${freshDir('pull-https')}:bench`];
+    await compare(
+      'pull 4 × 64 MiB over HTTPS (registry → layout)',
+      {
+        tug: tug(tugArgs),
+        skopeo: skopeo(() => [
+          'copy',
+          '--all',
+          '--src-cert-dir',
+          caDir,
+          `docker://${source}`,
+          `oci:${freshDir('pull-https')}:bench`,
+        ]),
+        before: baseline ? tug(tugArgs, baseline) : undefined,
+      },
+      { shared: secure },
+    );
+  } finally {
+    await secure.stop();
+  }
+  finished.add('https');
+});
 
 type Quick = 'tug' | 'skopeo' | 'before' | 'node';
 
