@@ -1,5 +1,6 @@
 import { createAuthenticator } from '../auth/authenticator.js';
 import type { CredentialLookup } from '../auth/types.js';
+import { PromiseCache } from '../promise-cache.js';
 import type { RepositoryName } from '../ref/types.js';
 import { abortable, type SignalOptions } from '../signal.js';
 import { withOriginHeaders } from '../transport/extra-headers.js';
@@ -30,29 +31,23 @@ interface Connection extends RegistryConnection {
  */
 export class RegistryClient {
   readonly #options: RegistryClientOptions;
-  readonly #connections = new Map<string, Promise<Connection>>();
+  readonly #connections = new PromiseCache<Connection>();
 
   constructor(options: RegistryClientOptions) {
     this.#options = options;
   }
 
   #connect(registry: string): Promise<Connection> {
-    let connection = this.#connections.get(registry);
-    if (!connection) {
-      connection = (async () => {
-        const baseUrl = await this.#options.transport.baseUrl(registry);
-        const authenticator = createAuthenticator({
-          registry,
-          origin: baseUrl.origin,
-          send: withOriginHeaders(this.#options.transport.send, baseUrl.origin, this.#options.headers ?? {}),
-          credentials: this.#options.credentials,
-        });
-        return { baseUrl, send: authenticator.send, verify: authenticator.verify };
-      })();
-      this.#connections.set(registry, connection);
-      connection.catch(() => this.#connections.delete(registry));
-    }
-    return connection;
+    return this.#connections.get(registry, async () => {
+      const baseUrl = await this.#options.transport.baseUrl(registry);
+      const authenticator = createAuthenticator({
+        registry,
+        origin: baseUrl.origin,
+        send: withOriginHeaders(this.#options.transport.send, baseUrl.origin, this.#options.headers ?? {}),
+        credentials: this.#options.credentials,
+      });
+      return { baseUrl, send: authenticator.send, verify: authenticator.verify };
+    });
   }
 
   /** The repository `name` names, sharing this client's connections. */

@@ -1,5 +1,6 @@
 import type { Dispatcher } from 'undici';
 import { UsageError } from '../errors.js';
+import { PromiseCache } from '../promise-cache.js';
 import { proxyFor } from './proxy.js';
 import { redactUrl } from './redact.js';
 import { largeReads } from './socket-reads.js';
@@ -17,7 +18,7 @@ const keepAliveMs = 30_000;
  * and proxy, and reused by every later request to it.
  */
 export class DispatcherPool {
-  readonly #dispatchers = new Map<string, Promise<Dispatcher>>();
+  readonly #dispatchers = new PromiseCache<Dispatcher>();
   readonly #options: TransportOptions;
   readonly #timeouts: Timeouts;
   readonly #tls: TlsMaterial;
@@ -44,13 +45,7 @@ export class DispatcherPool {
   /** `crossOrigin`: a request that followed a redirect off its origin, so the --cert-file identity stays home. */
   get(url: URL, crossOrigin = false): Promise<Dispatcher> {
     const key = `${crossOrigin ? 'cross-origin ' : ''}${url.origin}`;
-    let dispatcher = this.#dispatchers.get(key);
-    if (!dispatcher) {
-      dispatcher = this.#create(url, crossOrigin);
-      this.#dispatchers.set(key, dispatcher);
-      dispatcher.catch(() => this.#dispatchers.delete(key));
-    }
-    return dispatcher;
+    return this.#dispatchers.get(key, () => this.#create(url, crossOrigin));
   }
 
   async #create(url: URL, crossOrigin: boolean): Promise<Dispatcher> {

@@ -1,3 +1,4 @@
+import { PromiseCache } from '../promise-cache.js';
 import { isLoopbackHost, registryApiHost } from '../ref/parse.js';
 import { discardBody } from './body.js';
 import { NetworkError } from './network-error.js';
@@ -30,7 +31,7 @@ function spokePlainHttp(error: unknown): boolean {
  * with an untrusted certificate is an error, never a downgrade; concurrent callers share a probe.
  */
 export class SchemeResolver {
-  readonly #known = new Map<string, Promise<URL>>();
+  readonly #known = new PromiseCache<URL>();
   readonly #send: Send;
   readonly #plainHttp: boolean;
   readonly #answersPlainHttp: ((https: URL) => Promise<boolean>) | undefined;
@@ -46,14 +47,8 @@ export class SchemeResolver {
   }
 
   baseUrl(registry: string): Promise<URL> {
-    let known = this.#known.get(registry);
-    if (!known) {
-      known = this.#decide(registry);
-      this.#known.set(registry, known);
-      // A failed probe (registry not up yet) is not remembered.
-      known.catch(() => this.#known.delete(registry));
-    }
-    return known;
+    // A failed probe (registry not up yet) is not remembered.
+    return this.#known.get(registry, () => this.#decide(registry));
   }
 
   async #decide(registry: string): Promise<URL> {

@@ -6,6 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { InvalidContentError, NotFoundError } from '../../errors.js';
 import { ensureVerified, parseDigest, STREAM_BUFFER, verifiedFrom } from '../../oci/index.js';
 import type { Descriptor } from '../../oci/types.js';
+import { PromiseCache } from '../../promise-cache.js';
 import { isErrorCode, temporaryPathBeside } from './small-files.js';
 import { SyncedFile } from './synced-file.js';
 
@@ -32,19 +33,13 @@ export function blobPath(root: string, digest: string): string {
  * the write after it. What the check stops is a layout that comes with such a link.
  */
 export class LayoutDirectories {
-  readonly #ready = new Map<string, Promise<void>>();
+  readonly #ready = new PromiseCache<void>();
 
   constructor(readonly root: string) {}
 
   /** Makes sure of `path`, a directory of the layout; a failure is not remembered. */
   ensure(path: string): Promise<void> {
-    let ready = this.#ready.get(path);
-    if (ready === undefined) {
-      ready = ensureLayoutDirectory(this.root, path);
-      this.#ready.set(path, ready);
-      ready.catch(() => this.#ready.delete(path));
-    }
-    return ready;
+    return this.#ready.get(path, () => ensureLayoutDirectory(this.root, path));
   }
 
   /**
