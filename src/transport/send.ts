@@ -55,6 +55,10 @@ export function createBaseSend(pool: DispatcherPool, userAgent: string, timeouts
         body,
         signal: request.signal,
         highWaterMark: STREAM_BUFFER,
+        // undici closes the connection after every HEAD, for servers that send a body with one;
+        // registries answer HEAD for every blob and manifest check, and a new connection each
+        // time costs a TLS handshake. Go's client, which registries are tested with, keeps it.
+        ...(request.method === 'HEAD' ? { reset: false } : {}),
       });
       return {
         status: response.statusCode,

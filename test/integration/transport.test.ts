@@ -10,6 +10,7 @@ import { SizeLimitError, TransportError } from '../../src/errors.js';
 import {
   createTransport,
   defaultTimeouts,
+  discardBody,
   readBodyText,
   type Transport,
   type TransportOptions,
@@ -487,6 +488,54 @@ describe('wire details', () => {
     expect(trace).toContain('X-Amz-Signature=***');
     expect(trace).not.toContain('SECRET');
     expect(trace).not.toContain('SIGNED');
+  });
+
+  it('keeps the connection open after a HEAD, as registry clients in Go do', async () => {
+    const server = await serve(ok);
+    let connections = 0;
+    servers.at(-1)?.on('connection', () => {
+      connections += 1;
+    });
+    const client = transport();
+    for (let check = 0; check < 20; check++) {
+      const response = await client.send({
+        method: 'HEAD',
+        url: new URL(`${server.origin}/v2/a/blobs/sha256:1`),
+      });
+      discardBody(response);
+    }
+    expect(await get(client, `${server.origin}/v2/`)).toEqual({ status: 200, text: 'ok' });
+    expect(server.seen.map((seen) => seen.method)).toEqual([...Array(20).fill('HEAD'), 'GET']);
+    // Not one: a request that follows at once can find the first connection not yet free, and
+    // the pool opens a second, which it keeps as well (a GET after a GET does the same).
+    expect(connections).toBeLessThanOrEqual(2);
+  });
+
+  it('answers the request after a HEAD correctly when the server sent a body with the HEAD', async () => {
+    const answers = {
+      HEAD: 'HTTP/1.1 200 OK\r\ncontent-length: 12\r\n\r\nnot for HEAD',
+      GET: 'HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nright',
+    };
+    const port = await listen(
+      net.createServer((socket) => {
+        socket.on('data', (data: Buffer) => {
+          for (const method of data.toString('latin1').match(/^(HEAD|GET) /gm) ?? []) {
+            socket.write(answers[method.trim() as keyof typeof answers]);
+          }
+        });
+      }),
+    );
+    const client = transport();
+    const head = await client.send({
+      method: 'HEAD',
+      url: new URL(`http://127.0.0.1:${port}/v2/a/manifests/v1`),
+    });
+    expect(head.status).toBe(200);
+    discardBody(head);
+    expect(await get(client, `http://127.0.0.1:${port}/v2/a/manifests/v1`)).toEqual({
+      status: 200,
+      text: 'right',
+    });
   });
 
   it('reads a capped body and refuses one byte more', async () => {
