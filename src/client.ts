@@ -16,7 +16,7 @@ import type { Reference } from './ref/types.js';
 import { RegistryClient } from './registry/client.js';
 import { openReadTarget, openWriteTarget, targetReference } from './targets/open.js';
 import { selectPlatform } from './targets/platform.js';
-import { isTagLister, type ReadTarget } from './targets/target.js';
+import { isTagLister, type ReadTarget, resolveToRead } from './targets/target.js';
 import { createTransport, type Transport } from './transport/index.js';
 import type { RetryPolicy, Timeouts } from './transport/types.js';
 
@@ -185,7 +185,7 @@ export class Client {
     return aborting('manifest', signal, async () => {
       const ref = parseReference(reference);
       await using target = await this.#openRead(ref);
-      const descriptor = await resolved(target, ref, options);
+      const descriptor = await resolved(target, ref, { ...options, readsManifest: true });
       const bytes = await target.fetchBytes(descriptor, { signal });
       const { mediaType, manifest } = parseManifest(bytes, descriptor.mediaType);
       return { descriptor, bytes, mediaType, manifest };
@@ -258,7 +258,7 @@ export class Client {
     return aborting('pull', signal, async () => {
       const ref = parseReference(reference);
       await using target = await this.#openRead(ref);
-      const descriptor = await resolved(target, ref, options);
+      const descriptor = await resolved(target, ref, { ...options, readsManifest: true });
       const { files } = await pullFiles(target, descriptor, {
         output: options.output,
         reference: formatReference(ref),
@@ -419,14 +419,20 @@ export class Client {
   }
 }
 
-/** The descriptor `ref` names in `target`, narrowed to one platform when asked. */
+/**
+ * The descriptor `ref` names in `target`, narrowed to one platform when asked. With `readsManifest`
+ * the caller reads the manifest next, and a registry is asked for it in the same request.
+ */
 async function resolved(
   target: ReadTarget,
   ref: Reference,
-  options: { platform?: string; signal?: AbortSignal },
+  options: { platform?: string; signal?: AbortSignal; readsManifest?: boolean },
 ): Promise<Descriptor> {
   const { signal } = options;
-  const root = await target.resolve(targetReference(ref), { signal });
+  const reference = targetReference(ref);
+  const root = await (options.readsManifest
+    ? resolveToRead(target, reference, { signal })
+    : target.resolve(reference, { signal }));
   return options.platform ? selectPlatform(target, root, parsePlatform(options.platform), { signal }) : root;
 }
 

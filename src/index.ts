@@ -113,6 +113,7 @@ export type {
   Mounter,
   OpenedUpload,
   ReadTarget,
+  ReferenceFetcher,
   ReferrerFinder,
   ReferrersIndexer,
   TagLister,

@@ -1,7 +1,7 @@
 import type { Descriptor, Platform } from '../oci/types.js';
 import type { Reference } from '../ref/types.js';
 import { selectPlatform } from '../targets/platform.js';
-import type { ReadTarget } from '../targets/target.js';
+import { type ReadTarget, resolveToRead } from '../targets/target.js';
 import type { CliContext } from './context.js';
 import { parseTargetReference } from './reference.js';
 import { openReadTarget, targetReference } from './targets.js';
@@ -15,16 +15,23 @@ export interface Resolved {
   descriptor: Descriptor;
 }
 
-/** Parse a reference, open its target and resolve it, narrowing to one platform when asked. */
+/**
+ * Parse a reference, open its target and resolve it, narrowing to one platform when asked. With
+ * `readsManifest`, the command reads the manifest next: a registry is asked for it in the same request.
+ */
 export async function resolveReference(
   context: CliContext,
   input: string,
   platform?: Platform,
+  { readsManifest = false }: { readsManifest?: boolean } = {},
 ): Promise<Resolved> {
   const ref = parseTargetReference(input);
   const target = await openReadTarget(context, ref);
   const signal = { signal: context.signal };
-  const root = await target.resolve(targetReference(ref), signal);
+  const reference = targetReference(ref);
+  const root = await (readsManifest
+    ? resolveToRead(target, reference, signal)
+    : target.resolve(reference, signal));
   const descriptor = platform ? await selectPlatform(target, root, platform, signal) : root;
   return { ref, target, root, descriptor };
 }

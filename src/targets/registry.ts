@@ -4,12 +4,14 @@ import { isManifestMediaType, MAX_MANIFEST_BYTES, parseManifest, readVerified } 
 import type { Descriptor } from '../oci/types.js';
 import { PreconditionFailedError } from '../registry/errors.js';
 import type { Repository } from '../registry/repository.js';
+import { ManifestMemory } from './manifest-memory.js';
 import { addToReferrersTag, readReferrersTag, referrerDescriptor } from './referrers-tag.js';
 import type {
   ConditionalTagger,
   Connector,
   Mounter,
   OpenedUpload,
+  ReferenceFetcher,
   ReferrerFinder,
   ReferrersIndexer,
   SignalOptions,
@@ -21,8 +23,9 @@ import type {
 } from './target.js';
 import { untagPlaceholder } from './untag-placeholder.js';
 
-/** Manifests pushed in this process are kept (bounded) so tagging them needs no fetch. */
+/** Manifests pushed or read by reference in this process are kept, within these bounds. */
 const MAX_REMEMBERED_MANIFESTS = 256;
+const MAX_REMEMBERED_BYTES = 16 * 1024 * 1024;
 
 /** A registry repository as a Target: what `cp`, `push` and `pull` read from and write to. */
 export class RegistryTarget
@@ -30,6 +33,7 @@ export class RegistryTarget
     WriteTarget,
     Connector,
     Mounter,
+    ReferenceFetcher,
     TagLister,
     ReferrerFinder,
     ReferrersIndexer,
@@ -37,7 +41,7 @@ export class RegistryTarget
     Untagger,
     UploadOpener
 {
-  readonly #pushed = new Map<string, Uint8Array>();
+  readonly #manifests = new ManifestMemory(MAX_REMEMBERED_MANIFESTS, MAX_REMEMBERED_BYTES);
   /** Referrers tag updates, one at a time: pushes of this process never lose each other's entry. */
   #referrerUpdates: Promise<unknown> = Promise.resolve();
 
@@ -54,6 +58,16 @@ export class RegistryTarget
     return this.repository.resolve(reference, options);
   }
 
+  /** One GET of the manifest by tag or digest; its bytes are kept, so fetchBytes needs no second request. */
+  async fetchReference(
+    reference: string,
+    options: SignalOptions = {},
+  ): Promise<{ descriptor: Descriptor; bytes: Uint8Array }> {
+    const { descriptor, bytes } = await this.repository.fetchManifest(reference, options);
+    this.#manifests.remember(descriptor.digest, bytes);
+    return { descriptor, bytes };
+  }
+
   async fetch(descriptor: Descriptor, options: SignalOptions = {}): Promise<Readable> {
     if (isManifestMediaType(descriptor.mediaType))
       return Readable.from([await this.fetchBytes(descriptor, options)]);
@@ -68,6 +82,8 @@ export class RegistryTarget
         MAX_MANIFEST_BYTES,
       );
     }
+    const remembered = this.#manifests.get(descriptor.digest);
+    if (remembered) return remembered;
     const { descriptor: fetched, bytes } = await this.repository.fetchManifest(descriptor, options);
     if (fetched.digest !== descriptor.digest)
       throw new DigestMismatchError(descriptor.digest, fetched.digest);
@@ -106,7 +122,7 @@ export class RegistryTarget
       undefined,
       options,
     );
-    this.#remember(descriptor.digest, bytes);
+    this.#manifests.remember(descriptor.digest, bytes);
     if (!subjectIndexed) await this.#keepFindable(descriptor, bytes, options);
   }
 
@@ -126,7 +142,7 @@ export class RegistryTarget
   }
 
   async tag(descriptor: Descriptor, reference: string, options: SignalOptions = {}): Promise<void> {
-    const bytes = this.#pushed.get(descriptor.digest) ?? (await this.fetchBytes(descriptor, options));
+    const bytes = await this.fetchBytes(descriptor, options);
     await this.repository.pushManifest(reference, bytes, descriptor.mediaType, undefined, options);
   }
 
@@ -169,7 +185,7 @@ export class RegistryTarget
     previous: TagState | undefined,
     options: SignalOptions = {},
   ): Promise<boolean> {
-    const bytes = this.#pushed.get(descriptor.digest) ?? (await this.fetchBytes(descriptor, options));
+    const bytes = await this.fetchBytes(descriptor, options);
     const precondition =
       previous === undefined
         ? { ifNoneMatch: '*' as const }
@@ -214,14 +230,6 @@ export class RegistryTarget
   /** Always: the registry indexes what is pushed here, or {@link push} kept the referrers tag. */
   async indexesReferrers(): Promise<boolean> {
     return true;
-  }
-
-  #remember(digest: string, bytes: Uint8Array): void {
-    if (this.#pushed.size >= MAX_REMEMBERED_MANIFESTS) {
-      const oldest = this.#pushed.keys().next().value;
-      if (oldest !== undefined) this.#pushed.delete(oldest);
-    }
-    this.#pushed.set(digest, bytes);
   }
 }
 

@@ -186,3 +186,34 @@ export interface OpenedUpload {
 export function isUploadOpener(target: object): target is UploadOpener {
   return typeof (target as Partial<UploadOpener>).openUpload === 'function';
 }
+
+/**
+ * Optional: a target that reads a manifest by tag in one request, where `resolve` and then
+ * `fetchBytes` take two (a registry: one GET instead of a HEAD and a GET). `fetchBytes` of the
+ * descriptor it answered then needs no request of its own.
+ */
+export interface ReferenceFetcher {
+  /** The manifest `reference` names, with its exact bytes (size-capped, digest-verified). */
+  fetchReference(
+    reference: string,
+    options?: SignalOptions,
+  ): Promise<{ descriptor: Descriptor; bytes: Uint8Array }>;
+}
+
+export function isReferenceFetcher(target: object): target is ReferenceFetcher {
+  return typeof (target as Partial<ReferenceFetcher>).fetchReference === 'function';
+}
+
+/**
+ * Resolves `reference` for a caller that reads the manifest next (a copy, a pull): in the same
+ * request where the target can. A caller that wants the digest only should call `resolve`, which
+ * a registry answers from a HEAD, lighter on its rate limits.
+ */
+export async function resolveToRead(
+  target: ReadTarget,
+  reference: string,
+  options: SignalOptions = {},
+): Promise<Descriptor> {
+  if (isReferenceFetcher(target)) return (await target.fetchReference(reference, options)).descriptor;
+  return target.resolve(reference, options);
+}

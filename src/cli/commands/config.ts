@@ -10,7 +10,7 @@ const defaultPlatform = { os: 'linux', architecture: 'amd64' };
 
 export async function run(context: CliContext, [input = '']: string[], options: OptionValues): Promise<void> {
   const platform = singlePlatform(options.platform as string[]) ?? defaultPlatform;
-  const { target, descriptor } = await resolveReference(context, input, platform);
+  const { target, descriptor } = await resolveReference(context, input, platform, { readsManifest: true });
   const signal = { signal: context.signal };
   const { manifest } = parseManifest(await target.fetchBytes(descriptor, signal), descriptor.mediaType);
   if (isIndex(manifest)) throw new UsageError(`${input} is an index of indexes; name one manifest by digest`);

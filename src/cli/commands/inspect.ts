@@ -39,6 +39,7 @@ export async function run(context: CliContext, [input = '']: string[], options: 
     context,
     input,
     singlePlatform(options.platform as string[]),
+    { readsManifest: true },
   );
   const summary = await inspectManifest(target, descriptor, { signal: context.signal });
   const { image } = summary;

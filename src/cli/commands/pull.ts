@@ -11,6 +11,7 @@ export async function run(context: CliContext, [input = '']: string[], options: 
     context,
     input,
     singlePlatform(options.platform as string[]),
+    { readsManifest: true },
   );
   const progress = new CopyProgress(context);
   await progress.start('pulling');
