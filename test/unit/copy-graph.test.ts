@@ -154,6 +154,16 @@ describe('copyGraph bounds its transfers', () => {
     expect(destination.pushed).toHaveLength(15);
   });
 
+  it('moves six blobs at once when not told otherwise, as skopeo does', async () => {
+    const source = new MemoryTarget();
+    const index = await wideThreeLevelGraph(source);
+    const destination = new RecordingTarget(5);
+
+    await copyGraph(source, destination, index);
+
+    expect(destination.maxPushing).toBe(6);
+  });
+
   it('starts transferring blobs before every blob has been checked for', async () => {
     const source = new MemoryTarget();
     const index = await wideThreeLevelGraph(source);
