@@ -35,7 +35,7 @@ export interface ClientOptions {
   keyFile?: string;
   /** One credential for every registry, or a lookup by registry host; default: the docker config, then the OS keychain. */
   credentials?: Credential | CredentialLookup;
-  /** Transfers at once in a copy, push or pull; default 5. */
+  /** Transfers at once in a copy, push or pull; default 6. */
   concurrency?: number;
   userAgent?: string;
   timeouts?: Partial<Timeouts>;

@@ -40,7 +40,7 @@ export interface CopyEvents {
 
 /** How {@link copyGraph} copies. */
 export interface CopyOptions {
-  /** Transfers (fetch and push of one node) at once; default 5. */
+  /** Transfers (fetch and push of one node) at once; default 6. */
   concurrency?: number;
   /** Transfer slots shared with other copies (one limit for a whole sync run); replaces `concurrency`. */
   limiter?: {
