@@ -1,4 +1,5 @@
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type YAMLMap } from 'yaml';
+import { DEFAULT_CONCURRENCY } from '../copy/copy.js';
 import { UsageError } from '../errors.js';
 import { parsePlatform } from '../oci/index.js';
 import type { Platform } from '../oci/types.js';
@@ -66,7 +67,6 @@ export interface SyncConfig {
   maxRateLimitWait: number;
 }
 
-export const DEFAULT_SYNC_CONCURRENCY = 5;
 export const DEFAULT_MAX_RATE_LIMIT_WAIT = 60;
 
 const topKeys = ['defaults', 'registries', 'sync'];
@@ -329,7 +329,7 @@ export function parseSyncConfig(text: string, file: string): SyncConfig {
     registries,
     concurrency:
       concurrencyNode === undefined
-        ? DEFAULT_SYNC_CONCURRENCY
+        ? DEFAULT_CONCURRENCY
         : reader.positive(concurrencyNode, 'defaults.concurrency', true),
     maxRateLimitWait:
       waitNode === undefined

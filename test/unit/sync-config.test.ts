@@ -58,6 +58,11 @@ describe('reading a sync file', () => {
     expect(app?.platforms).toEqual([{ os: 'linux', architecture: 'amd64' }]);
   });
 
+  it('moves as many blobs at once as a single copy when the file sets no concurrency', () => {
+    const config = parseSyncConfig('sync:\n  - { source: a.io/x, target: b.io/x }\n', file);
+    expect(config.concurrency).toBe(6);
+  });
+
   it('reads verify.key from defaults, and an entry may name another key', () => {
     const config = parseSyncConfig(
       [
