@@ -100,6 +100,33 @@ async function readHost(roots: string[], host: string): Promise<HostMaterial> {
   return { cas: [] };
 }
 
+/** What Node's secure context holds natively: how its own `ca` option adds each certificate. */
+interface NativeContext {
+  addCACert(pem: string): void;
+}
+
+function nativeOf(context: SecureContext): NativeContext | undefined {
+  const native = (context as { context?: Partial<NativeContext> }).context;
+  return typeof native?.addCACert === 'function' ? (native as NativeContext) : undefined;
+}
+
+/**
+ * A context that trusts Node's root store and `extraCas`. Given as `ca`, CAs replace the roots, so
+ * the roots went with them as `tls.rootCertificates`, parsed again for every context (40 ms of CPU
+ * here), and always Node's bundled list, even where `--use-openssl-ca` makes the system's the
+ * roots. Added to a default context instead, the CAs go into a copy of the root store Node has
+ * already parsed (1–2 ms). In both, as Node does, `NODE_EXTRA_CA_CERTS` is not in such a context.
+ * A Node without the native method gets the documented `ca` list.
+ */
+function contextTrusting(extraCas: string[], identity: { cert?: Buffer; key?: Buffer }): SecureContext {
+  if (extraCas.length === 0) return createSecureContext(identity);
+  const context = createSecureContext(identity);
+  const native = nativeOf(context);
+  if (!native) return createSecureContext({ ...identity, ca: [...rootCertificates, ...extraCas] });
+  for (const ca of extraCas) native.addCACert(ca);
+  return context;
+}
+
 /**
  * TLS settings per host, read on first use and cached: verification on unless `insecure`; extra
  * CAs (`caFile`, certs.d) added to Node's default roots; a client certificate from certs.d, or
@@ -150,10 +177,10 @@ export class TlsMaterial {
     const withIdentity = identity.cert !== undefined && identity.key !== undefined;
     if (extraCas.length === 0 && !withIdentity) return { rejectUnauthorized };
     try {
-      const secureContext = createSecureContext({
-        ...(extraCas.length > 0 ? { ca: [...rootCertificates, ...extraCas] } : {}),
-        ...(withIdentity ? { cert: identity.cert, key: identity.key } : {}),
-      });
+      const secureContext = contextTrusting(
+        extraCas,
+        withIdentity ? { cert: identity.cert, key: identity.key } : {},
+      );
       return { rejectUnauthorized, secureContext };
     } catch (error) {
       throw new UsageError(`the TLS files for ${url.host} cannot be used: ${(error as Error).message}`, {

@@ -1,7 +1,11 @@
+import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
 import { connect } from 'node:tls';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
 import { TlsMaterial } from '../../src/transport/tls-material.js';
@@ -12,21 +16,33 @@ let server: Server;
 let origin: URL;
 let serverPair: { certificate: string; key: string };
 let otherPair: { certificate: string; key: string };
+/** A second server on loopback, with a self-signed certificate of its own. */
+let second: Server;
+let secondPair: { certificate: string; key: string };
+
+async function listen(pair: { certificate: string; key: string }): Promise<Server> {
+  const listening = createServer(
+    { cert: await readFile(pair.certificate), key: await readFile(pair.key) },
+    (_request, response) => response.end('ok'),
+  );
+  await new Promise<void>((done) => listening.listen(0, '127.0.0.1', done));
+  return listening;
+}
+
+const portOf = (listening: Server) => (listening.address() as AddressInfo).port;
 
 beforeAll(async () => {
   const directory = await tempDir('tug-tls-context-');
   serverPair = await selfSignedCertificate(directory, 'server', '/CN=127.0.0.1', 'IP:127.0.0.1');
   otherPair = await selfSignedCertificate(directory, 'other', '/CN=other');
-  server = createServer(
-    { cert: await readFile(serverPair.certificate), key: await readFile(serverPair.key) },
-    (_request, response) => response.end('ok'),
-  );
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  origin = new URL(`https://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  secondPair = await selfSignedCertificate(directory, 'second', '/CN=127.0.0.1', 'IP:127.0.0.1');
+  server = await listen(serverPair);
+  second = await listen(secondPair);
+  origin = new URL(`https://127.0.0.1:${portOf(server)}`);
 });
 
 afterAll(async () => {
-  await new Promise((resolve) => server?.close(resolve));
+  await Promise.all([server, second].map((listening) => new Promise((done) => listening?.close(done))));
 });
 
 /** Whether a connection made with `settings` is verified by the server's certificate. */
@@ -47,6 +63,47 @@ describe("an origin's TLS material", () => {
     expect(Object.keys(settings).sort()).toEqual(['rejectUnauthorized', 'secureContext']);
     expect(await handshake(settings)).toBe(true);
     expect(await handshake(settings)).toBe(true);
+  });
+
+  it('trusts the extra CA for that origin only: a connection without the context still refuses it', async () => {
+    const settings = await new TlsMaterial({ caFile: serverPair.certificate }).forOrigin(origin, false);
+
+    expect(await handshake(settings)).toBe(true);
+    await expect(handshake({ rejectUnauthorized: true })).rejects.toThrow(/self[- ]signed/);
+  });
+
+  it("adds the extra CA to Node's root store, the system's under --use-openssl-ca, replacing none", async () => {
+    // Node picks its root store when it starts: a process of its own, running the built library,
+    // whose roots are OpenSSL's, read from SSL_CERT_FILE, here the second server's certificate.
+    const library = pathToFileURL(resolve(import.meta.dirname, '../../dist/transport/tls-material.js')).href;
+    const script = `
+      import { connect } from 'node:tls';
+      import { TlsMaterial } from ${JSON.stringify(library)};
+      const { CA_FILE, ORIGIN, PORTS } = process.env;
+      const settings = await new TlsMaterial({ caFile: CA_FILE }).forOrigin(new URL(ORIGIN), false);
+      const verified = (port) => new Promise((done) => {
+        const socket = connect({ host: '127.0.0.1', port: Number(port), ...settings }, () => {
+          done(socket.authorized);
+          socket.destroy();
+        });
+        socket.on('error', () => done(false));
+      });
+      const answers = [];
+      for (const port of PORTS.split(',')) answers.push(await verified(port));
+      console.log(JSON.stringify(answers));`;
+    const node = ['--use-openssl-ca', '--input-type=module', '-e', script];
+    const { stdout } = await promisify(execFile)(process.execPath, node, {
+      env: {
+        ...process.env,
+        NODE_EXTRA_CA_CERTS: '',
+        SSL_CERT_FILE: secondPair.certificate,
+        CA_FILE: serverPair.certificate,
+        ORIGIN: origin.href,
+        PORTS: `${portOf(server)},${portOf(second)}`,
+      },
+    });
+
+    expect(JSON.parse(stdout)).toEqual([true, true]);
   });
 
   it("leaves Node's default context to an origin with no CA or client certificate of its own", async () => {
