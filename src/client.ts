@@ -15,8 +15,8 @@ import { registryApiHost } from './ref/parse.js';
 import type { Reference } from './ref/types.js';
 import { RegistryClient } from './registry/client.js';
 import { openReadTarget, openWriteTarget, targetReference } from './targets/open.js';
-import { selectPlatform } from './targets/platform.js';
-import { isTagLister, type ReadTarget, resolveToRead } from './targets/target.js';
+import { resolveIn } from './targets/resolve.js';
+import { isTagLister, type ReadTarget } from './targets/target.js';
 import { createTransport, type Transport } from './transport/index.js';
 import type { RetryPolicy, Timeouts } from './transport/types.js';
 
@@ -428,12 +428,13 @@ async function resolved(
   ref: Reference,
   options: { platform?: string; signal?: AbortSignal; readsManifest?: boolean },
 ): Promise<Descriptor> {
-  const { signal } = options;
-  const reference = targetReference(ref);
-  const root = await (options.readsManifest
-    ? resolveToRead(target, reference, { signal })
-    : target.resolve(reference, { signal }));
-  return options.platform ? selectPlatform(target, root, parsePlatform(options.platform), { signal }) : root;
+  const { platform, readsManifest, signal } = options;
+  const { descriptor } = await resolveIn(target, targetReference(ref), {
+    ...(platform ? { platform: parsePlatform(platform) } : {}),
+    readsManifest,
+    signal,
+  });
+  return descriptor;
 }
 
 /** Runs `work`; once `signal` has aborted, whatever stopped it becomes an `ABORTED` error naming `operation`. */

@@ -1,7 +1,7 @@
 import type { Descriptor, Platform } from '../oci/types.js';
 import type { Reference } from '../ref/types.js';
-import { selectPlatform } from '../targets/platform.js';
-import { type ReadTarget, resolveToRead } from '../targets/target.js';
+import { resolveIn } from '../targets/resolve.js';
+import type { ReadTarget } from '../targets/target.js';
 import type { CliContext } from './context.js';
 import { parseTargetReference } from './reference.js';
 import { openReadTarget, targetReference } from './targets.js';
@@ -27,11 +27,10 @@ export async function resolveReference(
 ): Promise<Resolved> {
   const ref = parseTargetReference(input);
   const target = await openReadTarget(context, ref);
-  const signal = { signal: context.signal };
-  const reference = targetReference(ref);
-  const root = await (readsManifest
-    ? resolveToRead(target, reference, signal)
-    : target.resolve(reference, signal));
-  const descriptor = platform ? await selectPlatform(target, root, platform, signal) : root;
+  const { root, descriptor } = await resolveIn(target, targetReference(ref), {
+    platform,
+    readsManifest,
+    signal: context.signal,
+  });
   return { ref, target, root, descriptor };
 }

@@ -1,6 +1,7 @@
 import type { Descriptor, Platform } from '../oci/types.js';
 import { selectPlatform } from '../targets/platform.js';
-import { isConnector, type ReadTarget, resolveToRead, type WriteTarget } from '../targets/target.js';
+import { resolveIn } from '../targets/resolve.js';
+import { isConnector, type ReadTarget, type WriteTarget } from '../targets/target.js';
 import { type CopyOptions, copyGraph } from './copy.js';
 import { onSide } from './copy-error.js';
 import { copyDigestTags, digestTagSubjects, digestTagsOf } from './digest-tags.js';
@@ -53,7 +54,10 @@ export async function copyImage(
   // The destination is reached (over a network, a round trip or more) while the source resolves.
   // A failure is left for the destination's first request to report, in its place.
   if (isConnector(destination)) destination.connect(signalOptions).catch(() => undefined);
-  let root = typeof image === 'string' ? await resolveToRead(source, image, signalOptions) : image;
+  let root =
+    typeof image === 'string'
+      ? (await resolveIn(source, image, { readsManifest: true, signal })).root
+      : image;
   await options.verify?.(root);
   const platforms = [...(given ?? [])];
   const reduce = platforms.length > 1 || (keepIndex === true && given !== undefined);

@@ -203,17 +203,3 @@ export interface ReferenceFetcher {
 export function isReferenceFetcher(target: object): target is ReferenceFetcher {
   return typeof (target as Partial<ReferenceFetcher>).fetchReference === 'function';
 }
-
-/**
- * Resolves `reference` for a caller that reads the manifest next (a copy, a pull): in the same
- * request where the target can. A caller that wants the digest only should call `resolve`, which
- * a registry answers from a HEAD, lighter on its rate limits.
- */
-export async function resolveToRead(
-  target: ReadTarget,
-  reference: string,
-  options: SignalOptions = {},
-): Promise<Descriptor> {
-  if (isReferenceFetcher(target)) return (await target.fetchReference(reference, options)).descriptor;
-  return target.resolve(reference, options);
-}

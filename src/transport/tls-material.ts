@@ -119,8 +119,8 @@ function nativeOf(context: SecureContext): NativeContext | undefined {
  * A Node without the native method gets the documented `ca` list.
  */
 function contextTrusting(extraCas: string[], identity: { cert?: Buffer; key?: Buffer }): SecureContext {
-  if (extraCas.length === 0) return createSecureContext(identity);
   const context = createSecureContext(identity);
+  if (extraCas.length === 0) return context;
   const native = nativeOf(context);
   if (!native) return createSecureContext({ ...identity, ca: [...rootCertificates, ...extraCas] });
   for (const ca of extraCas) native.addCACert(ca);
