@@ -2,6 +2,7 @@ import { constants } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import { STREAM_BUFFER } from '../../oci/index.js';
+import { releaseReceived } from '../../transport/socket-reads.js';
 
 /** Written bytes after which a background flush of the file's data starts. */
 const FLUSH_EVERY = 8 * 1024 * 1024;
@@ -78,6 +79,8 @@ export class SyncedFile extends Writable {
       );
       written += bytesWritten;
     }
+    // On disk now, and a file's chunks go nowhere else: the memory they came in may be reused.
+    releaseReceived(buffers);
     if (this.#position !== undefined) this.#position += total;
     this.#unflushed += total;
     if (this.#unflushed >= FLUSH_EVERY && !this.#flushing) {
