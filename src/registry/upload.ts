@@ -4,6 +4,7 @@ import { DigestMismatchError, TransportError } from '../errors.js';
 import type { Descriptor } from '../oci/types.js';
 import { cleanupSignal } from '../signal.js';
 import { discardBody, headerValue, sameOrigin } from '../transport/index.js';
+import { releaseReceived } from '../transport/socket-reads.js';
 import type { HttpRequest, RequestBody, Send } from '../transport/types.js';
 import type { RegistryConnection } from './connection.js';
 import { errorFromResponse } from './errors.js';
@@ -70,6 +71,8 @@ function chunkSink(size: number, send: (chunk: Buffer) => Promise<void>): Writab
         await send(buffer);
       }
     }
+    // Every byte of the piece is in the chunk now: the memory it came in may hold later reads.
+    releaseReceived([piece]);
   };
   return new Writable({
     write(piece: Buffer, _encoding, done) {
