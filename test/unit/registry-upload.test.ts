@@ -1,9 +1,22 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { DigestMismatchError, TransportError } from '../../src/errors.js';
 import { checkUploadedRange, openUpload, uploadLocation } from '../../src/registry/upload.js';
 import type { HttpRequest, HttpResponse, RequestBody } from '../../src/transport/types.js';
+
+/** What the upload said it was done with, in order (the real release still runs). */
+const released = vi.hoisted((): Uint8Array[] => []);
+vi.mock('../../src/transport/socket-reads.js', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('../../src/transport/socket-reads.js')>();
+  return {
+    ...actual,
+    releaseReceived: (chunks: readonly Uint8Array[]) => {
+      released.push(...chunks);
+      actual.releaseReceived(chunks);
+    },
+  };
+});
 
 const registry = new URL('http://127.0.0.1:5000');
 const start = new URL('/v2/app/blobs/uploads/', registry);
@@ -232,6 +245,28 @@ describe('send gathers each chunk in one buffer', () => {
     expect(new Set(bodies.map((body) => body.buffer)).size).toBe(1);
     const sourceMemory = new Set(source.pieces.map((piece) => piece.buffer));
     expect(bodies.some((body) => sourceMemory.has(body.buffer as ArrayBuffer))).toBe(false);
+  });
+
+  it('says it is done with each piece of the source once every byte of it is in a chunk', async () => {
+    const content = blob(1000);
+    const source = bufferedSource(content.bytes, 70);
+    released.length = 0;
+    const gathered: number[] = [];
+    let total = 0;
+    const send = async (request: HttpRequest): Promise<HttpResponse> => {
+      if (request.method === 'PATCH' && request.body instanceof Uint8Array) {
+        total += request.body.byteLength;
+        gathered.push(released.length);
+      }
+      return accepted(request);
+    };
+    await uploadThrough(send, content, source.stream, { monolithicMax: 500, chunkSize: 400 });
+    expect(released).toEqual(source.pieces);
+    expect(released.every((piece, i) => piece === source.pieces[i])).toBe(true);
+    // When the first chunk (400 bytes) went out, the five whole pieces in it (350 bytes) were
+    // released, and the sixth, split across two chunks, was not yet.
+    expect(gathered[0]).toBe(5);
+    expect(total).toBe(1000);
   });
 
   it('gives a blob smaller than a chunk a buffer of its own size', async () => {
