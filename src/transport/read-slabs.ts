@@ -47,8 +47,12 @@ export class ReadSlabs {
     this.#spareLimit = spareLimit;
   }
 
-  /** A copy of `bytes`, the next piece of the current slab (of a new one when it is full). */
+  /**
+   * A copy of `bytes`, the next piece of the current slab (of a new one when it is full); one
+   * larger than a slab gets a buffer of its own.
+   */
   cut(bytes: Uint8Array): Buffer {
+    if (bytes.byteLength > this.#slabSize) return Buffer.from(bytes);
     let slab = this.#current;
     if (slab === undefined || slab.used + bytes.byteLength > this.#slabSize) {
       if (slab) {

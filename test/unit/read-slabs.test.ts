@@ -28,6 +28,15 @@ describe('ReadSlabs', () => {
     expect([...(a ?? []), ...(b ?? []), ...c]).toEqual([1, 1, 1, 1, 2, 2, 2, 2, 9, 9]);
   });
 
+  it('gives a read larger than a slab a buffer of its own', () => {
+    const slabs = new ReadSlabs(8, 4);
+    const small = slabs.cut(Buffer.alloc(4));
+    const large = slabs.cut(Buffer.alloc(12, 5));
+    expect(large.buffer).not.toBe(small.buffer);
+    expect([...large]).toEqual(Array(12).fill(5));
+    expect(slabs.cut(Buffer.alloc(4)).buffer).toBe(small.buffer);
+  });
+
   it('reuses a full slab once every chunk cut from it, up to the last byte of each read, is released', () => {
     const slabs = new ReadSlabs(8, 4);
     const pieces = fullSlab(slabs, 1);
