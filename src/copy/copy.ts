@@ -20,6 +20,7 @@ import {
   type ReadTarget,
   type WriteTarget,
 } from '../targets/target.js';
+import { claimForOneReader } from '../transport/socket-reads.js';
 import { CopyError, onSide } from './copy-error.js';
 import { DEFAULT_MAX_NODES, NodeBudget } from './graph-limit.js';
 import { Limiter } from './limiter.js';
@@ -291,6 +292,8 @@ class GraphCopy {
     const counted = countBytes(content, descriptor, (bytes) => this.#count(descriptor, bytes));
     const stop = () => content.destroy(asError(this.#signal.reason));
     this.#signal.addEventListener('abort', stop, { once: true });
+    // The copy is the only reader of a download it started: its destination may release the chunks.
+    claimForOneReader(counted.stream);
     try {
       await write(counted.stream);
     } catch (error) {

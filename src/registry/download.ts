@@ -3,6 +3,7 @@ import { TransportError } from '../errors.js';
 import { createVerifier, type VerifyingStream } from '../oci/index.js';
 import type { Descriptor } from '../oci/types.js';
 import { closeBody, PaceWatch, SlowBodyError } from '../transport/index.js';
+import { markUnread } from '../transport/socket-reads.js';
 import type { HttpResponse } from '../transport/types.js';
 
 /** Reconnects in a row, without a byte of progress, before a blob download gives up. */
@@ -58,7 +59,7 @@ export function downloadBlob(download: BlobDownload): Readable {
     }
   };
   pump().catch((error: unknown) => verifier.fail(error instanceof Error ? error : new Error(String(error))));
-  return verifier;
+  return markUnread(verifier);
 }
 
 interface DownloadState {

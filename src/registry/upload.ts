@@ -4,7 +4,7 @@ import { DigestMismatchError, TransportError } from '../errors.js';
 import type { Descriptor } from '../oci/types.js';
 import { cleanupSignal } from '../signal.js';
 import { discardBody, headerValue, sameOrigin } from '../transport/index.js';
-import { releaseReceived } from '../transport/socket-reads.js';
+import { isClaimed, releaseReceived } from '../transport/socket-reads.js';
 import type { HttpRequest, RequestBody, Send } from '../transport/types.js';
 import type { RegistryConnection } from './connection.js';
 import { errorFromResponse } from './errors.js';
@@ -56,7 +56,7 @@ function streamOf(body: RequestBody): Readable {
  * young-generation collections, where reads kept for a whole chunk's round trip would outlive them
  * and wait for a full collection, which V8 runs only every 64 MB of such garbage.
  */
-function chunkSink(size: number, send: (chunk: Buffer) => Promise<void>): Writable {
+function chunkSink(size: number, send: (chunk: Buffer) => Promise<void>, releasesPieces: boolean): Writable {
   let buffer: Buffer | undefined;
   let length = 0;
   const gather = async (piece: Buffer) => {
@@ -72,7 +72,7 @@ function chunkSink(size: number, send: (chunk: Buffer) => Promise<void>): Writab
       }
     }
     // Every byte of the piece is in the chunk now: the memory it came in may hold later reads.
-    releaseReceived([piece]);
+    if (releasesPieces) releaseReceived([piece]);
   };
   return new Writable({
     write(piece: Buffer, _encoding, done) {
@@ -199,15 +199,20 @@ async function sendChunks(upload: UploadRequest, session: UploadSession): Promis
     1,
     Math.min(Math.max(upload.chunkSize, session.minimumChunk), upload.descriptor.size),
   );
-  const sink = chunkSink(size, (chunk) => {
-    const patched = patchChunk(upload, session, chunk, offset).then((end) => {
-      offset = end;
-    });
-    patching = patched.catch(() => undefined);
-    return patched;
-  });
+  const source = streamOf(upload.body);
+  const sink = chunkSink(
+    size,
+    (chunk) => {
+      const patched = patchChunk(upload, session, chunk, offset).then((end) => {
+        offset = end;
+      });
+      patching = patched.catch(() => undefined);
+      return patched;
+    },
+    isClaimed(source),
+  );
   try {
-    await pipeline(streamOf(upload.body), sink);
+    await pipeline(source, sink);
   } finally {
     // A source that fails mid-chunk ends the pipeline at once: the upload ends, and its session is
     // cancelled, only once the PATCH in flight is answered.

@@ -1,5 +1,6 @@
 import { subscribe } from 'node:diagnostics_channel';
 import type { Socket } from 'node:net';
+import type { Readable } from 'node:stream';
 import { ReadSlabs } from './read-slabs.js';
 
 /** The most one read from a plain-HTTP socket takes: 16 times Node's fixed 64 KiB. */
@@ -21,6 +22,10 @@ interface ReadOptions {
 
 const slabs = new ReadSlabs(READ_SIZE, SPARE_SLABS);
 let options: ReadOptions | undefined;
+/** Downloads tug started, whose chunks nobody outside tug has been given. */
+const unread = new WeakSet<Readable>();
+/** Downloads claimed by one sink, the only reader their chunks will ever have. */
+const claimed = new WeakSet<Readable>();
 
 /**
  * `net.connect` options that read a plain-HTTP socket up to 1 MiB at a time, where Node reads
@@ -54,10 +59,37 @@ export function largeReads(): ReadOptions {
   return options;
 }
 
+/** Marks `stream`, a download tug just made, as one whose chunks no one has been given yet. */
+export function markUnread<T extends Readable>(stream: T): T {
+  unread.add(stream);
+  return stream;
+}
+
+/**
+ * Claims `stream` for the sink about to read it, if it is a download no one has read from or
+ * listened to: that sink then holds its chunks alone and may release them. A stream a caller
+ * could have read too (one a library user passed in, or one with a reader already) is never
+ * claimed, and its chunks are never released.
+ */
+export function claimForOneReader(stream: Readable): void {
+  const untouched =
+    stream.readableFlowing === null &&
+    !stream.readableDidRead &&
+    stream.listenerCount('data') === 0 &&
+    stream.listenerCount('readable') === 0;
+  if (unread.has(stream) && untouched) claimed.add(stream);
+}
+
+/** Whether the sink reading `stream` is its only reader (see {@link claimForOneReader}). */
+export function isClaimed(stream: Readable): boolean {
+  return claimed.has(stream);
+}
+
 /**
  * Says that these chunks of a response body have reached their last stop (a file, written) and
- * nothing will read them again: the memory they came in may hold later reads. Chunks that did not
- * come from a plain-HTTP socket read are ignored, so any writer may pass everything it wrote.
+ * nothing will read them again: the memory they came in may hold later reads. Only a sink reading
+ * a claimed stream may say so. Chunks that did not come from a plain-HTTP socket read are
+ * ignored, so such a sink may pass everything it wrote.
  */
 export function releaseReceived(chunks: readonly Uint8Array[]): void {
   for (const chunk of chunks) slabs.release(chunk);

@@ -2,7 +2,17 @@ import { createHash } from 'node:crypto';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Client } from 'tug';
+import {
+  Client,
+  createCredentialLookup,
+  createTransport,
+  type Descriptor,
+  openOciLayout,
+  parseReference,
+  RegistryClient,
+  type RegistryReference,
+  RegistryTarget,
+} from 'tug';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type BuiltImage, buildImageLayout, seedRegistry } from '../fixtures/images.js';
 import { type RegistryFixture, startRegistry } from '../fixtures/registry.js';
@@ -22,6 +32,42 @@ beforeAll(async () => {
 afterAll(async () => {
   await registry?.stop();
 });
+
+// First in the file, while no slab has been set aside: a slab the layout wrongly gave back would be
+// the first one used again.
+it('never reuses memory a caller can still read: a blob read alongside its push into a layout keeps its bytes', async () => {
+  const transport = createTransport({ plainHttp: true });
+  const credentials = await createCredentialLookup({
+    configPath: join(await tempDir('tug-slabs-config-'), 'config.json'),
+    env: {},
+  });
+  const reference = parseReference(`${registry.host}/slabs/app:big`) as RegistryReference;
+  const source = new RegistryTarget(new RegistryClient({ transport, credentials }).repository(reference));
+  const { bytes } = await source.fetchReference('big');
+  const manifest = JSON.parse(Buffer.from(bytes).toString('utf8')) as { layers: Descriptor[] };
+  const layer = manifest.layers[0];
+  if (!layer) throw new Error('the image has no layer');
+
+  // The caller reads the blob's chunks as they pass and keeps them, while a layout writes them
+  // (paused until the layout reads too, so both see every chunk).
+  const kept: Buffer[] = [];
+  const content = await source.fetch(layer);
+  content.on('data', (chunk: Buffer) => kept.push(chunk));
+  content.pause();
+  const layout = await openOciLayout(join(await tempDir('tug-slabs-teed-'), 'layout'), { create: true });
+  await layout.push(layer, content);
+
+  // Then a copy that reuses its slabs: had the layout said it was done with the caller's chunks,
+  // their memory would now hold other blobs.
+  await using client = new Client({ plainHttp: [registry.host] });
+  await client.copy(
+    `${registry.host}/slabs/app:big`,
+    `oci:${join(await tempDir('tug-slabs-'), 'again')}:big`,
+  );
+  await transport.close();
+
+  expect(createHash('sha256').update(Buffer.concat(kept)).digest('hex')).toBe(layer.digest.slice(7));
+}, 120_000);
 
 it('reads later blobs into the memory earlier blobs were read into, and writes every blob with the bytes of its digest', async () => {
   // Which requests' body chunks began at each place in memory, as undici hands the chunks out.

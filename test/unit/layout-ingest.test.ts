@@ -3,8 +3,10 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DigestMismatchError } from '../../src/errors.js';
+import { verifiedFrom } from '../../src/oci/verify-stream.js';
 import { openOciLayout } from '../../src/targets/oci-layout.js';
 
 const scratch: string[] = [];
@@ -32,6 +34,15 @@ describe("an OCI layout's ingest directory", () => {
     await layout.pushFrom(descriptor, 40_000, Readable.from([blob.subarray(40_000)]));
     expect(await readFile(join(root, 'blobs', 'sha256', hex))).toEqual(blob);
     expect(await readdir(join(root, '.tug-ingest'))).toEqual([]);
+  });
+
+  it('refuses a whole blob from a verified stream someone else had already read', async () => {
+    const { root, layout } = await layoutWithPart(Buffer.alloc(0));
+    const read = verifiedFrom(Readable.from([blob]), descriptor);
+    await buffer(read);
+    await expect(layout.pushFrom(descriptor, 0, read)).rejects.toThrow(/short read: got 0 of 100000 bytes/);
+    expect(await readdir(join(root, 'blobs', 'sha256')).catch(() => [])).toEqual([]);
+    expect(await layout.partialSize(descriptor)).toBe(0);
   });
 
   it('removes a kept part found corrupt, so the next attempt starts over', async () => {

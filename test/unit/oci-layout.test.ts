@@ -15,6 +15,7 @@ import {
 } from '../../src/errors.js';
 import { MediaType } from '../../src/oci/media-types.js';
 import type { Descriptor } from '../../src/oci/types.js';
+import { verifiedFrom } from '../../src/oci/verify-stream.js';
 import { openOciLayout } from '../../src/targets/oci-layout.js';
 
 const REF_NAME = 'org.opencontainers.image.ref.name';
@@ -156,6 +157,15 @@ describe('blobs', () => {
     await expect(
       target.push(layer.descriptor, Readable.from([layer.bytes.subarray(0, 999)])),
     ).rejects.toThrow(/short read/);
+    expect(await readdir(join(root, 'blobs', 'sha256'))).toEqual([]);
+  });
+
+  it('refuses a verified stream that someone else had already read, writing no empty blob', async () => {
+    const { root, target } = await newLayout();
+    const layer = blob(randomBytes(1000));
+    const read = verifiedFrom(Readable.from([layer.bytes]), layer.descriptor);
+    await buffer(read);
+    await expect(target.push(layer.descriptor, read)).rejects.toThrow(/short read: got 0 of 1000 bytes/);
     expect(await readdir(join(root, 'blobs', 'sha256'))).toEqual([]);
   });
 

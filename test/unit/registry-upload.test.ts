@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import { describe, expect, it, vi } from 'vitest';
 import { DigestMismatchError, TransportError } from '../../src/errors.js';
 import { checkUploadedRange, openUpload, uploadLocation } from '../../src/registry/upload.js';
+import { claimForOneReader, markUnread } from '../../src/transport/socket-reads.js';
 import type { HttpRequest, HttpResponse, RequestBody } from '../../src/transport/types.js';
 
 /** What the upload said it was done with, in order (the real release still runs). */
@@ -247,9 +248,10 @@ describe('send gathers each chunk in one buffer', () => {
     expect(bodies.some((body) => sourceMemory.has(body.buffer as ArrayBuffer))).toBe(false);
   });
 
-  it('says it is done with each piece of the source once every byte of it is in a chunk', async () => {
+  it('says it is done with each piece of a claimed source once every byte of it is in a chunk', async () => {
     const content = blob(1000);
     const source = bufferedSource(content.bytes, 70);
+    claimForOneReader(markUnread(source.stream));
     released.length = 0;
     const gathered: number[] = [];
     let total = 0;
@@ -267,6 +269,17 @@ describe('send gathers each chunk in one buffer', () => {
     // released, and the sixth, split across two chunks, was not yet.
     expect(gathered[0]).toBe(5);
     expect(total).toBe(1000);
+  });
+
+  it('says nothing of a source it was not given alone', async () => {
+    const content = blob(1000);
+    const source = bufferedSource(content.bytes, 70);
+    released.length = 0;
+    await uploadThrough(async (request) => accepted(request), content, source.stream, {
+      monolithicMax: 500,
+      chunkSize: 400,
+    });
+    expect(released).toEqual([]);
   });
 
   it('gives a blob smaller than a chunk a buffer of its own size', async () => {

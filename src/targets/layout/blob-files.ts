@@ -3,10 +3,11 @@ import { lstat, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { InvalidContentError, NotFoundError } from '../../errors.js';
+import { InvalidContentError, NotFoundError, SizeLimitError } from '../../errors.js';
 import { ensureVerified, parseDigest, STREAM_BUFFER, verifiedFrom } from '../../oci/index.js';
 import type { Descriptor } from '../../oci/types.js';
 import { PromiseCache } from '../../promise-cache.js';
+import { isClaimed } from '../../transport/socket-reads.js';
 import { isErrorCode, temporaryPathBeside } from './small-files.js';
 import { SyncedFile } from './synced-file.js';
 
@@ -130,15 +131,26 @@ export async function writeBlob(
   await directories.ensureBlobDirectory(path);
   const temporary = temporaryPathBeside(path);
   try {
-    const file = await SyncedFile.create(temporary).catch((error: unknown) => {
+    const file = await SyncedFile.create(temporary, isClaimed(content)).catch((error: unknown) => {
       content.destroy();
       throw error;
     });
     await pipeline(ensureVerified(content, descriptor), file);
+    // A verified stream checked every byte it passed on, but not that they all came here: a
+    // stream someone else had read from could end having written less.
+    assertAllWritten(file, 0, descriptor);
     await rename(temporary, path);
   } catch (error) {
     await rm(temporary, { force: true });
     throw error;
+  }
+}
+
+/** Fails unless the file holds `descriptor.size` bytes: the `offset` kept before, and what it was written. */
+export function assertAllWritten(file: SyncedFile, offset: number, descriptor: BlobIdentity): void {
+  const held = offset + file.written;
+  if (held !== descriptor.size) {
+    throw new SizeLimitError(`short read: got ${held} of ${descriptor.size} bytes of ${descriptor.digest}`);
   }
 }
 

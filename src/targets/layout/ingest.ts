@@ -6,7 +6,14 @@ import { type Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DigestMismatchError, isTugError, SizeLimitError } from '../../errors.js';
 import { isVerified, parseDigest, STREAM_BUFFER } from '../../oci/index.js';
-import { type BlobIdentity, blobPath, blobState, type LayoutDirectories } from './blob-files.js';
+import { isClaimed } from '../../transport/socket-reads.js';
+import {
+  assertAllWritten,
+  type BlobIdentity,
+  blobPath,
+  blobState,
+  type LayoutDirectories,
+} from './blob-files.js';
 import { SyncedFile } from './synced-file.js';
 
 /**
@@ -87,12 +94,14 @@ export async function writeBlobFrom(
   const trusted = offset === 0 && isVerified(content, blob);
   try {
     if (trusted) {
-      await pipeline(content, await SyncedFile.continueAt(path, offset));
+      const file = await SyncedFile.continueAt(path, offset, isClaimed(content));
+      await pipeline(content, file);
+      assertAllWritten(file, offset, blob);
     } else {
       const hash = createHash(algorithm);
       await hashPart(path, hash, offset);
       const rest = hashedRest(blob, offset, hash);
-      await pipeline(content, rest.stream, await SyncedFile.continueAt(path, offset));
+      await pipeline(content, rest.stream, await SyncedFile.continueAt(path, offset, isClaimed(content)));
       if (rest.written() !== blob.size) {
         throw new SizeLimitError(`${blob.digest} ended at ${rest.written()} bytes, not ${blob.size}`);
       }

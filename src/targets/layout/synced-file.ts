@@ -15,29 +15,36 @@ const FLUSH_EVERY = 8 * 1024 * 1024;
  */
 export class SyncedFile extends Writable {
   readonly #handle: FileHandle;
+  readonly #releasesChunks: boolean;
   /** Where the next write lands; undefined writes at the descriptor's own position (a new file). */
   #position: number | undefined;
   #unflushed = 0;
+  #written = 0;
   #flushing: Promise<void> | undefined;
   #flushError: Error | undefined;
 
-  private constructor(handle: FileHandle, position?: number) {
+  private constructor(handle: FileHandle, releasesChunks: boolean, position?: number) {
     super({ highWaterMark: STREAM_BUFFER });
     this.#handle = handle;
+    this.#releasesChunks = releasesChunks;
     this.#position = position;
   }
 
-  /** Creates `path` (it must not exist) and opens it for writing. */
-  static async create(path: string): Promise<SyncedFile> {
+  /**
+   * Creates `path` (it must not exist) and opens it for writing. `releasesChunks`: the file is
+   * the only reader of what it is written (see `claimForOneReader`), and says when it is done
+   * with each chunk.
+   */
+  static async create(path: string, releasesChunks = false): Promise<SyncedFile> {
     const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL;
-    return new SyncedFile(await open(path, flags, 0o644));
+    return new SyncedFile(await open(path, flags, 0o644), releasesChunks);
   }
 
   /**
    * Opens `path` (created when absent, never through a link), cut to its first `position` bytes,
    * to write from there on.
    */
-  static async continueAt(path: string, position: number): Promise<SyncedFile> {
+  static async continueAt(path: string, position: number, releasesChunks = false): Promise<SyncedFile> {
     const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW;
     // From the start, opening the file empties it: no truncate call of its own.
     const handle = await open(path, position === 0 ? flags | constants.O_TRUNC : flags, 0o644);
@@ -47,7 +54,12 @@ export class SyncedFile extends Writable {
       await handle.close();
       throw error;
     }
-    return new SyncedFile(handle, position);
+    return new SyncedFile(handle, releasesChunks, position);
+  }
+
+  /** Bytes written through this stream (after the position it was opened at). */
+  get written(): number {
+    return this.#written;
   }
 
   override _writev(chunks: Array<{ chunk: Buffer }>, done: (error?: Error | null) => void): void {
@@ -79,9 +91,10 @@ export class SyncedFile extends Writable {
       );
       written += bytesWritten;
     }
-    // On disk now, and a file's chunks go nowhere else: the memory they came in may be reused.
-    releaseReceived(buffers);
+    // On disk now: the memory the chunks came in may hold later reads.
+    if (this.#releasesChunks) releaseReceived(buffers);
     if (this.#position !== undefined) this.#position += total;
+    this.#written += total;
     this.#unflushed += total;
     if (this.#unflushed >= FLUSH_EVERY && !this.#flushing) {
       this.#unflushed = 0;
