@@ -1,7 +1,8 @@
 import { subscribe } from 'node:diagnostics_channel';
 import type { Socket } from 'node:net';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { ReadSlabs } from './read-slabs.js';
+import { releaseOnceSent } from './sent-chunks.js';
 
 /** The most one read from a plain-HTTP socket takes: 16 times Node's fixed 64 KiB. */
 const READ_SIZE = 1024 * 1024;
@@ -46,6 +47,8 @@ export function largeReads(): ReadOptions {
     const { chunk } = message as { chunk: Uint8Array };
     slabs.handedOut(chunk);
   });
+  // An upload is a claimed download's last stop too, once its socket has sent the chunks.
+  releaseOnceSent((body) => body instanceof Readable && claimed.has(body), releaseReceived);
   options = {
     onread: {
       buffer: Buffer.allocUnsafe(READ_SIZE),
