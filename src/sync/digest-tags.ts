@@ -3,7 +3,7 @@ import { NotFoundError } from '../errors.js';
 import { MediaType } from '../oci/media-types.js';
 import type { Descriptor, Platform } from '../oci/types.js';
 import type { SignalOptions } from '../signal.js';
-import { isDigestTag } from '../tags/filter.js';
+import { isDigestTag } from '../tags/digest-tag.js';
 import type { ReadTarget } from '../targets/target.js';
 
 /** The manifests whose digest tags belong to `root`; a single-platform manifest needs no read. */

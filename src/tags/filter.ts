@@ -1,5 +1,6 @@
 import semver from 'semver';
 import { UsageError } from '../errors.js';
+import { isDigestTag } from './digest-tag.js';
 
 /** Which tags of a repository to take. Every part is optional; an empty filter takes every tag. */
 export interface TagFilter {
@@ -13,11 +14,6 @@ export interface TagFilter {
   latest?: number;
   /** Drop `sha256-HEX` tags (the referrers tag schema, cosign's `.sig`/`.att`/`.sbom`). */
   excludeDigestTags?: boolean;
-}
-
-/** `sha256-HEX` and `sha256-HEX.sig`, `.att`, `.sbom`: tags that hold referrers or signatures, not images. */
-export function isDigestTag(tag: string): boolean {
-  return /^sha256-[0-9a-f]{64}(?:$|\.)/.test(tag);
 }
 
 // Tags are looser than semver: `v1.2`, `3.18` and `3` are versions too (missing parts are 0).

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
-import { compileTagFilter, isDigestTag, sortBySemver, tagVersion } from '../../src/tags/filter.js';
+import { isDigestTag } from '../../src/tags/digest-tag.js';
+import { compileTagFilter, sortBySemver, tagVersion } from '../../src/tags/filter.js';
 
 const hex = 'a'.repeat(64);
 const tags = [

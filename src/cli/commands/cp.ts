@@ -8,7 +8,7 @@ import type { Descriptor, Platform } from '../../oci/types.js';
 import { destinationTag, sourceTag } from '../../ref/destination-tag.js';
 import { formatReference, parseRepositoryName } from '../../ref/index.js';
 import type { Reference, RepositoryName } from '../../ref/types.js';
-import { isDigestTag } from '../../tags/filter.js';
+import { isDigestTag } from '../../tags/digest-tag.js';
 import { isTagLister, type ReadTarget, type WriteTarget } from '../../targets/target.js';
 import type { CliContext } from '../context.js';
 import { checkDestinationDigest, refuseUnkeptDestinationParts, writtenWithTag } from '../destination.js';
