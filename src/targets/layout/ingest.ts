@@ -1,6 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
-import { constants } from 'node:fs';
-import { open, rename, rm } from 'node:fs/promises';
+import { constants, renameSync } from 'node:fs';
+import { open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -116,5 +116,6 @@ export async function writeBlobFrom(
   }
   const final = blobPath(root, blob.digest);
   await directories.ensureBlobDirectory(final);
-  await rename(path, final);
+  // Synchronous, as blobState: a rename within the layout is one short system call.
+  renameSync(path, final);
 }
