@@ -12,6 +12,7 @@ import type { Descriptor } from '../oci/types.js';
 import { RegistryError } from '../registry/errors.js';
 import { runSignal } from '../signal.js';
 import {
+  isDiskWriter,
   isMounter,
   isRangeReader,
   isResumableWriter,
@@ -45,8 +46,11 @@ export interface CopyOptions {
   concurrency?: number;
   /** Transfer slots shared with other copies (one limit for a whole sync run); replaces `concurrency`. */
   limiter?: {
-    /** Runs `task` when a slot is free. */
-    run<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T>;
+    /**
+     * Runs `task` when a slot is free. A limiter may pass `release`, which gives the slot back
+     * before the task ends (a blob whose bytes have all arrived, being flushed to disk).
+     */
+    run<T>(task: (release?: () => void) => Promise<T>, signal?: AbortSignal): Promise<T>;
   };
   /** Verify every node of the graph at the destination instead of skipping a sub-graph whose root exists (a partly filled destination). */
   checkEveryNode?: boolean;
@@ -98,7 +102,7 @@ class GraphCopy {
   readonly #root: Descriptor;
   readonly #options: CopyOptions;
   readonly #events: CopyEvents;
-  readonly #limiter: Pick<Limiter, 'run'>;
+  readonly #limiter: NonNullable<CopyOptions['limiter']>;
   readonly #stopAll = new AbortController();
   readonly #signal: AbortSignal;
   readonly #visits = new Map<string, Promise<void>>();
@@ -196,9 +200,9 @@ class GraphCopy {
    * before the first transfer, which on a large image waits for all of them.
    */
   #visitBlob(descriptor: Descriptor): Promise<CopyOutcome> {
-    return this.#limiter.run(async () => {
+    return this.#limiter.run(async (release) => {
       if (await this.#exists(descriptor)) return 'skipped';
-      return this.#copyBlob(descriptor);
+      return this.#copyBlob(descriptor, release);
     }, this.#signal);
   }
 
@@ -265,12 +269,12 @@ class GraphCopy {
     );
   }
 
-  async #copyBlob(descriptor: Descriptor): Promise<CopyOutcome> {
+  async #copyBlob(descriptor: Descriptor, release?: () => void): Promise<CopyOutcome> {
     if (await this.#mount(descriptor)) return 'mounted';
     // A broken upload (network, 5xx) starts again from the source, in a new upload session.
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.#stream(descriptor);
+        await this.#stream(descriptor, release);
         return 'copied';
       } catch (error) {
         if (attempt >= BLOB_ATTEMPTS || this.#signal.aborted || !isTransientPushFailure(error)) throw error;
@@ -287,9 +291,13 @@ class GraphCopy {
   }
 
   /** Source stream → counting pass-through → destination push, never buffered whole. */
-  async #stream(descriptor: Descriptor): Promise<void> {
+  async #stream(descriptor: Descriptor, release?: () => void): Promise<void> {
     const { content, write } = await this.#startTransfer(descriptor);
     const counted = countBytes(content, descriptor, (bytes) => this.#count(descriptor, bytes));
+    // A destination on disk has every byte once the source ends: the slot goes to the next
+    // transfer while the blob is flushed and renamed. Any other keeps it until its push is done
+    // (an upload until the registry answers), so the concurrency still bounds its connections.
+    if (release && isDiskWriter(this.#dst)) counted.stream.once('end', release);
     const stop = () => content.destroy(asError(this.#signal.reason));
     this.#signal.addEventListener('abort', stop, { once: true });
     // The copy is the only reader of a download it started: its destination may release the chunks.

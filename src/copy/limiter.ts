@@ -13,19 +13,28 @@ export class Limiter {
     this.#limit = limit;
   }
 
-  /** Runs `task` in a slot. A task queued when `signal` aborts does not start: it rejects with the reason. */
-  async run<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  /**
+   * Runs `task` in a slot. A task queued when `signal` aborts does not start: it rejects with the
+   * reason. `release` gives the slot up before the task ends; calling it again does nothing.
+   */
+  async run<T>(task: (release: () => void) => Promise<T>, signal?: AbortSignal): Promise<T> {
     signal?.throwIfAborted();
     if (this.#running < this.#limit) this.#running += 1;
     // A finishing task hands its slot straight to the first waiter, so no newcomer can slip in.
     else await new Promise<void>((resolve) => this.#waiting.push(resolve));
-    try {
-      signal?.throwIfAborted();
-      return await task();
-    } finally {
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
       const next = this.#waiting.shift();
       if (next) next();
       else this.#running -= 1;
+    };
+    try {
+      signal?.throwIfAborted();
+      return await task(release);
+    } finally {
+      release();
     }
   }
 }

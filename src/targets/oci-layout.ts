@@ -32,7 +32,7 @@ import {
   readSmallFile,
   replaceFileAtomically,
 } from './layout/small-files.js';
-import type { ManifestDeleter, TagLister, Untagger, WriteTarget } from './target.js';
+import type { DiskWriter, ManifestDeleter, TagLister, Untagger, WriteTarget } from './target.js';
 
 /** How an OCI layout is opened. */
 export interface OciLayoutOptions {
@@ -48,7 +48,8 @@ const LAYOUT_VERSION = '1.0.0';
 const MAX_LAYOUT_FILE_BYTES = 64 * 1024;
 
 /** An OCI image layout directory (the image-spec's image layout): `oci-layout`, `index.json`, `blobs/`. */
-export class OciLayoutTarget implements WriteTarget, TagLister, ManifestDeleter, Untagger {
+export class OciLayoutTarget implements WriteTarget, TagLister, ManifestDeleter, Untagger, DiskWriter {
+  readonly writesToDisk = true;
   #layoutReady: Promise<void> | undefined;
   #indexUpdates: Promise<void> = Promise.resolve();
   readonly #pushes = new Map<string, Promise<void>>();

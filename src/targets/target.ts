@@ -167,6 +167,19 @@ export function isResumableWriter(target: object): target is ResumableWriter {
 }
 
 /**
+ * Optional: a destination on local disk. Once its push has read the whole content, what is left
+ * is local (flushing the file to disk, renaming it into place): a copy gives the transfer's slot
+ * to the next blob meanwhile, so a pull of many small blobs does not wait on each fsync in turn.
+ */
+export interface DiskWriter {
+  readonly writesToDisk: true;
+}
+
+export function isDiskWriter(target: object): target is DiskWriter {
+  return (target as Partial<DiskWriter>).writesToDisk === true;
+}
+
+/**
  * Optional: a destination whose blob upload begins with a round trip of its own (a registry's
  * upload session), which a copy opens while the source is still answering instead of after.
  */

@@ -177,6 +177,33 @@ describe('copyGraph bounds its transfers', () => {
     expect(firstPush).toBeLessThan(lastCheck);
   });
 
+  it('starts the next blob while a destination on disk flushes the one it has read whole', async () => {
+    const source = new MemoryTarget();
+    const layers = [
+      await put(source, Buffer.from('first layer'), MediaType.ociLayerGzip),
+      await put(source, Buffer.from('second layer'), MediaType.ociLayerGzip),
+    ];
+    const { manifest } = await putImage(source, 'amd64', layers);
+    const events: string[] = [];
+    // Reads each blob whole, then takes a while to flush it, as a layout's fsync does.
+    class FlushingTarget extends MemoryTarget {
+      readonly writesToDisk = true;
+      override async push(descriptor: Descriptor, content: Readable): Promise<void> {
+        await super.push(descriptor, content);
+        events.push('read');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        events.push('flushed');
+      }
+    }
+
+    await copyGraph(source, new FlushingTarget(), manifest, { concurrency: 1 });
+
+    // Config, two layers and the manifest, each read and flushed; the second read came before the
+    // first flush ended. Without `writesToDisk` the one slot would keep them in turn.
+    expect(events.filter((event) => event === 'read')).toHaveLength(4);
+    expect(events.indexOf('read', 1)).toBeLessThan(events.indexOf('flushed'));
+  });
+
   it('completes an index → manifest → blobs graph with concurrency 1', async () => {
     const source = new MemoryTarget();
     const index = await wideThreeLevelGraph(source);

@@ -55,6 +55,42 @@ describe('Limiter', () => {
     await expect(limiter.run(async () => 'still usable')).resolves.toBe('still usable');
   });
 
+  it('starts the next task when a running one releases its slot early, and gives the slot up once', async () => {
+    const limiter = new Limiter(1);
+    let finish = () => {};
+    const events: string[] = [];
+    const first = limiter.run(async (release) => {
+      events.push('first started');
+      release();
+      release();
+      await new Promise<void>((resolve) => {
+        finish = resolve;
+      });
+      events.push('first ended');
+    });
+    const second = limiter.run(async () => {
+      events.push('second ran');
+    });
+    await second;
+    finish();
+    await first;
+    expect(events).toEqual(['first started', 'second ran', 'first ended']);
+    // One slot still: of two new tasks, the second waits for the first.
+    let running = 0;
+    let most = 0;
+    await Promise.all(
+      [0, 1].map(() =>
+        limiter.run(async () => {
+          running += 1;
+          most = Math.max(most, running);
+          await tick();
+          running -= 1;
+        }),
+      ),
+    );
+    expect(most).toBe(1);
+  });
+
   it.each([0, -1, 1.5, Number.NaN])('refuses a limit of %s', (limit) => {
     expect(() => new Limiter(limit)).toThrow(UsageError);
   });
