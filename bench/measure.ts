@@ -1,5 +1,6 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 
 export interface Sample {
   seconds: number;
@@ -13,12 +14,17 @@ async function highWaterMark(pid: number): Promise<number> {
   return match ? Number(match[1]) * 1024 : 0;
 }
 
-/** Runs a command to completion, timing it and sampling its peak memory. */
-export function measure(
+/**
+ * Runs a command to completion, timing it and sampling its peak memory. The disk is flushed
+ * (`sync`) first, untimed: otherwise a command can wait on the writeback of what the one before it
+ * wrote (a push into a registry, which does not fsync), and the order of the contenders decides.
+ */
+export async function measure(
   command: string,
   args: string[],
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<Sample> {
+  await promisify(execFile)('sync');
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
     const child = spawn(command, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
