@@ -102,6 +102,17 @@ async function placesReused(work: () => Promise<void>): Promise<number> {
   ).length;
 }
 
+/** The layout holds every blob of `built` and nothing else, each with the bytes of its digest. */
+async function expectEveryBlobOf(built: BuiltImage, layout: string): Promise<void> {
+  const directory = join(layout, 'blobs', 'sha256');
+  const written = await readdir(directory);
+  expect(written.sort()).toEqual([...new Set(built.blobDigests.map((digest) => digest.slice(7)))].sort());
+  for (const name of written) {
+    const bytes = await readFile(join(directory, name));
+    expect(createHash('sha256').update(bytes).digest('hex')).toBe(name);
+  }
+}
+
 it('reads later blobs into the memory earlier blobs were read into, and writes every blob with the bytes of its digest', async () => {
   const layout = join(await tempDir('tug-slabs-'), 'layout');
   const reused = await placesReused(async () => {
@@ -110,13 +121,7 @@ it('reads later blobs into the memory earlier blobs were read into, and writes e
   });
   expect(reused).toBeGreaterThan(0);
 
-  const directory = join(layout, 'blobs', 'sha256');
-  const written = await readdir(directory);
-  expect(written.sort()).toEqual([...new Set(image.blobDigests.map((digest) => digest.slice(7)))].sort());
-  for (const name of written) {
-    const bytes = await readFile(join(directory, name));
-    expect(createHash('sha256').update(bytes).digest('hex')).toBe(name);
-  }
+  await expectEveryBlobOf(image, layout);
 }, 120_000);
 
 describe('a copy between registries', () => {
@@ -146,12 +151,6 @@ describe('a copy between registries', () => {
     const layout = join(await tempDir('tug-slabs-'), 'copied');
     await using client = new Client({ plainHttp: [proxy.host] });
     await client.copy(destination, `oci:${layout}:large`);
-    const directory = join(layout, 'blobs', 'sha256');
-    const written = await readdir(directory);
-    expect(written.sort()).toEqual([...new Set(large.blobDigests.map((digest) => digest.slice(7)))].sort());
-    for (const name of written) {
-      const bytes = await readFile(join(directory, name));
-      expect(createHash('sha256').update(bytes).digest('hex')).toBe(name);
-    }
+    await expectEveryBlobOf(large, layout);
   }, 120_000);
 });
