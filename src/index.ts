@@ -109,6 +109,7 @@ export type {
   Closable,
   ConditionalTagger,
   Connector,
+  DiskWriter,
   ManifestDeleter,
   Mounter,
   OpenedUpload,
