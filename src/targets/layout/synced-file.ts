@@ -1,12 +1,8 @@
-import { closeSync, constants, fdatasync, fsync, ftruncateSync, openSync, writev } from 'node:fs';
+import { constants } from 'node:fs';
+import { type FileHandle, open } from 'node:fs/promises';
 import { Writable } from 'node:stream';
-import { promisify } from 'node:util';
 import { STREAM_BUFFER } from '../../oci/index.js';
 import { releaseReceived } from '../../transport/socket-reads.js';
-
-const writevAt = promisify(writev);
-const datasyncOf = promisify(fdatasync);
-const syncOf = promisify(fsync);
 
 /** Written bytes after which a background flush of the file's data starts. */
 const FLUSH_EVERY = 8 * 1024 * 1024;
@@ -16,13 +12,9 @@ const FLUSH_EVERY = 8 * 1024 * 1024;
  * flushed to disk as it grows: every FLUSH_EVERY bytes a datasync starts in the background, so
  * the fsync at the end, which must come before the file is renamed into place, finds little left
  * to write. `final` waits for that fsync; a failed flush fails the stream.
- *
- * The file is opened, cut and closed synchronously, each one short system call: through the
- * thread pool each cost the event loop a hand-off (50-150 µs on two cores, as `blobState`), twice
- * per blob. Writes and flushes, which wait on the disk, stay in the pool.
  */
 export class SyncedFile extends Writable {
-  readonly #fd: number;
+  readonly #handle: FileHandle;
   readonly #releasesChunks: boolean;
   /** Where the next write lands; undefined writes at the descriptor's own position (a new file). */
   #position: number | undefined;
@@ -31,9 +23,9 @@ export class SyncedFile extends Writable {
   #flushing: Promise<void> | undefined;
   #flushError: Error | undefined;
 
-  private constructor(fd: number, releasesChunks: boolean, position?: number) {
+  private constructor(handle: FileHandle, releasesChunks: boolean, position?: number) {
     super({ highWaterMark: STREAM_BUFFER });
-    this.#fd = fd;
+    this.#handle = handle;
     this.#releasesChunks = releasesChunks;
     this.#position = position;
   }
@@ -45,7 +37,7 @@ export class SyncedFile extends Writable {
    */
   static async create(path: string, releasesChunks = false): Promise<SyncedFile> {
     const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL;
-    return new SyncedFile(openSync(path, flags, 0o644), releasesChunks);
+    return new SyncedFile(await open(path, flags, 0o644), releasesChunks);
   }
 
   /**
@@ -55,14 +47,14 @@ export class SyncedFile extends Writable {
   static async continueAt(path: string, position: number, releasesChunks = false): Promise<SyncedFile> {
     const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW;
     // From the start, opening the file empties it: no truncate call of its own.
-    const fd = openSync(path, position === 0 ? flags | constants.O_TRUNC : flags, 0o644);
+    const handle = await open(path, position === 0 ? flags | constants.O_TRUNC : flags, 0o644);
     try {
-      if (position > 0) ftruncateSync(fd, position);
+      if (position > 0) await handle.truncate(position);
     } catch (error) {
-      closeSync(fd);
+      await handle.close();
       throw error;
     }
-    return new SyncedFile(fd, releasesChunks, position);
+    return new SyncedFile(handle, releasesChunks, position);
   }
 
   /** Bytes written through this stream (after the position it was opened at). */
@@ -81,7 +73,7 @@ export class SyncedFile extends Writable {
   override _destroy(error: Error | null, done: (error?: Error | null) => void): void {
     // A background flush may still hold the descriptor: close after it settles.
     Promise.resolve(this.#flushing)
-      .then(() => closeSync(this.#fd))
+      .then(() => this.#handle.close())
       .then(
         () => done(error),
         (closeError: unknown) => done(error ?? (closeError as Error)),
@@ -93,8 +85,7 @@ export class SyncedFile extends Writable {
     let written = 0;
     const total = buffers.reduce((sum, buffer) => sum + buffer.byteLength, 0);
     while (written < total) {
-      const { bytesWritten } = await writevAt(
-        this.#fd,
+      const { bytesWritten } = await this.#handle.writev(
         written === 0 ? buffers : remaining(buffers, written),
         this.#position === undefined ? undefined : this.#position + written,
       );
@@ -107,7 +98,7 @@ export class SyncedFile extends Writable {
     this.#unflushed += total;
     if (this.#unflushed >= FLUSH_EVERY && !this.#flushing) {
       this.#unflushed = 0;
-      this.#flushing = datasyncOf(this.#fd).then(
+      this.#flushing = this.#handle.datasync().then(
         () => {
           this.#flushing = undefined;
         },
@@ -122,7 +113,7 @@ export class SyncedFile extends Writable {
   async #finish(): Promise<void> {
     await this.#flushing;
     if (this.#flushError) throw this.#flushError;
-    await syncOf(this.#fd);
+    await this.#handle.sync();
   }
 }
 
