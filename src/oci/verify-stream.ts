@@ -25,6 +25,7 @@ export class VerifyingStream extends Transform {
   readonly #expected: Expected;
   readonly #hash: Hash;
   #received = 0;
+  #passed = 0;
   #verified = false;
   #onBytes: ((bytes: number) => void) | undefined;
   #sourceError: Error | undefined;
@@ -53,9 +54,14 @@ export class VerifyingStream extends Transform {
     return this.#sourceError;
   }
 
-  /** Calls `listener` with the size of each chunk as it is checked: progress without another stream stage. */
+  /**
+   * Calls `listener` with the size of each chunk as it is checked: progress without another stream
+   * stage. Bytes checked before it was set are reported at once, in one call: a stream fills its
+   * buffer while its reader still waits on something else (an upload being opened).
+   */
   onBytes(listener: (bytes: number) => void): void {
     this.#onBytes = listener;
+    if (this.#passed > 0) listener(this.#passed);
   }
 
   /** What feeds the stream reports its own failure here (a broken connection, an unreadable file). */
@@ -85,6 +91,7 @@ export class VerifyingStream extends Transform {
         return;
       }
     }
+    this.#passed += chunk.byteLength;
     this.#onBytes?.(chunk.byteLength);
     done(null, chunk);
   }

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readdir } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -95,6 +95,15 @@ describe('tug cp between registries', () => {
     expect(summary.mounted).toBe(3);
     expect(summary.bytes).toBeLessThan(4096);
     expect(await skopeoRawDigest(a, `${a.host}/elsewhere/big:v1`)).toBe(big.rootDigest);
+  });
+
+  it('counts every byte it pushes from a layout, the ones read while the upload opened too', async () => {
+    const blobs = join(big.layoutDir, 'blobs', 'sha256');
+    const sizes = await Promise.all(
+      (await readdir(blobs)).map(async (name) => (await stat(join(blobs, name))).size),
+    );
+    const result = await runTug(['--json', 'cp', `oci:${big.layoutDir}:v1`, `${b.host}/pushed/big:v1`]);
+    expect(JSON.parse(result.stdout)).toMatchObject({ copied: 4, bytes: sizes.reduce((a, b) => a + b, 0) });
   });
 
   it('emits one JSON progress event per line with --progress json', async () => {

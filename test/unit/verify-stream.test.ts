@@ -29,6 +29,18 @@ describe('the verified-stream hand-off', () => {
     expect(seen).toEqual([5, content.byteLength - 5]);
   });
 
+  it('reports the bytes it checked before a listener came, once, when the listener comes', async () => {
+    const verifier = createVerifier(expected);
+    verifier.write(content.subarray(0, 5));
+    await new Promise((resolve) => setImmediate(resolve));
+    const seen: number[] = [];
+    verifier.onBytes((bytes) => seen.push(bytes));
+    expect(seen).toEqual([5]);
+    verifier.end(content.subarray(5));
+    await pipeline(verifier, sink());
+    expect(seen).toEqual([5, content.byteLength - 5]);
+  });
+
   it('names bad bytes as the source failing', async () => {
     const tampered = Buffer.from(content);
     tampered[0] = 0;
