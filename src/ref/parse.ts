@@ -186,9 +186,12 @@ function checkLayoutRefName(input: string, name: string): void {
   }
 }
 
-/** `C:`, as in `C:\\dir`: a drive, not a separator. */
-function isDrive(prefix: string): boolean {
-  return /^[a-zA-Z]$/.test(prefix);
+/**
+ * `C:` alone or before a separator (`C:\\dir`, `C:/dir`): a drive, not a separator. A letter
+ * followed by anything else is a one-letter directory and its tag (`oci:a:v1`), as skopeo reads it.
+ */
+function isDrive(prefix: string, rest: string): boolean {
+  return /^[a-zA-Z]$/.test(prefix) && /^(?:[/\\]|$)/.test(rest);
 }
 
 /**
@@ -199,7 +202,7 @@ function isDrive(prefix: string): boolean {
 function splitLayoutTag(input: string, body: string): { path: string; tag?: string } {
   const colon = body.lastIndexOf(':');
   const remainder = body.slice(colon + 1);
-  if (colon < 0 || isDrive(body.slice(0, colon)) || /[/\\]/.test(remainder)) return { path: body };
+  if (colon < 0 || isDrive(body.slice(0, colon), remainder) || /[/\\]/.test(remainder)) return { path: body };
   checkLayoutRefName(input, remainder);
   return { path: body.slice(0, colon), tag: remainder };
 }
@@ -239,7 +242,7 @@ export function layoutReadings(ref: OciLayoutReference): OciLayoutReference[] {
   for (let colon = body.lastIndexOf(':'); colon > 0; colon = body.lastIndexOf(':', colon - 1)) {
     const path = body.slice(0, colon);
     const tag = body.slice(colon + 1);
-    if (!isDrive(path) && isLayoutRefName(tag)) readings.push({ kind: 'oci', path, tag });
+    if (!isDrive(path, tag) && isLayoutRefName(tag)) readings.push({ kind: 'oci', path, tag });
   }
   return readings;
 }

@@ -134,6 +134,8 @@ describe('layout and archive references', () => {
     ['oci:/abs/path/dir:v1', { kind: 'oci', path: '/abs/path/dir', tag: 'v1' }],
     [`oci:dir@${d}`, { kind: 'oci', path: 'dir', digest: d }],
     ['oci:C:', { kind: 'oci', path: 'C:' }],
+    ['oci:a:v1', { kind: 'oci', path: 'a', tag: 'v1' }],
+    ['oci:C:/images/app:v1', { kind: 'oci', path: 'C:/images/app', tag: 'v1' }],
     ['docker-archive:img.tar', { kind: 'docker-archive', path: 'img.tar' }],
     [
       'docker-archive:img.tar:alpine:3.20',
@@ -241,7 +243,7 @@ describe('readings of an oci: reference whose text holds several ":"', () => {
     ]);
   });
 
-  it('keeps a digest reference and a path without ":" as parsed, and never splits a drive', () => {
+  it('keeps a digest reference and a path without ":" as parsed, and never splits a drive, only a one-letter directory', () => {
     expect(layoutReadings({ kind: 'oci', path: 'dir', digest: d })).toEqual([
       { kind: 'oci', path: 'dir', digest: d },
     ]);
@@ -249,6 +251,10 @@ describe('readings of an oci: reference whose text holds several ":"', () => {
     expect(layoutReadings({ kind: 'oci', path: 'C:\\images', tag: 'v1' })).toEqual([
       { kind: 'oci', path: 'C:\\images:v1' },
       { kind: 'oci', path: 'C:\\images', tag: 'v1' },
+    ]);
+    expect(layoutReadings({ kind: 'oci', path: 'a', tag: 'v1' })).toEqual([
+      { kind: 'oci', path: 'a:v1' },
+      { kind: 'oci', path: 'a', tag: 'v1' },
     ]);
   });
 });
