@@ -21,9 +21,10 @@ interface Contender {
   args: (round: number, destination: string) => string[];
 }
 
+/** tug as a user runs it: `bin/tug` itself, through its `#!` line (see bin/tug), not `node bin/tug`. */
 const tug = (args: Contender['args'], bin = 'bin/tug'): Contender => ({
-  command: process.execPath,
-  args: (round, destination) => [bin, '--no-progress', ...args(round, destination)],
+  command: bin,
+  args: (round, destination) => ['--no-progress', ...args(round, destination)],
 });
 const skopeo = (args: Contender['args']): Contender => ({
   command: 'skopeo',
@@ -382,11 +383,11 @@ async function quickRow(
 /** tug, skopeo, `node -e 0`, and the baseline when there is one, each running `args`. */
 function quickContenders(tugArgs: string[], skopeoArgs: string[]): Array<[Quick, string, string[]]> {
   const contenders: Array<[Quick, string, string[]]> = [
-    ['tug', process.execPath, ['bin/tug', ...tugArgs]],
+    ['tug', 'bin/tug', tugArgs],
     ['skopeo', 'skopeo', skopeoArgs],
     ['node', process.execPath, ['-e', '0']],
   ];
-  if (baseline) contenders.push(['before', process.execPath, [baseline, ...tugArgs]]);
+  if (baseline) contenders.push(['before', baseline, tugArgs]);
   return contenders;
 }
 
@@ -421,13 +422,7 @@ it('keeps peak memory flat as blobs grow', async () => {
     const copyOnce = async (bin: string) => {
       const destination = await startRegistry();
       try {
-        return await measure(process.execPath, [
-          bin,
-          '--no-progress',
-          'cp',
-          source,
-          `${destination.host}/big:bench`,
-        ]);
+        return await measure(bin, ['--no-progress', 'cp', source, `${destination.host}/big:bench`]);
       } finally {
         await destination.stop();
       }

@@ -107,7 +107,7 @@ it(`syncs ${repositories} repositories × ${tagsPerRepository} tags of small ima
             file,
             `sync:\n  - { source: ${source.host}/bench, target: ${destination.host}/mirror/bench, type: prefix }\n`,
           );
-          tugTimes.push((await measure(process.execPath, ['bin/tug', 'sync', file])).seconds);
+          tugTimes.push((await measure('bin/tug', ['sync', file])).seconds);
         } finally {
           await destination.stop();
         }

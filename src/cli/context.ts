@@ -27,6 +27,7 @@ export class CliContext {
   #storedCredentials: Promise<CredentialLookup> | undefined;
   #stdinSecret: Promise<string> | undefined;
   #version: string;
+  readonly #startupCaCerts: string | undefined;
   readonly #closers: Array<() => void> = [];
   readonly #opened: AsyncDisposable[] = [];
 
@@ -34,8 +35,11 @@ export class CliContext {
     readonly options: GlobalOptions,
     readonly io: Io,
     version: string,
+    /** See `takeStartupCaCerts`. */
+    startupCaCerts?: string,
   ) {
     this.#version = version;
+    this.#startupCaCerts = startupCaCerts;
     this.output = new Output(io, {
       json: options.json === true,
       quiet: options.quiet === true,
@@ -47,6 +51,7 @@ export class CliContext {
     return {
       env: this.io.env,
       certsDir: this.options.certsDir,
+      nodeExtraCaCerts: this.#startupCaCerts,
       userAgent: `tug/${this.#version}`,
       trace: this.options.verbose ? (line) => this.output.trace(line) : undefined,
       ...(this.options.timeout

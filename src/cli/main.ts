@@ -6,6 +6,7 @@ import type { GlobalOptions } from './global-options.js';
 import { type Io, processIo, watchClosedStdout } from './io.js';
 import { Output } from './output.js';
 import { buildProgram, type CommandModule } from './program.js';
+import { takeStartupCaCerts } from './startup-cas.js';
 
 function packageVersion(): string {
   const manifest = createRequire(import.meta.url)('../../package.json') as { version: string };
@@ -36,6 +37,7 @@ function traceStack(output: Output, stack: string): void {
 /** Runs tug with `argv` (as process.argv) and returns the exit code; never calls process.exit. */
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {
   const version = packageVersion();
+  const startupCaCerts = takeStartupCaCerts(io.env);
   let output = new Output(io, {
     json: false,
     quiet: false,
@@ -48,7 +50,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
   const runCommand = async (load: () => Promise<CommandModule>, command: Command): Promise<void> => {
     const options = command.optsWithGlobals<GlobalOptions>();
     const { CliContext } = await import('./context.js');
-    const context = new CliContext(options, io, version);
+    const context = new CliContext(options, io, version, startupCaCerts);
     output = context.output;
     const interrupt = (signal: NodeJS.Signals) => context.interrupt.abort(new InterruptedError(signal));
     process.once('SIGINT', interrupt);

@@ -136,6 +136,9 @@ export class TlsMaterial {
   readonly #options: TransportOptions;
   readonly #hosts = new Map<string, Promise<HostMaterial>>();
   #global: Promise<{ ca?: string; cert?: Buffer; key?: Buffer }> | undefined;
+  #startupCas: Promise<string[]> | undefined;
+  /** Node's roots and the start-up CAs, shared by every origin that has nothing of its own. */
+  #startupContext: SecureContext | undefined;
 
   constructor(options: TransportOptions) {
     if ((options.certFile === undefined) !== (options.keyFile === undefined)) {
@@ -168,6 +171,27 @@ export class TlsMaterial {
     return material;
   }
 
+  /**
+   * The certificates of `nodeExtraCaCerts`, read once, when a context first needs them. A file
+   * that cannot be read is ignored with Node's own warning, as Node ignores it at start-up.
+   */
+  #readStartupCas(): Promise<string[]> {
+    const file = this.#options.nodeExtraCaCerts;
+    this.#startupCas ??=
+      file === undefined
+        ? Promise.resolve([])
+        : readFile(file, 'utf8').then(
+            (text) => [text],
+            (error: unknown) => {
+              process.emitWarning(
+                `Ignoring extra certs from \`${file}\`, load failed: ${(error as Error).message}`,
+              );
+              return [];
+            },
+          );
+    return this.#startupCas;
+  }
+
   /** `url.host` is docker's directory name: `HOST` or `HOST:PORT`. */
   async forOrigin(url: URL, crossOrigin: boolean): Promise<TlsSettings> {
     const [global, host] = await Promise.all([this.#readGlobal(), this.#readHost(url.host)]);
@@ -175,10 +199,17 @@ export class TlsMaterial {
     const identity = !crossOrigin && global.cert && global.key ? global : host;
     const rejectUnauthorized = this.#options.insecure !== true;
     const withIdentity = identity.cert !== undefined && identity.key !== undefined;
-    if (extraCas.length === 0 && !withIdentity) return { rejectUnauthorized };
+    // The start-up CAs go where Node's default store would have held them: not beside extra CAs
+    // (see contextTrusting), and not where nothing is verified.
+    const startupCas = extraCas.length === 0 && rejectUnauthorized ? await this.#readStartupCas() : [];
+    if (extraCas.length === 0 && !withIdentity) {
+      if (startupCas.length === 0) return { rejectUnauthorized };
+      this.#startupContext ??= contextTrusting(startupCas, {});
+      return { rejectUnauthorized, secureContext: this.#startupContext };
+    }
     try {
       const secureContext = contextTrusting(
-        extraCas,
+        extraCas.length > 0 ? extraCas : startupCas,
         withIdentity ? { cert: identity.cert, key: identity.key } : {},
       );
       return { rejectUnauthorized, secureContext };

@@ -93,6 +93,12 @@ export interface TransportOptions {
    * the defaults: `~/.config/containers/certs.d`, `/etc/docker/certs.d`, `/etc/containers/certs.d`.
    */
   certsDir?: string;
+  /**
+   * The file `NODE_EXTRA_CA_CERTS` names, for a process Node started without that variable (the
+   * CLI's entry does, see `bin/tug`): its certificates are trusted wherever Node's default roots
+   * would be, as Node would have done. A process Node started with it leaves this unset.
+   */
+  nodeExtraCaCerts?: string;
   /** Environment read for HTTP_PROXY / HTTPS_PROXY / NO_PROXY; default `process.env`. */
   env?: NodeJS.ProcessEnv;
   userAgent?: string;

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { connect } from 'node:tls';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
@@ -111,6 +111,44 @@ describe("an origin's TLS material", () => {
 
     expect(settings).toEqual({ rejectUnauthorized: true });
     await expect(handshake(settings)).rejects.toThrow(/self[- ]signed/);
+  });
+
+  it('trusts the CAs Node was started without, in one context shared by every origin with nothing of its own', async () => {
+    const material = new TlsMaterial({ certsDir: await tempDir(), nodeExtraCaCerts: serverPair.certificate });
+
+    const settings = await material.forOrigin(origin, false);
+    const elsewhere = await material.forOrigin(new URL(`https://127.0.0.1:${portOf(second)}`), false);
+
+    expect(await handshake(settings)).toBe(true);
+    expect(elsewhere.secureContext).toBe(settings.secureContext);
+  });
+
+  it('keeps them out of a context with CAs of its own, as Node keeps NODE_EXTRA_CA_CERTS out', async () => {
+    const material = new TlsMaterial({
+      certsDir: await tempDir(),
+      caFile: secondPair.certificate,
+      nodeExtraCaCerts: serverPair.certificate,
+    });
+
+    await expect(handshake(await material.forOrigin(origin, false))).rejects.toThrow(/self[- ]signed/);
+  });
+
+  it('does not read them for an origin whose certificate is not verified', async () => {
+    const warnings: string[] = [];
+    const listener = (warning: Error) => warnings.push(warning.message);
+    process.on('warning', listener);
+    const material = new TlsMaterial({
+      certsDir: await tempDir(),
+      insecure: true,
+      nodeExtraCaCerts: join(await tempDir(), 'missing.pem'),
+    });
+
+    const settings = await material.forOrigin(origin, false);
+    await new Promise((resolve) => setImmediate(resolve));
+    process.off('warning', listener);
+
+    expect(settings).toEqual({ rejectUnauthorized: false });
+    expect(warnings).toEqual([]);
   });
 
   it('refuses a client certificate whose key is not its own, as a usage error naming the host', async () => {
