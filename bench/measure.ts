@@ -1,6 +1,17 @@
 import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
+
+/**
+ * The user cache directory of every timed command: an empty one of the benchmark's own, so tug
+ * runs with the code cache its build made, as on a fresh install, and not with one a command of
+ * another flavour (a profiled run, other V8 flags) left in the user's `~/.cache/tug`.
+ */
+const cacheHome = mkdtempSync(join(tmpdir(), 'tug-bench-cache-'));
+process.on('exit', () => rmSync(cacheHome, { recursive: true, force: true }));
 
 export interface Sample {
   seconds: number;
@@ -22,7 +33,7 @@ async function highWaterMark(pid: number): Promise<number> {
 export async function measure(
   command: string,
   args: string[],
-  env: NodeJS.ProcessEnv = process.env,
+  env: NodeJS.ProcessEnv = { ...process.env, XDG_CACHE_HOME: cacheHome },
 ): Promise<Sample> {
   await promisify(execFile)('sync');
   return new Promise((resolve, reject) => {
