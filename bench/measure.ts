@@ -4,14 +4,23 @@ import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { afterAll } from 'vitest';
 
 /**
  * The user cache directory of every timed command: an empty one of the benchmark's own, so tug
  * runs with the code cache its build made, as on a fresh install, and not with one a command of
  * another flavour (a profiled run, other V8 flags) left in the user's `~/.cache/tug`.
  */
-const cacheHome = mkdtempSync(join(tmpdir(), 'tug-bench-cache-'));
-process.on('exit', () => rmSync(cacheHome, { recursive: true, force: true }));
+let cacheHome: string | undefined;
+// Registered by the benchmark file that imports this one, after its own tests.
+afterAll(() => {
+  if (cacheHome) rmSync(cacheHome, { recursive: true, force: true });
+});
+
+function benchCacheHome(): string {
+  cacheHome ??= mkdtempSync(join(tmpdir(), 'tug-bench-cache-'));
+  return cacheHome;
+}
 
 export interface Sample {
   seconds: number;
@@ -33,7 +42,7 @@ async function highWaterMark(pid: number): Promise<number> {
 export async function measure(
   command: string,
   args: string[],
-  env: NodeJS.ProcessEnv = { ...process.env, XDG_CACHE_HOME: cacheHome },
+  env: NodeJS.ProcessEnv = { ...process.env, XDG_CACHE_HOME: benchCacheHome() },
 ): Promise<Sample> {
   await promisify(execFile)('sync');
   return new Promise((resolve, reject) => {
