@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Script } from 'node:vm';
@@ -60,4 +60,31 @@ describe('the CLI is compiled with a V8 code cache', () => {
       expect((await readFile(file)).equals(rewritten)).toBe(true);
     },
   );
+
+  it("removes other builds' caches left for over a week when it writes its own, and nothing else", async () => {
+    const { name } = await builtCache();
+    const cacheHome = await tempDir();
+    const directory = join(cacheHome, 'tug');
+    await mkdir(directory);
+    const eightDaysAgo = new Date(Date.now() - 8 * 24 * 60 * 60 * 1000);
+    const files = {
+      staleBuild: 'tug-0123456789abcdef-11.3.244.8-node.38.cache',
+      staleNode: name.replace(/-[^-]+-node\.\d+\.cache$/, '-10.2.154.26-node.31.cache'),
+      recentBuild: 'tug-fedcba9876543210-11.3.244.8-node.38.cache',
+      notACache: 'tug-notes.txt',
+    };
+    for (const file of Object.values(files)) {
+      await writeFile(join(directory, file), 'left by another build');
+      if (file !== files.recentBuild) await utimes(join(directory, file), eightDaysAgo, eightDaysAgo);
+    }
+
+    // The build's cache is accepted: nothing is written, and nothing removed.
+    await help(cacheHome);
+    expect((await readdir(directory)).sort()).toEqual(Object.values(files).sort());
+
+    // Its own cache refused, it writes one, and the old caches of other builds go.
+    await writeFile(join(directory, name), 'not a V8 code cache');
+    await help(cacheHome);
+    expect((await readdir(directory)).sort()).toEqual([name, files.recentBuild, files.notACache].sort());
+  });
 });
