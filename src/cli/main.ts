@@ -34,8 +34,15 @@ function traceStack(output: Output, stack: string): void {
   for (const line of stack.split('\n')) output.trace(line);
 }
 
-/** Runs tug with `argv` (as process.argv) and returns the exit code; never calls process.exit. */
-export async function main(argv: string[], io: Io = processIo()): Promise<number> {
+/**
+ * Runs tug with `argv` (as process.argv) and returns the exit code; never calls process.exit.
+ * `onCommand` hears the command about to run, by its full name (`cp`, `manifest get`).
+ */
+export async function main(
+  argv: string[],
+  io: Io = processIo(),
+  onCommand?: (name: string) => void,
+): Promise<number> {
   const version = packageVersion();
   const startupCaCerts = takeStartupCaCerts(io.env);
   let output = new Output(io, {
@@ -48,6 +55,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
   watchClosedStdout(io.stdout, () => stdoutClosed.abort());
 
   const runCommand = async (load: () => Promise<CommandModule>, command: Command): Promise<void> => {
+    onCommand?.(fullName(command));
     const options = command.optsWithGlobals<GlobalOptions>();
     const { CliContext } = await import('./context.js');
     const context = new CliContext(options, io, version, startupCaCerts);
@@ -89,6 +97,12 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     if (stdoutClosed.signal.aborted) return ExitCode.success;
     return report(error, output);
   }
+}
+
+function fullName(command: Command): string {
+  const names: string[] = [];
+  for (let at: Command | null = command; at?.parent; at = at.parent) names.unshift(at.name());
+  return names.join(' ');
 }
 
 function allSubcommands(command: Command): Command[] {
