@@ -15,6 +15,7 @@ import {
   isDiskWriter,
   isMounter,
   isRangeReader,
+  isReferencePusher,
   isResumableWriter,
   isUploadOpener,
   type OpenedUpload,
@@ -54,7 +55,11 @@ export interface CopyOptions {
   };
   /** Verify every node of the graph at the destination instead of skipping a sub-graph whose root exists (a partly filled destination). */
   checkEveryNode?: boolean;
-  /** References to tag the root with at the destination once the whole graph is there. */
+  /**
+   * References to tag the root with at the destination once the whole graph is there. A
+   * destination that stores a manifest and a tag in one request (a registry) gets the root by its
+   * first tag, the graph's last write.
+   */
   tags?: string[];
   events?: CopyEvents;
   signal?: AbortSignal;
@@ -110,6 +115,8 @@ class GraphCopy {
   readonly #result: CopyResult;
   readonly #budget: NodeBudget;
   #failure: { error: unknown } | undefined;
+  /** Whether the root went to the destination by its first tag (see CopyOptions.tags). */
+  #rootPushedByTag = false;
 
   constructor(src: ReadTarget, dst: WriteTarget, root: Descriptor, options: CopyOptions) {
     this.#src = src;
@@ -132,7 +139,8 @@ class GraphCopy {
       const interrupted = this.#options.signal?.aborted;
       throw interrupted ? this.#options.signal?.reason : (this.#failure?.error ?? error);
     }
-    for (const tag of this.#options.tags ?? []) {
+    const tags = this.#options.tags ?? [];
+    for (const tag of this.#rootPushedByTag ? tags.slice(1) : tags) {
       this.#signal.throwIfAborted();
       await onSide(
         'destination',
@@ -211,13 +219,21 @@ class GraphCopy {
     const bytes = await this.#fetchManifest(descriptor);
     await this.#copySuccessors(descriptor, bytes);
     if (present) return 'skipped';
+    const dst = this.#dst;
+    const [tag] = this.#options.tags ?? [];
+    const byTag = descriptor.digest === this.#root.digest && tag !== undefined && isReferencePusher(dst);
     await this.#limiter.run(
       () =>
-        onSide('destination', descriptor, `pushing ${descriptor.digest} to the destination`, () =>
-          this.#dst.push(descriptor, Readable.from([bytes], { objectMode: false }), { signal: this.#signal }),
-        ),
+        onSide('destination', descriptor, `pushing ${descriptor.digest} to the destination`, () => {
+          const content = Readable.from([bytes], { objectMode: false });
+          const options = { signal: this.#signal };
+          return byTag
+            ? dst.pushReference(descriptor, content, tag, options)
+            : dst.push(descriptor, content, options);
+        }),
       this.#signal,
     );
+    if (byTag) this.#rootPushedByTag = true;
     this.#count(descriptor, bytes.byteLength);
     return 'copied';
   }

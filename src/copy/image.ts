@@ -69,6 +69,10 @@ export async function copyImage(
   }
   await options.beforeCopy?.(root);
   const { concurrency, limiter } = options;
+  // copyGraph tags the root as the graph's last write, and a registry then gets the root by its
+  // first tag, one request less. Digest tags, a reduced index, or another copier's own writes
+  // come after the graph: the tags wait for them.
+  const tagsInGraph = !reduce && options.sourceTags === undefined && copier === copyGraph;
   const copyOptions: CopyOptions = {
     concurrency,
     limiter,
@@ -76,7 +80,7 @@ export async function copyImage(
     events: options.events,
     maxNodes: options.maxNodes,
     signal,
-    tags: [],
+    tags: tagsInGraph ? [...tags] : [],
   };
   const result = reduce
     ? await copyPlatforms(source, destination, root, platforms, { ...copyOptions, copier })
@@ -92,7 +96,7 @@ export async function copyImage(
         { concurrency, limiter, signal },
       )
     : [];
-  for (const tag of tags) {
+  for (const tag of tagsInGraph ? [] : tags) {
     signal?.throwIfAborted();
     await onSide(
       'destination',

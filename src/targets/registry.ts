@@ -12,6 +12,7 @@ import type {
   Mounter,
   OpenedUpload,
   ReferenceFetcher,
+  ReferencePusher,
   ReferrerFinder,
   ReferrersIndexer,
   SignalOptions,
@@ -34,6 +35,7 @@ export class RegistryTarget
     Connector,
     Mounter,
     ReferenceFetcher,
+    ReferencePusher,
     TagLister,
     ReferrerFinder,
     ReferrersIndexer,
@@ -114,9 +116,19 @@ export class RegistryTarget
       await (await this.openUpload(descriptor, options)).send(content);
       return;
     }
+    await this.pushReference(descriptor, content, descriptor.digest, options);
+  }
+
+  /** A manifest put by tag is stored under its digest too: one request where `push` and `tag` make two. */
+  async pushReference(
+    descriptor: Descriptor,
+    content: Readable,
+    reference: string,
+    options: SignalOptions = {},
+  ): Promise<void> {
     const bytes = await readVerified(content, descriptor, MAX_MANIFEST_BYTES);
     const { subjectIndexed } = await this.repository.pushManifest(
-      descriptor.digest,
+      reference,
       bytes,
       descriptor.mediaType,
       undefined,

@@ -82,6 +82,24 @@ export function isConnector(target: object): target is Connector {
   return typeof (target as Partial<Connector>).connect === 'function';
 }
 
+/**
+ * Optional: a target that stores a manifest and points a tag at it in one step (a registry: one
+ * PUT by tag), where `push` and then `tag` take two.
+ */
+export interface ReferencePusher {
+  /** Stores the manifest `descriptor` names, as `push` does, and points `reference` at it. */
+  pushReference(
+    descriptor: Descriptor,
+    content: Readable,
+    reference: string,
+    options?: SignalOptions,
+  ): Promise<void>;
+}
+
+export function isReferencePusher(target: object): target is ReferencePusher {
+  return typeof (target as Partial<ReferencePusher>).pushReference === 'function';
+}
+
 export function isMounter(target: object): target is Mounter {
   return typeof (target as Partial<Mounter>).mount === 'function';
 }
