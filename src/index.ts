@@ -115,6 +115,7 @@ export type {
   OpenedUpload,
   ReadTarget,
   ReferenceFetcher,
+  ReferencePusher,
   ReferrerFinder,
   ReferrersIndexer,
   TagLister,
