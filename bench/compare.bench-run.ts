@@ -250,10 +250,17 @@ for (const dataset of datasets) {
     const source = `${a.host}/${repository}:bench`;
     const oci = `oci:${layout}:bench`;
     await run('skopeo', ['--insecure-policy', 'copy', '--all', ...plain, oci, `docker://${source}`]);
-    const both = (tugArgs: Contender['args'], skopeoArgs: Contender['args']) => ({
-      tug: tug(tugArgs),
+    // `who` keeps the baseline's writes apart from this build's where they share a registry: the
+    // second into the same repository would find the image there and skip it.
+    const both = (
+      tugArgs: (round: number, destination: string, who: 'tug' | 'before') => string[],
+      skopeoArgs: Contender['args'],
+    ) => ({
+      tug: tug((round, destination) => tugArgs(round, destination, 'tug')),
       skopeo: skopeo(skopeoArgs),
-      before: baseline ? tug(tugArgs, baseline) : undefined,
+      before: baseline
+        ? tug((round, destination) => tugArgs(round, destination, 'before'), baseline)
+        : undefined,
     });
 
     await compare(
@@ -292,7 +299,7 @@ for (const dataset of datasets) {
     await compare(
       `copy ${label} inside one registry (mount)`,
       both(
-        (i, host) => ['cp', source, `${host}/mount-tug-${slug}-${i}:bench`],
+        (i, host, who) => ['cp', source, `${host}/mount-${who}-${slug}-${i}:bench`],
         (i, host) => [
           'copy',
           '--all',
