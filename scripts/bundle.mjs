@@ -23,7 +23,12 @@ await build({
   format: 'cjs',
   supported: { 'dynamic-import': false },
   define: { 'import.meta.url': 'bundleUrl' },
-  banner: { js: "const bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  // The bundle is the body of the function bin/tug calls with CommonJS's arguments: written so
+  // here, the launcher compiles the file's text as it is, where wrapping it took a second copy.
+  banner: {
+    js: "(function (exports, require, module, __filename, __dirname) {const bundleUrl = require('node:url').pathToFileURL(__filename).href;",
+  },
+  footer: { js: '})' },
   target: 'node20',
   // A native addon, and undici's full index (wanted only behind a proxy) stay in node_modules;
   // the undici modules imported by path are bundled.
