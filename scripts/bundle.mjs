@@ -29,6 +29,8 @@ await build({
     js: "(function (exports, require, module, __filename, __dirname) {const bundleUrl = require('node:url').pathToFileURL(__filename).href;",
   },
   footer: { js: '})' },
+  // bin/tug reads the file as latin1, which is exact for ASCII: other characters are escaped.
+  charset: 'ascii',
   target: 'node20',
   // A native addon, and undici's full index (wanted only behind a proxy) stay in node_modules;
   // the undici modules imported by path are bundled.
