@@ -7,7 +7,7 @@ import { afterAll, beforeAll, it } from 'vitest';
 import { type RegistryFixture, startRegistry } from '../test/fixtures/registry.js';
 import { benchLayout } from './data.js';
 import { writeSection } from './document.js';
-import { measure, median, type Sample } from './measure.js';
+import { measure, median, type Sample, settling } from './measure.js';
 
 const run = promisify(execFile);
 const runs = Number(process.env.BENCH_RUNS ?? 3);
@@ -122,6 +122,9 @@ async function writeDocument(table: string): Promise<void> {
     `Node ${process.version}, ${skopeoVersion.trim()}, ${curlVersion.split(' ').slice(0, 2).join(' ')}, ` +
       `${runs} rounds, ${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores, ` +
       `load average ${startLoad.toFixed(2)} at the start` +
+      `; before each command, ${(settling.waitedMs / 1000).toFixed(0)} s in all waiting for a fresh page ` +
+      `to cost at most 1.5 × the ${settling.settledPageMicros.toFixed(1)} µs it did at the start ` +
+      `(up to ${settling.worstPageMicros.toFixed(1)} µs)` +
       (before ? `; "before" is commit ${before.stdout.trim()}, timed in the same rounds` : '') +
       ':',
     '',
