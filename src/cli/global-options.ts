@@ -53,7 +53,8 @@ const usedOnlyBy: Record<string, ReadonlySet<string> | 'registry'> = {
 };
 const offlineCommands = new Set(['logout']);
 
-function commandPath(command: Command): string {
+/** A command's full name, as typed after `tug` (`cp`, `manifest get`). */
+export function commandPath(command: Command): string {
   const names: string[] = [];
   for (let at: Command | null = command; at?.parent; at = at.parent) names.unshift(at.name());
   return names.join(' ');

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { type Command, CommanderError } from 'commander';
 import { InterruptedError, TugError } from '../errors.js';
 import { ExitCode, exitCodeFor, hintFor } from './errors.js';
-import type { GlobalOptions } from './global-options.js';
+import { commandPath, type GlobalOptions } from './global-options.js';
 import { type Io, processIo, watchClosedStdout } from './io.js';
 import { Output } from './output.js';
 import { buildProgram, type CommandModule } from './program.js';
@@ -55,7 +55,7 @@ export async function main(
   watchClosedStdout(io.stdout, () => stdoutClosed.abort());
 
   const runCommand = async (load: () => Promise<CommandModule>, command: Command): Promise<void> => {
-    onCommand?.(fullName(command));
+    onCommand?.(commandPath(command));
     const options = command.optsWithGlobals<GlobalOptions>();
     const { CliContext } = await import('./context.js');
     const context = new CliContext(options, io, version, startupCaCerts);
@@ -97,12 +97,6 @@ export async function main(
     if (stdoutClosed.signal.aborted) return ExitCode.success;
     return report(error, output);
   }
-}
-
-function fullName(command: Command): string {
-  const names: string[] = [];
-  for (let at: Command | null = command; at?.parent; at = at.parent) names.unshift(at.name());
-  return names.join(' ');
 }
 
 function allSubcommands(command: Command): Command[] {
