@@ -1,15 +1,8 @@
 import type { Readable } from 'node:stream';
 import { SizeLimitError, TransportError } from '../errors.js';
+import { monotonicMs } from './clock.js';
 import { SlowBodyError } from './network-error.js';
 import type { HttpResponse } from './types.js';
-
-/**
- * Milliseconds on a monotonic clock. Not `performance.now()`: the first use of that global loads
- * Node's perf_hooks modules, a millisecond and more of every command's start-up.
- */
-function now(): number {
-  return Number(process.hrtime.bigint()) / 1e6;
-}
 
 /** The slowest a body may arrive, averaged over the idle timeout, before it fails. */
 export const MIN_BODY_BYTES_PER_SECOND = 1024;
@@ -25,7 +18,7 @@ export class PaceWatch {
   readonly #quota: number;
   #waited = 0;
   #bytes = 0;
-  #waitingSince = now();
+  #waitingSince = monotonicMs();
 
   constructor(response: Pick<HttpResponse, 'pace' | 'url'>) {
     this.#response = response;
@@ -37,7 +30,7 @@ export class PaceWatch {
   received(bytes: number): void {
     const { pace } = this.#response;
     if (!pace) return;
-    this.#waited += now() - this.#waitingSince;
+    this.#waited += monotonicMs() - this.#waitingSince;
     this.#bytes += bytes;
     if (this.#bytes >= this.#quota) {
       this.#waited = 0;
@@ -49,7 +42,7 @@ export class PaceWatch {
 
   /** Tug waits for the server again from now (after handling a chunk, or after pausing the body). */
   waiting(): void {
-    this.#waitingSince = now();
+    this.#waitingSince = monotonicMs();
   }
 }
 

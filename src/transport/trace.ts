@@ -1,3 +1,4 @@
+import { monotonicMs } from './clock.js';
 import { redactHeaders, redactUrl } from './redact.js';
 import type { Send } from './types.js';
 
@@ -8,10 +9,10 @@ function headerText(headers: Record<string, string | string[] | undefined>): str
 /** One line per request and one per answer on the trace sink, with headers, every secret redacted. */
 export function withTrace(send: Send, trace: (line: string) => void): Send {
   return async (request) => {
-    const started = performance.now();
+    const started = monotonicMs();
     const target = `${request.method} ${redactUrl(request.url)}`;
     trace(`--> ${target} ${headerText(request.headers ?? {})}`);
-    const elapsed = () => `${Math.round(performance.now() - started)} ms`;
+    const elapsed = () => `${Math.round(monotonicMs() - started)} ms`;
     try {
       const response = await send(request);
       trace(`<-- ${response.status} ${target} (${elapsed()}) ${headerText(response.headers)}`);
