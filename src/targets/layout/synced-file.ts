@@ -1,5 +1,4 @@
-import { constants } from 'node:fs';
-import { type FileHandle, open } from 'node:fs/promises';
+import { closeSync, constants, fdatasync, fsync, ftruncate, openSync, writev } from 'node:fs';
 import { Writable } from 'node:stream';
 import { STREAM_BUFFER } from '../../oci/index.js';
 import { releaseReceived } from '../../transport/socket-reads.js';
@@ -12,9 +11,13 @@ const FLUSH_EVERY = 8 * 1024 * 1024;
  * flushed to disk as it grows: every FLUSH_EVERY bytes a datasync starts in the background, so
  * the fsync at the end, which must come before the file is renamed into place, finds little left
  * to write. `final` waits for that fsync; a failed flush fails the stream.
+ *
+ * The writes and flushes go through the thread pool. Opening and closing are short system calls
+ * made in place, as the layout's lstat and rename are: handing each to the pool cost the event
+ * loop more than the call (a thread woken, and a promise API request's own buffers).
  */
 export class SyncedFile extends Writable {
-  readonly #handle: FileHandle;
+  readonly #fd: number;
   readonly #releasesChunks: boolean;
   /** Where the next write lands; undefined writes at the descriptor's own position (a new file). */
   #position: number | undefined;
@@ -23,9 +26,9 @@ export class SyncedFile extends Writable {
   #flushing: Promise<void> | undefined;
   #flushError: Error | undefined;
 
-  private constructor(handle: FileHandle, releasesChunks: boolean, position?: number) {
+  private constructor(fd: number, releasesChunks: boolean, position?: number) {
     super({ highWaterMark: STREAM_BUFFER });
-    this.#handle = handle;
+    this.#fd = fd;
     this.#releasesChunks = releasesChunks;
     this.#position = position;
   }
@@ -37,7 +40,7 @@ export class SyncedFile extends Writable {
    */
   static async create(path: string, releasesChunks = false): Promise<SyncedFile> {
     const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL;
-    return new SyncedFile(await open(path, flags, 0o644), releasesChunks);
+    return new SyncedFile(openSync(path, flags, 0o644), releasesChunks);
   }
 
   /**
@@ -47,14 +50,14 @@ export class SyncedFile extends Writable {
   static async continueAt(path: string, position: number, releasesChunks = false): Promise<SyncedFile> {
     const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW;
     // From the start, opening the file empties it: no truncate call of its own.
-    const handle = await open(path, position === 0 ? flags | constants.O_TRUNC : flags, 0o644);
+    const fd = openSync(path, position === 0 ? flags | constants.O_TRUNC : flags, 0o644);
     try {
-      if (position > 0) await handle.truncate(position);
+      if (position > 0) await settled((callback) => ftruncate(fd, position, callback));
     } catch (error) {
-      await handle.close();
+      closeSync(fd);
       throw error;
     }
-    return new SyncedFile(handle, releasesChunks, position);
+    return new SyncedFile(fd, releasesChunks, position);
   }
 
   /** Bytes written through this stream (after the position it was opened at). */
@@ -72,12 +75,15 @@ export class SyncedFile extends Writable {
 
   override _destroy(error: Error | null, done: (error?: Error | null) => void): void {
     // A background flush may still hold the descriptor: close after it settles.
-    Promise.resolve(this.#flushing)
-      .then(() => this.#handle.close())
-      .then(
-        () => done(error),
-        (closeError: unknown) => done(error ?? (closeError as Error)),
-      );
+    Promise.resolve(this.#flushing).then(() => {
+      try {
+        closeSync(this.#fd);
+      } catch (closeError) {
+        done(error ?? (closeError as Error));
+        return;
+      }
+      done(error);
+    });
   }
 
   async #write(buffers: Buffer[]): Promise<void> {
@@ -85,11 +91,13 @@ export class SyncedFile extends Writable {
     let written = 0;
     const total = buffers.reduce((sum, buffer) => sum + buffer.byteLength, 0);
     while (written < total) {
-      const { bytesWritten } = await this.#handle.writev(
-        written === 0 ? buffers : remaining(buffers, written),
-        this.#position === undefined ? undefined : this.#position + written,
-      );
-      written += bytesWritten;
+      const rest = written === 0 ? buffers : remaining(buffers, written);
+      const position = this.#position === undefined ? null : this.#position + written;
+      written += await new Promise<number>((resolve, reject) => {
+        writev(this.#fd, rest, position, (error, bytesWritten) =>
+          error ? reject(error) : resolve(bytesWritten),
+        );
+      });
     }
     // On disk now: the memory the chunks came in may hold later reads.
     if (this.#releasesChunks) releaseReceived(buffers);
@@ -98,7 +106,7 @@ export class SyncedFile extends Writable {
     this.#unflushed += total;
     if (this.#unflushed >= FLUSH_EVERY && !this.#flushing) {
       this.#unflushed = 0;
-      this.#flushing = this.#handle.datasync().then(
+      this.#flushing = settled((callback) => fdatasync(this.#fd, callback)).then(
         () => {
           this.#flushing = undefined;
         },
@@ -113,8 +121,15 @@ export class SyncedFile extends Writable {
   async #finish(): Promise<void> {
     await this.#flushing;
     if (this.#flushError) throw this.#flushError;
-    await this.#handle.sync();
+    await settled((callback) => fsync(this.#fd, callback));
   }
+}
+
+/** Runs a callback-style file call that answers only with an error, as a promise. */
+function settled(call: (callback: (error: NodeJS.ErrnoException | null) => void) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    call((error) => (error ? reject(error) : resolve()));
+  });
 }
 
 /** The part of `buffers` after the first `offset` bytes (a short write), without copying. */
