@@ -25,8 +25,10 @@ await build({
   define: { 'import.meta.url': 'bundleUrl' },
   // The bundle is the body of the function bin/tug calls with CommonJS's arguments: written so
   // here, the launcher compiles the file's text as it is, where wrapping it took a second copy.
+  // The directive comes first: esbuild's own "use strict" follows the banner's statement, where
+  // it is no directive, and the ES modules would otherwise run as sloppy code.
   banner: {
-    js: "(function (exports, require, module, __filename, __dirname) {const bundleUrl = require('node:url').pathToFileURL(__filename).href;",
+    js: "(function (exports, require, module, __filename, __dirname) {'use strict';const bundleUrl = require('node:url').pathToFileURL(__filename).href;",
   },
   footer: { js: '})' },
   // bin/tug reads the file as latin1, which is exact for ASCII: other characters are escaped.

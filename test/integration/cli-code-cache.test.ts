@@ -61,6 +61,17 @@ async function mtime(file: string): Promise<number> {
   return (await stat(file)).mtimeMs;
 }
 
+describe('the bundled CLI', () => {
+  it('runs as strict code, as the ES modules it is built from do', async () => {
+    const source = await readFile(join(bundleDir, 'tug.cjs'), 'latin1');
+    expect(source.trimEnd().endsWith('})')).toBe(true);
+    // A `with` statement compiles only in sloppy code: added to the end of the bundle's function,
+    // it must be refused.
+    const withStatement = `${source.trimEnd().slice(0, -2)};with ({}) {}})`;
+    expect(() => new Script(withStatement)).toThrow(/strict mode/i);
+  });
+});
+
 describe('the CLI is compiled with a V8 code cache', () => {
   it("uses the one built beside the bundle: V8 accepts it, so nothing is written in the user's cache", async () => {
     const { name } = await builtCache();
