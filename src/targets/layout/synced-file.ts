@@ -1,7 +1,13 @@
 import { closeSync, constants, fdatasync, fsync, ftruncate, openSync, writev } from 'node:fs';
 import { Writable } from 'node:stream';
+import { promisify } from 'node:util';
 import { STREAM_BUFFER } from '../../oci/index.js';
 import { releaseReceived } from '../../transport/socket-reads.js';
+
+const writevAt = promisify(writev);
+const datasyncFile = promisify(fdatasync);
+const syncFile = promisify(fsync);
+const truncateFile = promisify(ftruncate);
 
 /** Written bytes after which a background flush of the file's data starts. */
 const FLUSH_EVERY = 8 * 1024 * 1024;
@@ -52,7 +58,7 @@ export class SyncedFile extends Writable {
     // From the start, opening the file empties it: no truncate call of its own.
     const fd = openSync(path, position === 0 ? flags | constants.O_TRUNC : flags, 0o644);
     try {
-      if (position > 0) await settled((callback) => ftruncate(fd, position, callback));
+      if (position > 0) await truncateFile(fd, position);
     } catch (error) {
       closeSync(fd);
       throw error;
@@ -91,13 +97,12 @@ export class SyncedFile extends Writable {
     let written = 0;
     const total = buffers.reduce((sum, buffer) => sum + buffer.byteLength, 0);
     while (written < total) {
-      const rest = written === 0 ? buffers : remaining(buffers, written);
-      const position = this.#position === undefined ? null : this.#position + written;
-      written += await new Promise<number>((resolve, reject) => {
-        writev(this.#fd, rest, position, (error, bytesWritten) =>
-          error ? reject(error) : resolve(bytesWritten),
-        );
-      });
+      const { bytesWritten } = await writevAt(
+        this.#fd,
+        written === 0 ? buffers : remaining(buffers, written),
+        this.#position === undefined ? undefined : this.#position + written,
+      );
+      written += bytesWritten;
     }
     // On disk now: the memory the chunks came in may hold later reads.
     if (this.#releasesChunks) releaseReceived(buffers);
@@ -106,7 +111,7 @@ export class SyncedFile extends Writable {
     this.#unflushed += total;
     if (this.#unflushed >= FLUSH_EVERY && !this.#flushing) {
       this.#unflushed = 0;
-      this.#flushing = settled((callback) => fdatasync(this.#fd, callback)).then(
+      this.#flushing = datasyncFile(this.#fd).then(
         () => {
           this.#flushing = undefined;
         },
@@ -121,15 +126,8 @@ export class SyncedFile extends Writable {
   async #finish(): Promise<void> {
     await this.#flushing;
     if (this.#flushError) throw this.#flushError;
-    await settled((callback) => fsync(this.#fd, callback));
+    await syncFile(this.#fd);
   }
-}
-
-/** Runs a callback-style file call that answers only with an error, as a promise. */
-function settled(call: (callback: (error: NodeJS.ErrnoException | null) => void) => void): Promise<void> {
-  return new Promise((resolve, reject) => {
-    call((error) => (error ? reject(error) : resolve()));
-  });
 }
 
 /** The part of `buffers` after the first `offset` bytes (a short write), without copying. */
