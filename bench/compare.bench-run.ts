@@ -137,8 +137,8 @@ async function writeDocument(table: string): Promise<void> {
 /**
  * A scenario whose contenders all took under QUICK_SECONDS (medians of the first rounds) runs to
  * QUICK_ROUNDS rounds, as the one-request and start-up rows do: the machine's noise is a larger
- * part of a short command's time, and a median of three or five then moves by more than a target's
- * margin from one run of the benchmark to the next.
+ * part of a short command's time, and the extra rounds cost little. (It narrows the noise within
+ * a run; from one run to the next, short scenarios moved as much with ten rounds as with five.)
  */
 const QUICK_SECONDS = 1;
 const QUICK_ROUNDS = 10;

@@ -45,8 +45,7 @@ function freshPageMicros(): number {
 const SETTLE_LIMIT_MS = 30_000;
 /**
  * The cheapest a fresh page has cost in this run (the best of three probes before anything was
- * written, and of every probe since), the time spent waiting for it, and the dearest page seen
- * before a command.
+ * written, and of every probe since), the time spent waiting for it, and the dearest page seen.
  */
 export const settling = { settledPageMicros: Number.POSITIVE_INFINITY, waitedMs: 0, worstPageMicros: 0 };
 
