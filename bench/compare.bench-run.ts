@@ -174,6 +174,7 @@ async function compare(
   for (let round = 0; round < runs; round++) await timeRound(round);
   const quick = entries.every(([name]) => (medianOf(name) ?? Number.POSITIVE_INFINITY) < QUICK_SECONDS);
   for (let round = runs; quick && round < QUICK_ROUNDS; round++) await timeRound(round);
+  logRounds(scenario, times);
   const floor = medianOf('floor');
   const target = options.targetKey ? targets[options.targetKey] : undefined;
   rows.push({
@@ -195,6 +196,17 @@ function freshDir(name: string): string {
 interface Tree {
   manifests: string[];
   blobs: string[];
+}
+
+/**
+ * Every round's time, in the order the rounds ran, on the console (not in the document): a median
+ * does not show how far a run spread, or whether one contender had a slow stretch.
+ */
+function logRounds(scenario: string, times: ReadonlyMap<string, number[]>): void {
+  const contenders = [...times].map(
+    ([name, seconds]) => `${name} ${seconds.map((s) => s.toFixed(3)).join(' ')}`,
+  );
+  console.log(`${scenario}, each round in seconds: ${contenders.join('; ')}`);
 }
 
 const manifestAccept = 'application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json';
@@ -389,6 +401,7 @@ async function quickRow(
       times.get(name)?.push((await measure(command, args)).seconds);
     }
   }
+  logRounds(scenario, times);
   const medianOf = (name: Quick) => {
     const values = times.get(name);
     return values?.length ? median(values) : undefined;
