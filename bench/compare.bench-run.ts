@@ -155,10 +155,7 @@ async function compare(
 ): Promise<void> {
   const entries = Object.entries(contenders).filter((entry): entry is [string, Contender] => !!entry[1]);
   const times = new Map<string, number[]>(entries.map(([name]) => [name, []]));
-  const medianOf = (name: string) => {
-    const values = times.get(name);
-    return values?.length ? median(values) : undefined;
-  };
+  const medianOf = (name: string) => medianOfRounds(times, name);
   const timeRound = async (round: number) => {
     const order = [...entries.slice(round % entries.length), ...entries.slice(0, round % entries.length)];
     for (const [name, contender] of order) {
@@ -196,6 +193,12 @@ function freshDir(name: string): string {
 interface Tree {
   manifests: string[];
   blobs: string[];
+}
+
+/** The median of a contender's rounds, or undefined when it ran none. */
+function medianOfRounds(times: ReadonlyMap<string, number[]>, name: string): number | undefined {
+  const seconds = times.get(name);
+  return seconds?.length ? median(seconds) : undefined;
 }
 
 /**
@@ -402,10 +405,7 @@ async function quickRow(
     }
   }
   logRounds(scenario, times);
-  const medianOf = (name: Quick) => {
-    const values = times.get(name);
-    return values?.length ? median(values) : undefined;
-  };
+  const medianOf = (name: Quick) => medianOfRounds(times, name);
   rows.push({
     scenario,
     tug: medianOf('tug') ?? 0,
