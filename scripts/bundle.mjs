@@ -80,8 +80,11 @@ await build({
       },
     },
   ],
-  minifyWhitespace: true,
-  minifySyntax: true,
+  // Local names shortened too: a smaller file to read, digest and hold as a string at every start
+  // (1.24 MB became 0.93 MB, its code cache 798 KB to 765 KB). Names of functions and classes stay,
+  // for stack traces and for the errors that take their name from their class.
+  minify: true,
+  keepNames: true,
   legalComments: 'none',
   logLevel: 'warning',
 });
