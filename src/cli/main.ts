@@ -5,7 +5,7 @@ import { ExitCode, exitCodeFor, hintFor } from './errors.js';
 import { commandPath, type GlobalOptions } from './global-options.js';
 import { type Io, processIo, watchClosedStdout } from './io.js';
 import { Output } from './output.js';
-import { buildProgram, type CommandModule } from './program.js';
+import { buildProgram, type CommandModule, invokedCommand } from './program.js';
 import { takeStartupCaCerts } from './startup-cas.js';
 
 /** Read as a file: through `require`, resolving the path took a millisecond of every command. */
@@ -82,7 +82,7 @@ export async function main(
     }
   };
 
-  const program = buildProgram(version, runCommand);
+  const program = buildProgram(version, runCommand, invokedCommand(argv));
   for (const command of [program, ...allSubcommands(program)]) {
     command.exitOverride();
     command.configureOutput({
