@@ -7,7 +7,7 @@ import { afterAll, beforeAll, it } from 'vitest';
 import { type RegistryFixture, startRegistry } from '../test/fixtures/registry.js';
 import { benchLayout } from './data.js';
 import { writeSection } from './document.js';
-import { measure, median, type Sample, settling } from './measure.js';
+import { benchEnv, measure, median, type Sample, settling } from './measure.js';
 
 const run = promisify(execFile);
 const runs = Number(process.env.BENCH_RUNS ?? 3);
@@ -397,6 +397,7 @@ it('pulls over HTTPS', async () => {
 });
 
 type Quick = 'tug' | 'skopeo' | 'before' | 'node';
+type QuickContender = [Quick, string, string[], NodeJS.ProcessEnv?];
 
 /**
  * Times short commands `rounds` times each, rotating which goes first, after an untimed run of
@@ -406,15 +407,15 @@ type Quick = 'tug' | 'skopeo' | 'before' | 'node';
 async function quickRow(
   scenario: string,
   rounds: number,
-  contenders: Array<[Quick, string, string[]]>,
+  contenders: QuickContender[],
   target?: Row['target'],
 ): Promise<void> {
   const times = new Map<Quick, number[]>(contenders.map(([name]) => [name, []]));
-  for (const [, command, args] of contenders) await measure(command, args);
+  for (const [, command, args, env] of contenders) await measure(command, args, env);
   for (let round = 0; round < rounds; round++) {
     for (let i = 0; i < contenders.length; i++) {
-      const [name, command, args] = contenders[(round + i) % contenders.length]!;
-      times.get(name)?.push((await measure(command, args)).seconds);
+      const [name, command, args, env] = contenders[(round + i) % contenders.length]!;
+      times.get(name)?.push((await measure(command, args, env)).seconds);
     }
   }
   logRounds(scenario, times);
@@ -429,12 +430,18 @@ async function quickRow(
   });
 }
 
-/** tug, skopeo, `node -e 0`, and the baseline when there is one, each running `args`. */
-function quickContenders(tugArgs: string[], skopeoArgs: string[]): Array<[Quick, string, string[]]> {
-  const contenders: Array<[Quick, string, string[]]> = [
+/**
+ * tug, skopeo, `node -e 0`, and the baseline when there is one, each running `args`. Node is
+ * started as `bin/tug` starts it, without `NODE_EXTRA_CA_CERTS` (see docs/benchmark.md): with it,
+ * Node reads and parses those certificates before any code runs, which tug does not pay, and a
+ * floor that pays it is no floor.
+ */
+function quickContenders(tugArgs: string[], skopeoArgs: string[]): QuickContender[] {
+  const { NODE_EXTRA_CA_CERTS: _, ...bareNode } = benchEnv();
+  const contenders: QuickContender[] = [
     ['tug', 'bin/tug', tugArgs],
     ['skopeo', 'skopeo', skopeoArgs],
-    ['node', process.execPath, ['-e', '0']],
+    ['node', process.execPath, ['-e', '0'], bareNode],
   ];
   if (baseline) contenders.push(['before', baseline, tugArgs]);
   return contenders;

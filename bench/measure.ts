@@ -22,6 +22,11 @@ function benchCacheHome(): string {
   return cacheHome;
 }
 
+/** The environment every timed command gets unless told otherwise. */
+export function benchEnv(): NodeJS.ProcessEnv {
+  return { ...process.env, XDG_CACHE_HOME: benchCacheHome() };
+}
+
 export interface Sample {
   seconds: number;
   /** Peak resident set size of the process, in bytes (VmHWM, polled while it runs). */
@@ -86,11 +91,7 @@ async function settle(): Promise<void> {
  * For the same reason it then waits for fresh memory to cost what it usually does (see
  * {@link settle}).
  */
-export async function measure(
-  command: string,
-  args: string[],
-  env: NodeJS.ProcessEnv = { ...process.env, XDG_CACHE_HOME: benchCacheHome() },
-): Promise<Sample> {
+export async function measure(command: string, args: string[], env = benchEnv()): Promise<Sample> {
   await promisify(execFile)('sync');
   await settle();
   return new Promise((resolve, reject) => {
