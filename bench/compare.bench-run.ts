@@ -174,6 +174,7 @@ async function compare(
         const sample = await measure(contender.command, contender.args(round, destination.host));
         if (round !== WARM_UP_ROUND) times.get(name)?.push(sample.seconds);
       } finally {
+        await removeOutputs();
         if (!options.shared) await destination.stop();
       }
     }
@@ -195,10 +196,26 @@ async function compare(
   });
 }
 
+/** What the command being timed writes into, removed once it ran (see {@link removeOutputs}). */
+const outputs: string[] = [];
+
 function freshDir(name: string): string {
   const path = join(tmpdir(), `tug-bench-${name}-${process.pid}-${Math.random().toString(16).slice(2)}`);
   scratch.push(path);
+  outputs.push(path);
   return path;
+}
+
+/**
+ * Removes what the command just timed wrote. Kept to the end of the run, the pulls' layouts (some
+ * 10 GB) sent every later write into parts of the disk that had not been written before, and on
+ * the virtual machines this ran on those took four times as long to write and fsync as parts
+ * written and freed since (260 against 1,100 MB/s): from the fifth round of pull 4 × 64 MiB
+ * on, every contender and the floor took 60 % longer or more, and the medians then hung on which
+ * contender's rounds came before the change.
+ */
+async function removeOutputs(): Promise<void> {
+  await Promise.all(outputs.splice(0).map((path) => rm(path, { recursive: true, force: true })));
 }
 
 interface Tree {
