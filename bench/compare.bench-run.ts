@@ -210,8 +210,8 @@ function freshDir(name: string): string {
  * Removes what the command just timed wrote. Kept to the end of the run, the pulls' layouts (some
  * 10 GB) sent every later write into parts of the disk that had not been written before, and on
  * the virtual machines this ran on those took four times as long to write and fsync as parts
- * written and freed since (260 against 1,100 MB/s): from the fifth round of pull 4 × 64 MiB
- * on, every contender and the floor took 60 % longer or more, and the medians then hung on which
+ * written and freed since (260 against 1,100 MB/s): a few rounds into pull 4 × 64 MiB, every
+ * contender and the floor took 60 % longer or more, and the medians then hung on which
  * contender's rounds came before the change.
  */
 async function removeOutputs(): Promise<void> {
